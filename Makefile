@@ -1,0 +1,67 @@
+# muletto: make, make check, make demo, make bench, make clean
+# (make iso / make pxe: see iso/ once the boot media land)
+
+CC      ?= cc
+PKGS    := blkid libparted libcurl libzstd libcrypto jansson
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=gnu11 -Wall -Wextra -Wshadow -Wformat=2 -Wno-unused-parameter \
+           -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -Iinclude -pthread -MMD -MP \
+           $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -pthread
+SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer
+
+B       := build
+SRCS    := $(wildcard recovery/*.c)
+OBJS    := $(SRCS:recovery/%.c=$(B)/obj/%.o)
+LIBOBJS := $(filter-out $(B)/obj/main.o,$(OBJS))
+SOBJS   := $(SRCS:recovery/%.c=$(B)/san/obj/%.o)
+SLIBOBJS:= $(filter-out $(B)/san/obj/main.o,$(SOBJS))
+UNITS   := $(wildcard tests/unit/test_*.c)
+UNITBIN := $(UNITS:tests/unit/%.c=$(B)/san/unit/%)
+
+.PHONY: all deps check unit demo bench clean
+all: deps $(B)/muletto
+
+deps:
+	@scripts/deps.sh build
+
+$(B)/muletto: $(OBJS)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(B)/obj/%.o: recovery/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+# make check: sanitised builds of the tool and the unit tests, then every test.
+$(B)/san/muletto: $(SOBJS)
+	$(CC) $(CFLAGS) $(SAN) -o $@ $^ $(LDLIBS)
+
+$(B)/san/obj/%.o: recovery/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(SAN) -c -o $@ $<
+
+$(B)/san/unit/%: tests/unit/%.c $(SLIBOBJS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(SAN) -Itests/unit -o $@ $^ $(LDLIBS)
+
+check:
+	@scripts/deps.sh build check
+	@$(MAKE) --no-print-directory $(B)/muletto $(B)/san/muletto $(UNITBIN)
+	@tests/run
+
+unit:
+	@$(MAKE) --no-print-directory $(B)/san/muletto $(UNITBIN)
+	@tests/run unit
+
+demo: all
+	@scripts/deps.sh check
+	@tests/demo.sh
+
+bench: all
+	@scripts/deps.sh bench
+	@tests/bench.sh
+
+clean:
+	rm -rf $(B)
+
+-include $(OBJS:.o=.d) $(SOBJS:.o=.d)

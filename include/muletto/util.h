@@ -1,0 +1,53 @@
+/* Small helpers used everywhere: files, strings, sizes, time. */
+#ifndef MULETTO_UTIL_H
+#define MULETTO_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define MULETTO_VERSION "0.1.0"
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define MIN(a, b) ((a) < (b) ? (a) : (b))
+#define MAX(a, b) ((a) > (b) ? (a) : (b))
+
+/* Cleanup helpers (systemd style): __attribute__((cleanup(...))). */
+void freep(void *p);
+void closep(int *fd);
+#define _cleanup_free_ __attribute__((cleanup(freep)))
+#define _cleanup_close_ __attribute__((cleanup(closep)))
+
+/* Full read/write at an offset, retrying short I/O and EINTR. 0 or -errno.
+ * pread_full stops early only at end of file; *ret_got says how much came. */
+int pread_full(int fd, void *buf, size_t len, uint64_t off, size_t *ret_got);
+int pwrite_full(int fd, const void *buf, size_t len, uint64_t off);
+int write_full(int fd, const void *buf, size_t len);
+
+/* Whole file into a new NUL-terminated buffer. */
+int file_read_all(const char *path, void **ret_buf, size_t *ret_len);
+/* Writes to "<path>.tmp.<pid>", fsyncs, renames over path. */
+int file_write_atomic(const char *path, const void *buf, size_t len);
+/* mkdir -p. */
+int mkdir_p(const char *path, mode_t mode);
+
+/* "1.6 GiB", "512 MiB", "4.0 KiB", "17 B" into out. */
+void human_size(uint64_t bytes, char *out, size_t out_size);
+/* Monotonic seconds. */
+double now_seconds(void);
+/* "2026-11-25T02:00:00Z" for now. */
+void iso8601_now(char *out, size_t out_size);
+/* Joins a and b with one '/', into a new string. */
+char *path_join(const char *a, const char *b);
+/* strdup that returns NULL on NULL. */
+char *strdup_or_null(const char *s);
+/* Copies at most out_size-1 bytes and terminates; never overflows. */
+void str_copy(char *out, size_t out_size, const char *s);
+/* 1 if s ends with suffix. */
+int str_ends_with(const char *s, const char *suffix);
+/* Reads a one-line sysfs-style file into out, trailing whitespace removed. */
+int read_line_file(const char *path, char *out, size_t out_size);
+/* Number of online CPUs (at least 1). */
+int cpu_count(void);
+
+#endif

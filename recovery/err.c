@@ -1,0 +1,83 @@
+/* Thread-local error messages and MULETTO_DEBUG areas. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "muletto/err.h"
+
+static __thread char err_buf[ERR_MSG_MAX];
+static __thread int err_code;
+
+int err_set(int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err_buf, sizeof(err_buf), fmt, ap);
+	va_end(ap);
+	err_code = code;
+	return code;
+}
+
+int err_prefix(int code, const char *fmt, ...)
+{
+	char head[ERR_MSG_MAX], old[ERR_MSG_MAX];
+	va_list ap;
+
+	/* Nothing recorded yet: the prefix goes in front of the errno text. */
+	if (!err_buf[0] && !err_code)
+		err_code = code;
+	snprintf(old, sizeof(old), "%s", err_msg());
+	va_start(ap, fmt);
+	vsnprintf(head, sizeof(head), fmt, ap);
+	va_end(ap);
+	snprintf(err_buf, sizeof(err_buf), "%s: %s", head, old);
+	err_code = code;
+	return code;
+}
+
+const char *err_msg(void)
+{
+	if (err_buf[0])
+		return err_buf;
+	if (err_code)
+		return strerror(-err_code);
+	return "unknown error";
+}
+
+void err_clear(void)
+{
+	err_buf[0] = 0;
+	err_code = 0;
+}
+
+int debug_enabled(const char *area)
+{
+	const char *env = getenv("MULETTO_DEBUG");
+	size_t n = strlen(area);
+	const char *p;
+
+	if (!env || !*env)
+		return 0;
+	if (!strcmp(env, "all") || !strcmp(env, "1"))
+		return 1;
+	for (p = env; (p = strstr(p, area)); p += n)
+		if ((p == env || p[-1] == ',') && (p[n] == 0 || p[n] == ','))
+			return 1;
+	return 0;
+}
+
+void debug_log(const char *area, const char *fmt, ...)
+{
+	char line[ERR_MSG_MAX];
+	va_list ap;
+
+	if (!debug_enabled(area))
+		return;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "muletto[%s]: %s\n", area, line);
+}

@@ -1,0 +1,45 @@
+#!/bin/sh
+# Installs the Debian packages a make target needs, only when missing.
+# Usage: scripts/deps.sh build|check|bench|iso ...   (idempotent, quiet when done)
+set -eu
+
+pkgs_build="build-essential pkg-config libblkid-dev libparted-dev libcurl4-openssl-dev
+libzstd-dev libssl-dev libjansson-dev"
+pkgs_check="$pkgs_build nginx-light casync zstd curl gdisk dosfstools e2fsprogs mtools
+util-linux fdisk"
+pkgs_bench="$pkgs_check bmap-tools partclone hyperfine time"
+
+want=""
+for profile in "$@"; do
+	case "$profile" in
+	build) want="$want $pkgs_build" ;;
+	check) want="$want $pkgs_check" ;;
+	bench) want="$want $pkgs_bench" ;;
+	*) echo "deps.sh: unknown profile '$profile' (use build, check or bench)" >&2; exit 2 ;;
+	esac
+done
+
+missing=""
+for p in $want; do
+	case " $missing " in *" $p "*) continue ;; esac
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+		missing="$missing $p"
+	fi
+done
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" != 0 ]; then
+	echo "deps.sh: missing packages:$missing; run as root or: sudo apt-get install$missing" >&2
+	exit 1
+fi
+echo "deps.sh: installing$missing" >&2
+export DEBIAN_FRONTEND=noninteractive
+# An old or empty package list makes apt miss packages: refresh once when needed.
+if ! apt-get install -y -qq --no-install-recommends $missing >/dev/null 2>&1; then
+	apt-get update -qq
+	apt-get install -y -qq --no-install-recommends $missing >/dev/null
+fi
+# Debian's nginx package starts a server on port 80; the tests start their own.
+if echo "$missing" | grep -q nginx; then
+	systemctl disable --now nginx >/dev/null 2>&1 || service nginx stop >/dev/null 2>&1 || true
+fi
