@@ -14,6 +14,8 @@ int cmd_verify(int argc, char **argv);
 
 /* Prints "muletto: <msg>" on stderr (one line) and returns 1. */
 int cmd_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Like cmd_fail, for a bad option value: returns EXIT_USAGE. */
+int cmd_bad_option(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Prints "muletto: <usage>" and returns EXIT_USAGE. */
 int cmd_usage(const char *usage);
 

@@ -1,0 +1,93 @@
+/* muletto: command dispatch. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "muletto/cmd.h"
+#include "muletto/util.h"
+
+static const char usage_text[] =
+	"usage: muletto COMMAND [OPTIONS]\n"
+	"\n"
+	"  disks [--json]                       list the disks of this machine\n"
+	"  capture DEVICE|FILE... REPO --name NAME [--json]\n"
+	"                                       store disks as an image in a repository\n"
+	"  ls REPO [--json]                     list the images in a repository\n"
+	"  restore REPO NAME --to DEVICE|FILE [--disk N] [--yes] [--json]\n"
+	"  restore IMAGE-URL --to DEVICE|FILE [--yes]        (raw .img or .img.zst)\n"
+	"  restore INDEX.caibx --store STORE --to DEVICE|FILE [--yes]\n"
+	"                                       write an image to a disk\n"
+	"  verify REPO NAME                     check every chunk of an image\n"
+	"\n"
+	"REPO is a folder, or a file://, http:// or https:// URL.\n"
+	"'muletto COMMAND --help' shows a command's options.\n";
+
+static void cmd_print_error(const char *fmt, va_list ap)
+{
+	char line[2048];
+
+	vsnprintf(line, sizeof(line), fmt, ap);
+	/* One line, whatever the message holds. */
+	for (char *p = line; *p; p++)
+		if (*p == '\n' || *p == '\r')
+			*p = ' ';
+	fflush(stdout);
+	fprintf(stderr, "muletto: %s\n", line);
+}
+
+int cmd_fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	cmd_print_error(fmt, ap);
+	va_end(ap);
+	return 1;
+}
+
+int cmd_bad_option(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	cmd_print_error(fmt, ap);
+	va_end(ap);
+	return EXIT_USAGE;
+}
+
+int cmd_usage(const char *usage)
+{
+	fprintf(stderr, "muletto: usage: %s\n", usage);
+	return EXIT_USAGE;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct {
+		const char *name;
+		int (*fn)(int, char **);
+	} cmds[] = {
+		{ "disks", cmd_disks },	    { "capture", cmd_capture }, { "ls", cmd_ls },
+		{ "restore", cmd_restore }, { "verify", cmd_verify },
+	};
+	size_t i;
+
+	if (argc < 2) {
+		fputs(usage_text, stderr);
+		return EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+		fputs(usage_text, stdout);
+		return 0;
+	}
+	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version")) {
+		printf("muletto %s\n", MULETTO_VERSION);
+		return 0;
+	}
+	for (i = 0; i < ARRAY_SIZE(cmds); i++)
+		if (!strcmp(argv[1], cmds[i].name))
+			return cmds[i].fn(argc - 1, argv + 1);
+	fprintf(stderr, "muletto: unknown command '%s'; run 'muletto --help' for the list\n",
+		argv[1]);
+	return EXIT_USAGE;
+}
