@@ -10,6 +10,16 @@
 static __thread char err_buf[ERR_MSG_MAX];
 static __thread int err_code;
 
+static void str_append(char *buf, size_t size, const char *s)
+{
+	size_t n = strlen(buf), k = strlen(s);
+
+	if (k > size - 1 - n)
+		k = size - 1 - n;
+	memcpy(buf + n, s, k);
+	buf[n + k] = 0;
+}
+
 int err_set(int code, const char *fmt, ...)
 {
 	va_list ap;
@@ -23,7 +33,8 @@ int err_set(int code, const char *fmt, ...)
 
 int err_prefix(int code, const char *fmt, ...)
 {
-	char head[ERR_MSG_MAX], old[ERR_MSG_MAX];
+	char old[ERR_MSG_MAX];
+	size_t n;
 	va_list ap;
 
 	/* Nothing recorded yet: the prefix goes in front of the errno text. */
@@ -31,9 +42,13 @@ int err_prefix(int code, const char *fmt, ...)
 		err_code = code;
 	snprintf(old, sizeof(old), "%s", err_msg());
 	va_start(ap, fmt);
-	vsnprintf(head, sizeof(head), fmt, ap);
+	vsnprintf(err_buf, sizeof(err_buf), fmt, ap);
 	va_end(ap);
-	snprintf(err_buf, sizeof(err_buf), "%s: %s", head, old);
+	n = strlen(err_buf);
+	if (n + 2 < sizeof(err_buf)) {
+		memcpy(err_buf + n, ": ", 3);
+		str_append(err_buf, sizeof(err_buf), old);
+	}
 	err_code = code;
 	return code;
 }

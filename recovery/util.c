@@ -201,8 +201,9 @@ char *path_join(const char *a, const char *b)
 	if (!r)
 		return NULL;
 	memcpy(r, a, la);
-	r[la] = '/';
-	strcpy(r + la + 1, b);
+	if (la && a[la - 1] != '/')
+		r[la++] = '/';
+	strcpy(r + la, b);
 	return r;
 }
 

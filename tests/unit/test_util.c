@@ -1,0 +1,144 @@
+/* Unit tests: helpers, error messages, the parallel loop. */
+#include <errno.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "muletto/err.h"
+#include "muletto/pfor.h"
+#include "muletto/util.h"
+
+static void human_size_rounds_to_binary_units(void)
+{
+	char b[32];
+
+	human_size(17, b, sizeof(b));
+	CHECK(!strcmp(b, "17 B"));
+	human_size(4096, b, sizeof(b));
+	CHECK(!strcmp(b, "4.0 KiB"));
+	human_size(4ULL << 30, b, sizeof(b));
+	CHECK(!strcmp(b, "4.0 GiB"));
+	human_size(1600ULL * 1000 * 1000, b, sizeof(b));
+	CHECK(!strcmp(b, "1.5 GiB"));
+	human_size(512ULL << 20, b, sizeof(b));
+	CHECK(!strcmp(b, "512 MiB"));
+}
+
+static void path_join_uses_one_slash(void)
+{
+	char *p = path_join("http://h/repo/", "/store");
+
+	CHECK(p && !strcmp(p, "http://h/repo/store"));
+	free(p);
+	p = path_join("/", "x");
+	CHECK(p && !strcmp(p, "/x"));
+	free(p);
+}
+
+static void str_copy_never_overflows(void)
+{
+	char b[4];
+
+	str_copy(b, sizeof(b), "abcdef");
+	CHECK(!strcmp(b, "abc"));
+	str_copy(b, sizeof(b), NULL);
+	CHECK(b[0] == 0);
+}
+
+static void err_prefix_keeps_the_cause(void)
+{
+	err_clear();
+	CHECK(err_set(-EIO, "chunk %d: hash mismatch", 7) == -EIO);
+	CHECK(err_prefix(-EIO, "disk0") == -EIO);
+	CHECK(!strcmp(err_msg(), "disk0: chunk 7: hash mismatch"));
+	err_clear();
+	err_prefix(-ENOENT, "store");
+	CHECK(strstr(err_msg(), "store: ") == err_msg());
+	CHECK(strstr(err_msg(), "No such file") != NULL);
+}
+
+static void debug_areas_match_whole_names(void)
+{
+	setenv("MULETTO_DEBUG", "fetch,write", 1);
+	CHECK(debug_enabled("fetch"));
+	CHECK(debug_enabled("write"));
+	CHECK(!debug_enabled("fet"));
+	CHECK(!debug_enabled("seed"));
+	unsetenv("MULETTO_DEBUG");
+	CHECK(!debug_enabled("fetch"));
+}
+
+struct count {
+	atomic_int seen[1000];
+	atomic_int inits, finis;
+	size_t fail_at;
+};
+
+static int count_init(void *arg, void **ws)
+{
+	struct count *c = arg;
+
+	atomic_fetch_add(&c->inits, 1);
+	*ws = NULL;
+	return 0;
+}
+
+static int count_fn(void *arg, void *ws, size_t i)
+{
+	struct count *c = arg;
+
+	(void)ws;
+	if (i == c->fail_at)
+		return err_set(-EBADMSG, "item %zu is bad", i);
+	atomic_fetch_add(&c->seen[i], 1);
+	return 0;
+}
+
+static void count_fini(void *arg, void *ws)
+{
+	struct count *c = arg;
+
+	(void)ws;
+	atomic_fetch_add(&c->finis, 1);
+}
+
+static void pfor_runs_each_index_once(void)
+{
+	static const struct pfor_ops ops = { count_init, count_fn, count_fini, NULL };
+	struct count *c = calloc(1, sizeof(*c));
+	int i, ok = 1;
+
+	c->fail_at = (size_t)-1;
+	CHECK(pfor_run(1000, 4, &ops, c) == 0);
+	for (i = 0; i < 1000; i++)
+		ok &= c->seen[i] == 1;
+	CHECK(ok);
+	CHECK(c->inits == 4 && c->finis == 4);
+	free(c);
+}
+
+static void pfor_returns_the_first_failure_message(void)
+{
+	static const struct pfor_ops ops = { count_init, count_fn, count_fini, NULL };
+	struct count *c = calloc(1, sizeof(*c));
+
+	c->fail_at = 500;
+	err_clear();
+	CHECK(pfor_run(1000, 3, &ops, c) == -EBADMSG);
+	CHECK(!strcmp(err_msg(), "item 500 is bad"));
+	CHECK(c->inits == c->finis);
+	free(c);
+}
+
+int main(void)
+{
+	RUN(human_size_rounds_to_binary_units);
+	RUN(path_join_uses_one_slash);
+	RUN(str_copy_never_overflows);
+	RUN(err_prefix_keeps_the_cause);
+	RUN(debug_areas_match_whole_names);
+	RUN(pfor_runs_each_index_once);
+	RUN(pfor_returns_the_first_failure_message);
+	CHECK_EXIT();
+}
