@@ -2,7 +2,7 @@
 # (make iso / make pxe: see iso/ once the boot media land)
 
 CC      ?= cc
-PKGS    := blkid libparted libcurl libzstd libcrypto jansson
+PKGS    := blkid libparted libcurl libzstd libcrypto jansson liblzma zlib
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=gnu11 -Wall -Wextra -Wshadow -Wformat=2 -Wno-unused-parameter \
            -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -Iinclude -pthread -MMD -MP \

@@ -4,7 +4,7 @@
 set -eu
 
 pkgs_build="build-essential pkg-config libblkid-dev libparted-dev libcurl4-openssl-dev
-libzstd-dev libssl-dev libjansson-dev"
+libzstd-dev libssl-dev libjansson-dev liblzma-dev zlib1g-dev"
 pkgs_check="$pkgs_build nginx-light casync zstd curl gdisk dosfstools e2fsprogs mtools
 util-linux fdisk jq python3 bc"
 pkgs_bench="$pkgs_check bmap-tools partclone hyperfine time"
