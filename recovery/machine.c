@@ -27,7 +27,7 @@ static void pci_describe(const char *dev, char *out, size_t n)
 		link[k] = 0;
 		driver = strrchr(link, '/') ? strrchr(link, '/') + 1 : link;
 	}
-	snprintf(out, n, "%s [%s:%s] %s", dev, vendor[0] == '0' && vendor[1] == 'x' ? vendor + 2
+	snprintf(out, n, "%.40s [%.8s:%.8s] %.60s", dev, vendor[0] == '0' && vendor[1] == 'x' ? vendor + 2
 				       : vendor, device[0] == '0' && device[1] == 'x' ? device + 2 : device,
 		 driver);
 }
