@@ -2,7 +2,7 @@
 # (make iso / make pxe: see iso/ once the boot media land)
 
 CC      ?= cc
-PKGS    := blkid libparted libcurl libzstd libcrypto jansson liblzma zlib
+PKGS    := blkid libcurl libzstd libcrypto jansson liblzma zlib
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=gnu11 -Wall -Wextra -Wshadow -Wformat=2 -Wno-unused-parameter \
            -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -Iinclude -pthread -MMD -MP \
@@ -63,5 +63,8 @@ bench: all
 
 clean:
 	rm -rf $(B)
+
+# A change of flags or libraries rebuilds everything.
+$(OBJS) $(SOBJS): Makefile
 
 -include $(OBJS:.o=.d) $(SOBJS:.o=.d)

@@ -19,6 +19,7 @@ struct raw_job {
 	const struct restore_opts *o;
 	struct source *src;
 	ZSTD_DStream *zds; /* NULL for an uncompressed image */
+	size_t zret;	   /* last ZSTD_decompressStream result: 0 at a frame's end */
 	struct target *t;
 	uint64_t size;	 /* expected image size, UINT64_MAX when unknown */
 	uint64_t off;	 /* bytes of image written (or zeroed) so far */
@@ -97,6 +98,7 @@ static int raw_decompress(struct raw_job *j, const void *buf, size_t len)
 						 "image file is damaged", j->url,
 				       ZSTD_getErrorName(ret), (unsigned long long)j->fetched);
 		j->fill = out.pos;
+		j->zret = ret;
 		if (j->fill == RAW_BLOCK) {
 			int r = raw_flush(j);
 			if (r < 0)
@@ -160,14 +162,9 @@ static int raw_run(struct raw_job *j, const char *name)
 		if (r < 0)
 			return r;
 	}
-	if (j->zds) {
-		size_t left = ZSTD_decompressStream(j->zds, &(ZSTD_outBuffer){ j->blk, RAW_BLOCK,
-								      j->fill },
-						    &(ZSTD_inBuffer){ NULL, 0, 0 });
-		if (left != 0 && !ZSTD_isError(left))
-			return err_set(-EPIPE, "%s: the zstd stream is truncated; the target holds "
-					       "an incomplete image", j->url);
-	}
+	if (j->zds && j->zret != 0)
+		return err_set(-EPIPE, "%s: the zstd stream is truncated; the target holds an "
+				       "incomplete image", j->url);
 	return raw_finish(j);
 }
 

@@ -11,11 +11,12 @@ export MULETTO_TOP MULETTO
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
 
 T=$(mktemp -d /tmp/muletto-test.XXXXXX)
-_cleanups=()
-at_exit() { _cleanups+=("$*"); }
+chmod 755 "$T" # nginx's workers run as www-data
+# Cleanups go to a file, so helpers called in $(...) subshells can register them.
+at_exit() { printf '%s\n' "$*" >>"$T/.cleanups"; }
 _run_cleanups() {
-	local i
-	for ((i = ${#_cleanups[@]} - 1; i >= 0; i--)); do eval "${_cleanups[$i]}" >/dev/null 2>&1; done
+	[ -f "$T/.cleanups" ] && tac "$T/.cleanups" | while IFS= read -r c; do eval "$c" >/dev/null 2>&1; done
+	mountpoint -q "$T" 2>/dev/null || true
 	rm -rf "$T"
 }
 trap _run_cleanups EXIT
@@ -55,4 +56,60 @@ loop_detach() {
 
 need_root() {
 	if [ "$(id -u)" != 0 ]; then skip "$1" "needs root for loop devices"; exit 0; fi
+}
+
+# nginx
+# nginx_start DOCROOT [EXTRA_CONF]: Debian's nginx on a free 127.0.0.1 port,
+# serving DOCROOT with directory listings; prints the port; stopped at exit.
+# EXTRA_CONF goes inside the server block (e.g. 'location /x { return 500; }').
+# The access log is $T/nginx-<port>/access.log (bytes sent per request).
+free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+nginx_start() {
+	local root=$1 extra=${2:-} port dir i
+	port=$(free_port)
+	dir=$T/nginx-$port
+	mkdir -p "$dir"
+	cat >"$dir/nginx.conf" <<NGINX
+worker_processes 2;
+pid $dir/nginx.pid;
+error_log $dir/error.log warn;
+events { worker_connections 256; }
+http {
+	access_log $dir/access.log;
+	client_body_temp_path $dir/body;
+	proxy_temp_path $dir/proxy;
+	fastcgi_temp_path $dir/fastcgi;
+	uwsgi_temp_path $dir/uwsgi;
+	scgi_temp_path $dir/scgi;
+	types { application/octet-stream img zst cacnk caibx; application/json json; }
+	default_type application/octet-stream;
+	sendfile on;
+	keepalive_requests 100000;
+	server {
+		listen 127.0.0.1:$port;
+		root $root;
+		autoindex on;
+		$extra
+	}
+}
+NGINX
+	/usr/sbin/nginx -c "$dir/nginx.conf" -e "$dir/error.log" >"$dir/start.log" 2>&1 || {
+		echo "nginx_start: nginx failed: $(cat "$dir/start.log")" >&2
+		return 1
+	}
+	at_exit "nginx_stop $dir"
+	for i in $(seq 100); do
+		curl -s -o /dev/null "http://127.0.0.1:$port/" && break
+		sleep 0.05
+	done
+	echo "$port"
+}
+
+nginx_stop() {
+	[ -f "$1/nginx.pid" ] && kill "$(cat "$1/nginx.pid")" 2>/dev/null
+	local i
+	for i in $(seq 50); do [ -f "$1/nginx.pid" ] || break; sleep 0.05; done
 }
