@@ -106,3 +106,13 @@ dst2=$(loop_attach "$T/blank2.img")
 "$MULETTO" restore "$T/stream.img.zst" --to "$dst2" --yes >/dev/null 2>"$T/rawd.err" ||
 	fail "streamed .img.zst to a device" "$(cat "$T/rawd.err")"
 check_cmp "a streamed .img.zst (no size in the frame) onto a device is identical" "$T/disk.img" "$dst2"
+
+# many workers storing the same (zero) chunk at once must not trip over each other
+truncate -s 256M "$T/zeros.img"
+ok=1
+for i in 1 2 3; do
+	"$MULETTO" capture "$T/zeros.img" "$T/zrepo$i" --name z --threads 8 >"$T/z.log" 2>&1 || { ok=0; break; }
+done
+[ $ok = 1 ] && [ "$(find "$T/zrepo1/store" -name '*.cacnk' | wc -l)" = 1 ] &&
+	pass "parallel workers store a shared chunk once, without collisions" ||
+	fail "parallel workers store a shared chunk once, without collisions" "$(cat "$T/z.log")"
