@@ -163,9 +163,12 @@ static int restore_write(struct restore_args *a, const struct caibx *idx, const 
 	r2 = target_close(t, r == 0);
 	if (r == 0)
 		r = r2;
-	if (r < 0)
-		return err_prefix(r, "%s now holds a partly restored image (run the same "
-				     "command again when the cause is fixed)", a->to);
+	if (r < 0) {
+		char cause[ERR_MSG_MAX];
+		str_copy(cause, sizeof(cause), err_msg());
+		return err_set(r, "%s; %s now holds a partly restored image: run the same "
+				  "command again once that is fixed", cause, a->to);
+	}
 	restore_report(a, &st, what);
 	return 0;
 }

@@ -2,6 +2,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "muletto/cmd.h"
 #include "muletto/util.h"
@@ -57,7 +58,12 @@ int cmd_bad_option(const char *fmt, ...)
 
 int cmd_usage(const char *usage)
 {
-	fprintf(stderr, "muletto: usage: %s\n", usage);
+	/* getopt's own complaint is off (opterr = 0): one line says it all. */
+	const char *nl = strchr(usage, '\n');
+
+	fprintf(stderr, "muletto: wrong or missing arguments; usage: %.*s%s\n",
+		nl ? (int)(nl - usage) : (int)strlen(usage), usage,
+		nl ? " (more with --help)" : "");
 	return EXIT_USAGE;
 }
 
@@ -72,6 +78,7 @@ int main(int argc, char **argv)
 	};
 	size_t i;
 
+	opterr = 0;
 	if (argc < 2) {
 		fputs(usage_text, stderr);
 		return EXIT_USAGE;
