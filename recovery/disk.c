@@ -75,6 +75,26 @@ static void disk_transport(const char *sysroot, const char *name, char *out, siz
 		}
 }
 
+/* USB disks keep their serial number on the USB device, a few levels up. */
+static void usb_serial(const char *sysroot, const char *name, char *out, size_t n)
+{
+	char path[768], real[4096], file[4200];
+	int up;
+
+	sys_path(sysroot, path, sizeof(path), name, "device");
+	if (!realpath(path, real) || !strstr(real, "/usb"))
+		return;
+	for (up = 0; up < 6; up++) {
+		char *slash = strrchr(real, '/');
+		snprintf(file, sizeof(file), "%s/serial", real);
+		if (read_line_file(file, out, n) == 0 && out[0])
+			return;
+		if (!slash || slash == real)
+			return;
+		*slash = 0;
+	}
+}
+
 static void disk_identity(const char *sysroot, struct disk_info *d)
 {
 	sys_read(sysroot, d->name, "device/model", d->model, sizeof(d->model));
@@ -85,6 +105,8 @@ static void disk_identity(const char *sysroot, struct disk_info *d)
 		sys_read(sysroot, d->name, "device/wwid", d->serial, sizeof(d->serial));
 	if (!d->serial[0])
 		sys_read(sysroot, d->name, "wwid", d->serial, sizeof(d->serial));
+	if (!d->serial[0])
+		usb_serial(sysroot, d->name, d->serial, sizeof(d->serial));
 	if (!d->model[0] && !strncmp(d->name, "loop", 4))
 		sys_read(sysroot, d->name, "loop/backing_file", d->model, sizeof(d->model));
 }
@@ -274,8 +296,9 @@ static void boot_add_devno(const char *sysroot, const char *devno, struct boot_s
 		if (any)
 			return;
 	}
-	/* .../block/sda/sda2 -> sda ; .../block/nvme0n1 -> nvme0n1 */
-	p = strstr(real, "/block/");
+	/* .../block/sda/sda2 -> sda ; .../block/nvme0n1 -> nvme0n1 (the last "/block/") */
+	for (p = NULL, disk = real; (disk = strstr(disk, "/block/")); disk++)
+		p = disk;
 	if (!p || b->n >= BOOT_MAX)
 		return;
 	disk = p + 7;
