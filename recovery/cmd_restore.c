@@ -87,11 +87,11 @@ static int restore_confirm(const struct restore_args *a, uint64_t need)
 	}
 	human_size(info.size, size, sizeof(size));
 	human_size(need, want, sizeof(want));
-	fprintf(stderr, "About to overwrite %s: %s%s%s%s%s, %s%s%s\n", a->to,
-		info.model[0] ? info.model : (is_block ? "unknown model" : "image file"),
-		info.serial[0] ? " (serial " : "", info.serial, info.serial[0] ? ")" : "",
-		info.transport[0] ? ", " : "", size, info.transport[0] ? ", " : "",
-		info.transport);
+	fprintf(stderr, "About to overwrite %s: %s", a->to,
+		info.model[0] ? info.model : (is_block ? "unknown model" : "image file"));
+	if (info.serial[0])
+		fprintf(stderr, " (serial %s)", info.serial);
+	fprintf(stderr, ", %s%s%s\n", size, info.transport[0] ? ", " : "", info.transport);
 	for (i = 0; i < info.nparts; i++) {
 		const struct disk_part *p = &info.parts[i];
 		human_size(p->size, size, sizeof(size));
