@@ -149,6 +149,7 @@ static int restore_write(struct restore_args *a, const struct caibx *idx, const 
 	struct restore_stats st;
 	struct target *t = NULL;
 	char label[96];
+	double t0;
 	int r, r2;
 
 	r = restore_confirm(a, caibx_blob_size(idx));
@@ -159,8 +160,10 @@ static int restore_write(struct restore_args *a, const struct caibx *idx, const 
 		return r;
 	snprintf(label, sizeof(label), "restore %s", what);
 	a->o.label = label;
+	t0 = now_seconds();
 	r = restore_index(idx, store, t, &a->o, &st);
 	r2 = target_close(t, r == 0);
+	st.seconds = now_seconds() - t0; /* the final flush is part of the restore */
 	if (r == 0)
 		r = r2;
 	if (r < 0) {
