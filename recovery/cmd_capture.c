@@ -97,7 +97,10 @@ static int capture_one_disk(struct repo *repo, const char *name, const char *dev
 	r = capture_disk(dev, repo->url, o, d, &idx, &st);
 	if (r < 0)
 		return r;
-	r = caibx_serialize(idx, &buf, &len);
+	/* Chunks first on stable storage, then the index that points at them. */
+	r = source_sync(repo->src);
+	if (r == 0)
+		r = caibx_serialize(idx, &buf, &len);
 	caibx_free(idx);
 	if (r < 0)
 		return r;
@@ -194,7 +197,11 @@ static int capture_run(struct capture_args *a, char **devs, int ndevs, const cha
 	/* The manifest goes last: until it exists, the image does not. */
 	r = manifest_serialize(m, &json);
 	if (r == 0)
+		r = source_sync(repo->src);
+	if (r == 0)
 		r = source_put(repo->src, mpath, json, strlen(json));
+	if (r == 0)
+		r = source_sync(repo->src);
 	if (r < 0)
 		goto out;
 	sum.seconds = now_seconds() - t0;

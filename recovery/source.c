@@ -126,6 +126,11 @@ int source_put(struct source *s, const char *path, const void *buf, size_t len)
 	return s->ops->put_object(s, path, buf, len);
 }
 
+int source_sync(struct source *s)
+{
+	return s->ops->sync ? s->ops->sync(s) : 0;
+}
+
 int source_exists(struct source *s, const char *path)
 {
 	return s->ops->exists(s, path);

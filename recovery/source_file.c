@@ -136,19 +136,29 @@ static int file_put(struct source *s, const char *rel, const void *buf, size_t l
 
 	if (r < 0)
 		return r;
-	r = file_write_atomic(path, buf, len);
+	r = file_write_atomic(path, buf, len, 0);
 	if (r == -ENOENT) {
 		slash = strrchr(path, '/');
 		*slash = 0;
 		r = mkdir_p(path, 0755);
 		*slash = '/';
 		if (r == 0)
-			r = file_write_atomic(path, buf, len);
+			r = file_write_atomic(path, buf, len, 0);
 	}
 	if (r == -ENOSPC)
 		return err_set(r, "%s is full: no space to store %s; free space or use another "
 				  "repository", s->url, rel);
 	return r < 0 ? file_error(s, rel, r) : 0;
+}
+
+static int file_sync(struct source *s)
+{
+	_cleanup_close_ int fd = open(s->base, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0 || syncfs(fd) < 0)
+		return err_set(-errno, "%s: cannot flush to stable storage: %s", s->url,
+			       strerror(errno));
+	return 0;
 }
 
 static int file_exists(struct source *s, const char *rel)
@@ -184,6 +194,7 @@ const struct source_ops source_file_ops = {
 	.get_object = file_get,
 	.stream = file_stream,
 	.put_object = file_put,
+	.sync = file_sync,
 	.exists = file_exists,
 	.size = file_size,
 };

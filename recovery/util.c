@@ -114,7 +114,7 @@ int file_read_all(const char *path, void **ret_buf, size_t *ret_len)
 	return 0;
 }
 
-int file_write_atomic(const char *path, const void *buf, size_t len)
+int file_write_atomic(const char *path, const void *buf, size_t len, int durable)
 {
 	char tmp[4096];
 	int fd, r;
@@ -126,7 +126,7 @@ int file_write_atomic(const char *path, const void *buf, size_t len)
 	if (fd < 0)
 		return -errno;
 	r = write_full(fd, buf, len);
-	if (r == 0 && fsync(fd) < 0)
+	if (r == 0 && durable && fsync(fd) < 0)
 		r = -errno;
 	if (close(fd) < 0 && r == 0)
 		r = -errno;

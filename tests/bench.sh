@@ -27,11 +27,12 @@ build_bench_disk() { # file
 	cp -a /usr/lib/llvm-14 "$stage/llvm" 2>/dev/null
 	rm -f "$img"
 	truncate -s ${SIZE_MIB}M "$img"
-	sgdisk -q -n 1:1M:+256M -t 1:ef00 -c 1:ESP -n 2:0:0 -t 2:8300 -c 2:root "$img" >/dev/null
+	sgdisk -n 1:2048:+256M -t 1:ef00 -c 1:ESP -n 2:0:0 -t 2:8300 -c 2:root "$img" >/dev/null 2>&1
 	local p2_start p2_size
 	p2_start=$(partx -g -o START -n 2 "$img" | tr -d ' ')
 	p2_size=$(partx -g -o SECTORS -n 2 "$img" | tr -d ' ')
-	mkfs.vfat -n ESP --offset 2048 "$img" $((256 * 1024)) >/dev/null
+	mkfs.vfat -F 32 -n ESP --offset 2048 "$img" $((256 * 1024)) >/dev/null 2>&1
+	MTOOLS_SKIP_CHECK=1 mcopy -s -i "$img@@1M" /usr/lib/grub /usr/share/doc/bash ::/ 2>/dev/null
 	mkfs.ext4 -q -F -L root -d "$stage" -E offset=$((p2_start * 512)) "$img" $((p2_size / 2))k
 	rm -rf "$stage"
 	echo ok >"$img.ok"

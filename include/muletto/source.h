@@ -27,8 +27,11 @@ struct source_ops {
 	int (*get_object)(struct source *s, const char *path, void **ret_buf, size_t *ret_len);
 	/* Whole object, piece by piece, in order (for large raw images). */
 	int (*stream)(struct source *s, const char *path, source_stream_cb cb, void *ctx);
-	/* Stores an object atomically (temporary name, then rename); NULL if read-only. */
+	/* Stores an object atomically (temporary name, then rename); NULL if
+	 * read-only. Not yet durable: see sync. */
 	int (*put_object)(struct source *s, const char *path, const void *buf, size_t len);
+	/* Makes every object put so far durable (one flush for many chunks). */
+	int (*sync)(struct source *s);
 	/* 1 if the object exists, 0 if not. */
 	int (*exists)(struct source *s, const char *path);
 	/* Total size of an object, for progress; -ENOENT if missing. */
@@ -52,6 +55,7 @@ int source_list(struct source *s, const char *dir, char ***ret_names, size_t *re
 int source_get(struct source *s, const char *path, void **ret_buf, size_t *ret_len);
 int source_stream(struct source *s, const char *path, source_stream_cb cb, void *ctx);
 int source_put(struct source *s, const char *path, const void *buf, size_t len);
+int source_sync(struct source *s);
 int source_exists(struct source *s, const char *path);
 int source_size(struct source *s, const char *path, uint64_t *ret);
 void source_free_names(char **names, size_t n);

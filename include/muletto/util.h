@@ -26,8 +26,10 @@ int write_full(int fd, const void *buf, size_t len);
 
 /* Whole file into a new NUL-terminated buffer. */
 int file_read_all(const char *path, void **ret_buf, size_t *ret_len);
-/* Writes to "<path>.tmp.<pid>", fsyncs, renames over path. */
-int file_write_atomic(const char *path, const void *buf, size_t len);
+/* Writes to "<path>.tmp.<tid>" and renames it over path, so readers see the
+ * whole file or none. durable: fsync before the rename (else the caller
+ * flushes many files at once, e.g. with syncfs). */
+int file_write_atomic(const char *path, const void *buf, size_t len, int durable);
 /* mkdir -p. */
 int mkdir_p(const char *path, mode_t mode);
 
