@@ -122,8 +122,6 @@ int pfor_run(size_t n, int threads, const struct pfor_ops *ops, void *arg)
 	for (i = 0; i < started; i++)
 		pthread_join(tids[i], NULL);
 	free(tids);
-	if (ops->tick)
-		ops->tick(arg);
 	pthread_cond_destroy(&p.done_cond);
 	pthread_mutex_destroy(&p.lock);
 	if (p.err)

@@ -23,6 +23,10 @@ int target_inspect(const char *path, struct disk_info *info, int *ret_is_block, 
 	if (stat(path, &st) < 0) {
 		if (errno != ENOENT)
 			return err_set(-errno, "target %s: %s", path, strerror(errno));
+		/* A mistyped disk name must not become a file in /dev. */
+		if (!strncmp(path, "/dev/", 5))
+			return err_set(-ENODEV, "there is no disk %s: check the name with "
+						"'muletto disks'", path);
 		*ret_is_block = 0;
 		*ret_exists = 0;
 		return 0;

@@ -147,6 +147,9 @@ mkdir -p "$T/full" && mount -t tmpfs -o size=8m tmpfs "$T/full" && at_exit "umou
 expect_fail "a target file system without room is refused" "target $T/full/t.img: no space for the image: .*free" \
 	"$MULETTO" restore "$good" img --to "$T/full/t.img"
 [ ! -e "$T/full/t.img" ] && pass "nothing is left on the full file system" || fail "nothing is left on the full file system"
+expect_fail "a disk that does not exist is not created as a file in /dev" "there is no disk /dev/muletto-no-such-disk" \
+	"$MULETTO" restore "$good" img --to /dev/muletto-no-such-disk --yes
+[ ! -e /dev/muletto-no-such-disk ] && pass "nothing was created in /dev" || { rm -f /dev/muletto-no-such-disk; fail "nothing was created in /dev"; }
 expect_fail "a target in a missing folder" "does not exist" \
 	"$MULETTO" restore "$good" img --to "$T/no/such/dir/t.img"
 
