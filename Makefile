@@ -19,7 +19,7 @@ SLIBOBJS:= $(filter-out $(B)/san/obj/main.o,$(SOBJS))
 UNITS   := $(wildcard tests/unit/test_*.c)
 UNITBIN := $(UNITS:tests/unit/%.c=$(B)/san/unit/%)
 
-.PHONY: all deps check unit demo bench clean
+.PHONY: all deps check unit demo bench fuzz clean
 all: deps $(B)/muletto
 
 deps:
@@ -60,6 +60,18 @@ demo: all
 bench: all
 	@scripts/deps.sh bench
 	@tests/bench.sh
+
+# make fuzz: libFuzzer on the index and manifest parsers (FUZZ_SECONDS each run).
+FUZZ_SECONDS ?= 60
+FUZZ_SRCS := recovery/caibx.c recovery/manifest.c recovery/hash.c recovery/err.c recovery/util.c
+fuzz:
+	@scripts/deps.sh build fuzz
+	@mkdir -p $(B)/fuzz/corpus
+	clang -g -O1 -fsanitize=fuzzer,address,undefined -std=gnu11 -D_GNU_SOURCE -Iinclude \
+		-DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION \
+		$(shell pkg-config --cflags jansson) -o $(B)/fuzz/fuzz_parsers tests/fuzz/fuzz_parsers.c \
+		$(FUZZ_SRCS) $(shell pkg-config --libs jansson libcrypto) -pthread
+	$(B)/fuzz/fuzz_parsers -max_total_time=$(FUZZ_SECONDS) $(B)/fuzz/corpus tests/fuzz/seeds
 
 clean:
 	rm -rf $(B)

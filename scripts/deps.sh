@@ -1,6 +1,6 @@
 #!/bin/sh
 # Installs the Debian packages a make target needs, only when missing.
-# Usage: scripts/deps.sh build|check|bench|iso ...   (idempotent, quiet when done)
+# Usage: scripts/deps.sh build|check|bench|fuzz ...   (idempotent, quiet when done)
 set -eu
 
 pkgs_build="build-essential pkg-config libblkid-dev libparted-dev libcurl4-openssl-dev
@@ -8,6 +8,7 @@ libzstd-dev libssl-dev libjansson-dev liblzma-dev zlib1g-dev"
 pkgs_check="$pkgs_build nginx-light casync zstd curl gdisk dosfstools e2fsprogs mtools
 util-linux fdisk jq python3 bc"
 pkgs_bench="$pkgs_check bmap-tools partclone hyperfine time"
+pkgs_fuzz="clang libclang-rt-14-dev"
 
 want=""
 for profile in "$@"; do
@@ -15,7 +16,8 @@ for profile in "$@"; do
 	build) want="$want $pkgs_build" ;;
 	check) want="$want $pkgs_check" ;;
 	bench) want="$want $pkgs_bench" ;;
-	*) echo "deps.sh: unknown profile '$profile' (use build, check or bench)" >&2; exit 2 ;;
+	fuzz) want="$want $pkgs_fuzz" ;;
+	*) echo "deps.sh: unknown profile '$profile' (use build, check, bench or fuzz)" >&2; exit 2 ;;
 	esac
 done
 
