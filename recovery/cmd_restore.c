@@ -21,6 +21,7 @@ static const char restore_usage[] =
 
 struct restore_args {
 	const char *to, *store;
+	char *auto_to; /* the disk --to auto picked */
 	int disk, yes, json;
 	struct restore_opts o;
 };
@@ -152,6 +153,12 @@ static int restore_write(struct restore_args *a, const struct caibx *idx, const 
 	double t0;
 	int r, r2;
 
+	if (!strcmp(a->to, "auto")) {
+		r = target_pick_auto(caibx_blob_size(idx), &a->auto_to);
+		if (r < 0)
+			return r;
+		a->to = a->auto_to;
+	}
 	r = restore_confirm(a, caibx_blob_size(idx));
 	if (r < 0)
 		return r;
@@ -285,5 +292,6 @@ int cmd_restore(int argc, char **argv)
 		r = restore_from_caibx(&a, first);
 	else
 		r = restore_from_raw(&a, first);
+	free(a.auto_to);
 	return r < 0 ? cmd_fail("%s", err_msg()) : 0;
 }

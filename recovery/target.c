@@ -256,3 +256,42 @@ int target_close(struct target *t, int sync)
 	free(t);
 	return r;
 }
+
+static int target_candidate(const struct disk_info *d, uint64_t need)
+{
+	return !d->is_boot && !d->in_use && !d->read_only && d->size >= need &&
+	       strcmp(d->transport, "loop") && strncmp(d->name, "sr", 2) &&
+	       strncmp(d->name, "dm-", 3) && strncmp(d->name, "md", 2);
+}
+
+int target_pick_auto(uint64_t need, char **ret)
+{
+	struct disk_info *d = NULL;
+	char list[512] = "", want[32];
+	size_t n = 0, i, found = 0, pick = 0, used = 0;
+	int r;
+
+	r = disk_list(NULL, &d, &n);
+	if (r < 0)
+		return r;
+	for (i = 0; i < n; i++) {
+		if (!target_candidate(&d[i], need))
+			continue;
+		if (found++ == 0)
+			pick = i;
+		r = snprintf(list + used, sizeof(list) - used, "%s%s", used ? ", " : "", d[i].dev);
+		if (r > 0 && (size_t)r < sizeof(list) - used)
+			used += (size_t)r;
+	}
+	human_size(need, want, sizeof(want));
+	if (found == 1)
+		*ret = strdup(d[pick].dev);
+	disk_list_free(d, n);
+	if (found == 0)
+		return err_set(-ENODEV, "target auto: no disk of at least %s that is not the boot "
+					"medium and not in use; check 'muletto disks'", want);
+	if (found > 1)
+		return err_set(-EEXIST, "target auto: %zu disks could take the image (%s); name "
+					"one with --to", found, list);
+	return *ret ? 0 : -ENOMEM;
+}

@@ -1,6 +1,6 @@
 #!/bin/sh
 # Installs the Debian packages a make target needs, only when missing.
-# Usage: scripts/deps.sh build|check|bench|fuzz ...   (idempotent, quiet when done)
+# Usage: scripts/deps.sh build|check|bench|fuzz|iso|e2e ...   (idempotent, quiet when done)
 set -eu
 
 pkgs_build="build-essential pkg-config libblkid-dev libparted-dev libcurl4-openssl-dev
@@ -9,6 +9,8 @@ pkgs_check="$pkgs_build nginx-light casync zstd curl gdisk dosfstools e2fsprogs 
 util-linux fdisk jq python3 bc"
 pkgs_bench="$pkgs_check bmap-tools partclone hyperfine time"
 pkgs_fuzz="clang libclang-rt-14-dev"
+pkgs_iso="$pkgs_build kmod cpio xorriso mtools dosfstools zstd debian-archive-keyring"
+pkgs_e2e="$pkgs_check $pkgs_iso qemu-system-x86 ovmf socat"
 
 want=""
 for profile in "$@"; do
@@ -17,7 +19,9 @@ for profile in "$@"; do
 	check) want="$want $pkgs_check" ;;
 	bench) want="$want $pkgs_bench" ;;
 	fuzz) want="$want $pkgs_fuzz" ;;
-	*) echo "deps.sh: unknown profile '$profile' (use build, check, bench or fuzz)" >&2; exit 2 ;;
+	iso) want="$want $pkgs_iso" ;;
+	e2e) want="$want $pkgs_e2e" ;;
+	*) echo "deps.sh: unknown profile '$profile' (use build, check, bench, fuzz, iso or e2e)" >&2; exit 2 ;;
 	esac
 done
 

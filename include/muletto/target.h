@@ -26,6 +26,11 @@ struct target {
 int target_inspect(const char *path, struct disk_info *info, int *ret_is_block,
 		   int *ret_exists);
 
+/* "auto": the one disk that is not the boot or configuration medium, not in
+ * use, not read-only, and holds at least need bytes. Refuses (naming the
+ * candidates) unless there is exactly one. *ret is a new "/dev/..." string. */
+int target_pick_auto(uint64_t need, char **ret);
+
 /* Opens for writing after the safety checks. need: the image's size in bytes;
  * data: bytes that are not zero (what a file target must find room for).
  * A regular file is created or resized to exactly need bytes. */

@@ -1,0 +1,116 @@
+#!/bin/sh
+# Builds build/boot/initrd.img and build/boot/vmlinuz from Debian's packages
+# (iso/packages.lock) and build/muletto.
+#   scripts/mkinitramfs.sh [CONFIG-FILE]   CONFIG-FILE is baked in as /etc/muletto.conf
+set -eu
+cd "$(dirname "$0")/.."
+TOP=$PWD
+D=$TOP/build/debs
+K=$TOP/build/kernel
+R=$TOP/build/initramfs-root
+OUT=$TOP/build/boot
+CONFIG=${1:-}
+
+lock_version() { sed -n "s/^$1=//p" iso/packages.lock; }
+deb() { # package -> its file in the cache
+	v=$(lock_version "$1")
+	for f in "$D/$1"_*.deb; do
+		[ "$(dpkg-deb -f "$f" Version)" = "$v" ] && { echo "$f"; return 0; }
+	done
+	echo "mkinitramfs: $1 $v is not in $D: run scripts/fetch-debs.sh" >&2
+	exit 1
+}
+
+kpkg=$(sed -n 's/^\(linux-image-[0-9][^=]*\)=.*/\1/p' iso/packages.lock)
+kver=${kpkg#linux-image-}
+
+# the kernel and every module, once, with their dependencies computed
+if [ ! -f "$K/lib/modules/$kver/modules.dep" ]; then
+	rm -rf "$K" && mkdir -p "$K"
+	dpkg-deb -x "$(deb "$kpkg")" "$K"
+	depmod -b "$K" "$kver"
+fi
+
+rm -rf "$R"
+mkdir -p "$R"/bin "$R"/sbin "$R"/etc/ssl/certs "$R"/lib/modules/"$kver" "$R"/lib/firmware \
+	"$R"/proc "$R"/sys "$R"/dev "$R"/run "$R"/tmp "$R"/mnt "$R"/root "$R"/usr/bin "$R"/usr/sbin
+
+# busybox and its applets
+tmp=$(mktemp -d)
+dpkg-deb -x "$(deb busybox-static)" "$tmp"
+cp "$tmp/bin/busybox" "$R/bin/busybox"
+for a in $("$R/bin/busybox" --list); do
+	[ -e "$R/bin/$a" ] || ln -s busybox "$R/bin/$a"
+done
+rm -rf "$tmp"
+
+# modules: the folders and files named in initramfs/modules.list, and what they need
+M=$K/lib/modules/$kver
+grep -v '^#' initramfs/modules.list | sed '/^$/d' | while read -r p; do
+	if [ -d "$M/kernel/$p" ]; then find "$M/kernel/$p" -name '*.ko*' | sed "s|^$M/||"
+	elif [ -f "$M/kernel/$p" ]; then echo "kernel/$p"
+	fi
+done | sort -u >"$R/.wanted"
+awk -F': ' 'NR == FNR { want[$1] = 1; next }
+	{ deps[$1] = $2 }
+	END {
+		n = 0; for (m in want) queue[n++] = m
+		for (i = 0; i < n; i++) {
+			m = queue[i]; if (seen[m]++) continue; print m
+			k = split(deps[m], d, " ")
+			for (j = 1; j <= k; j++) if (!seen[d[j]]) queue[n++] = d[j]
+		}
+	}' "$R/.wanted" "$M/modules.dep" | while read -r m; do
+	mkdir -p "$R/lib/modules/$kver/$(dirname "$m")"
+	cp "$M/$m" "$R/lib/modules/$kver/$m"
+done
+rm -f "$R/.wanted"
+cp "$M"/modules.builtin "$M"/modules.builtin.modinfo "$M"/modules.order "$R/lib/modules/$kver/"
+depmod -b "$R" "$kver"
+
+# firmware for network and storage cards (not GPUs: this system has no graphics)
+tmp=$(mktemp -d)
+for p in firmware-linux-free firmware-misc-nonfree firmware-realtek firmware-bnx2 firmware-bnx2x; do
+	dpkg-deb -x "$(deb "$p")" "$tmp"
+done
+for f in bnx2 bnx2x rtl_nic intel/ice qed mellanox tigon cxgb4 myricom qlogic e100 3com \
+	acenic adaptec; do
+	[ -e "$tmp/lib/firmware/$f" ] || continue
+	mkdir -p "$R/lib/firmware/$(dirname "$f")"
+	cp -a "$tmp/lib/firmware/$f" "$R/lib/firmware/$f"
+done
+rm -rf "$tmp"
+
+# CA certificates, as one bundle where OpenSSL and libcurl look for it
+tmp=$(mktemp -d)
+dpkg-deb -x "$(deb ca-certificates)" "$tmp"
+find "$tmp/usr/share/ca-certificates" -name '*.crt' | sort | xargs cat >"$R/etc/ssl/certs/ca-certificates.crt"
+rm -rf "$tmp"
+
+# the tool and the libraries it was linked with
+cp build/muletto "$R/usr/bin/muletto"
+ldd build/muletto | awk '/=> \// { print $3 } /^\t\/lib/ { print $1 }' | while read -r lib; do
+	mkdir -p "$R$(dirname "$lib")"
+	cp -L "$lib" "$R$lib"
+done
+# the dynamic linker is looked up as /lib64/ld-linux-x86-64.so.2
+[ -e "$R/lib64/ld-linux-x86-64.so.2" ] || { mkdir -p "$R/lib64"; cp -L /lib64/ld-linux-x86-64.so.2 "$R/lib64/"; }
+# libcurl's own plugins and NSS for name lookups
+for f in /lib/x86_64-linux-gnu/libnss_dns.so.2 /lib/x86_64-linux-gnu/libnss_files.so.2 \
+	/lib/x86_64-linux-gnu/libresolv.so.2; do
+	[ -e "$f" ] && mkdir -p "$R$(dirname "$f")" && cp -L "$f" "$R$f"
+done
+printf 'hosts: files dns\n' >"$R/etc/nsswitch.conf"
+printf '127.0.0.1 localhost\n' >"$R/etc/hosts"
+printf 'root:x:0:0:root:/root:/bin/sh\n' >"$R/etc/passwd"
+printf 'root:x:0:\n' >"$R/etc/group"
+
+install -m 0755 initramfs/init "$R/init"
+install -m 0755 initramfs/udhcpc.script "$R/etc/udhcpc.script"
+[ -n "$CONFIG" ] && install -m 0600 "$CONFIG" "$R/etc/muletto.conf"
+
+mkdir -p "$OUT"
+(cd "$R" && find . | LC_ALL=C sort | cpio -o -H newc --quiet -R 0:0) | zstd -q -"${ZSTD_LEVEL:-19}" -T0 >"$OUT/initrd.img.new"
+mv "$OUT/initrd.img.new" "$OUT/initrd.img"
+cp "$K/boot/vmlinuz-$kver" "$OUT/vmlinuz"
+echo "initramfs: $(du -h "$OUT/initrd.img" | cut -f1) ($(du -sh "$R" | cut -f1) unpacked), kernel $kver"
