@@ -310,7 +310,7 @@ static void boot_disks(const char *sysroot, const struct mounts *m, struct boot_
 {
 	static const char *const mps[] = { "/", "/run/live/medium", "/run/initramfs/live",
 					   "/cdrom", "/boot", "/boot/efi" };
-	const char *medium = getenv("MULETTO_BOOT_MEDIUM");
+	static const char *const media[] = { "MULETTO_BOOT_MEDIUM", "MULETTO_CONFIG_MEDIUM" };
 	size_t i, k;
 	struct stat st;
 	char devno[32];
@@ -320,9 +320,14 @@ static void boot_disks(const char *sysroot, const struct mounts *m, struct boot_
 		for (k = 0; k < m->n; k++)
 			if (!strcmp(m->e[k].mp, mps[i]))
 				boot_add_devno(sysroot, m->e[k].devno, b, 0);
-	if (medium && *medium && stat(medium, &st) == 0 && S_ISBLK(st.st_mode)) {
-		snprintf(devno, sizeof(devno), "%u:%u", major(st.st_rdev), minor(st.st_rdev));
-		boot_add_devno(sysroot, devno, b, 0);
+	/* set by the boot environment: the medium it came from, the one with muletto.conf */
+	for (i = 0; i < ARRAY_SIZE(media); i++) {
+		const char *medium = getenv(media[i]);
+		if (medium && *medium && stat(medium, &st) == 0 && S_ISBLK(st.st_mode)) {
+			snprintf(devno, sizeof(devno), "%u:%u", major(st.st_rdev),
+				 minor(st.st_rdev));
+			boot_add_devno(sysroot, devno, b, 0);
+		}
 	}
 }
 

@@ -1,0 +1,84 @@
+# End-to-end helpers: boot the ISO (or PXE tree) in QEMU (TCG), restore from
+# the host over HTTP, compare the disk. Source after lib.sh and lib_disk.sh.
+ISO=$MULETTO_TOP/build/muletto.iso
+OVMF=/usr/share/OVMF
+E2E_TIMEOUT=${E2E_TIMEOUT:-240}
+
+e2e_need() {
+	[ -f "$ISO" ] || { skip "$1" "build/muletto.iso is missing: run make iso"; exit 0; }
+	command -v qemu-system-x86_64 >/dev/null || { skip "$1" "qemu-system-x86_64 is missing"; exit 0; }
+}
+
+# A repository with the sample disk, served on 127.0.0.1; sets SAMPLE, REPO_PORT.
+e2e_repo() {
+	SAMPLE=$T/sample.img
+	make_sample_disk "$SAMPLE" "${1:-64}"
+	"$MULETTO" capture "$SAMPLE" "$T/repo" --name sample >/dev/null 2>&1 || return 1
+	REPO_PORT=$(nginx_start "$T")
+}
+
+# A small vfat disk labelled MULETTO holding muletto.conf with the given lines.
+e2e_config_disk() { # file lines...
+	local img=$1; shift
+	rm -f "$img"
+	mkfs.vfat -C -n MULETTO "$img" 8192 >/dev/null
+	printf '%s\n' "$@" >"$T/muletto.conf"
+	MTOOLS_SKIP_CHECK=1 mcopy -i "$img" "$T/muletto.conf" ::/muletto.conf
+}
+
+# QEMU's options are collected in the array Q by the e2e_* functions below.
+Q=()
+
+# The guest reaches the host's nginx as 10.0.2.100:8080, one socat per connection.
+e2e_net() {
+	Q+=(-netdev "user,id=n0,restrict=on,guestfwd=tcp:10.0.2.100:8080-cmd:socat STDIO TCP:127.0.0.1:$REPO_PORT"
+	    -device virtio-net-pci,netdev=n0)
+}
+
+# Firmware options: bios | uefi | secureboot
+e2e_firmware() {
+	case "$1" in
+	bios) Q+=(-machine pc) ;;
+	uefi)
+		cp "$OVMF/OVMF_VARS_4M.fd" "$T/vars.fd"
+		Q+=(-machine q35 -drive "if=pflash,format=raw,readonly=on,file=$OVMF/OVMF_CODE_4M.fd"
+		    -drive "if=pflash,format=raw,file=$T/vars.fd") ;;
+	secureboot)
+		cp "$OVMF/OVMF_VARS_4M.ms.fd" "$T/vars.fd"
+		Q+=(-machine q35,smm=on -global driver=cfi.pflash01,property=secure,value=on
+		    -drive "if=pflash,format=raw,unit=0,readonly=on,file=$OVMF/OVMF_CODE_4M.secboot.fd"
+		    -drive "if=pflash,format=raw,unit=1,file=$T/vars.fd") ;;
+	esac
+}
+
+# A target disk on a given controller: virtio | ahci | nvme
+e2e_target() { # file controller
+	Q+=(-drive "file=$1,if=none,id=t0,format=raw")
+	case "$2" in
+	virtio) Q+=(-device virtio-blk-pci,drive=t0) ;;
+	ahci) Q+=(-device ahci,id=ahci0 -device ide-hd,drive=t0,bus=ahci0.0) ;;
+	nvme) Q+=(-device nvme,drive=t0,serial=MULETTO0001) ;;
+	esac
+}
+
+# Boot media: cd | usb
+e2e_media() { # kind
+	case "$1" in
+	cd) Q+=(-drive "file=$ISO,if=none,id=cd0,media=cdrom,readonly=on" -device ide-cd,drive=cd0,bootindex=0) ;;
+	usb) cp "$ISO" "$T/usb.img"
+	     Q+=(-device qemu-xhci -drive "file=$T/usb.img,if=none,id=usb0,format=raw"
+		 -device usb-storage,drive=usb0,bootindex=0) ;;
+	esac
+}
+
+# qemu_run NAME LOG : runs Q until the guest powers off (or times out), then empties Q
+qemu_run() {
+	local name=$1 log=$2 t0=$SECONDS
+	timeout "$E2E_TIMEOUT" qemu-system-x86_64 -accel tcg -m 1024 -smp 2 -nographic -no-reboot \
+		-serial "file:$log" -monitor none "${Q[@]}" >/dev/null 2>"$log.err"
+	local rc=$?
+	Q=()
+	E2E_SECONDS=$((SECONDS - t0))
+	[ $rc = 124 ] && echo "qemu: $name timed out after ${E2E_TIMEOUT}s" >>"$log.err"
+	return $rc
+}
