@@ -1,5 +1,4 @@
-# muletto: make, make check, make demo, make bench, make clean
-# (make iso / make pxe: see iso/ once the boot media land)
+# muletto: make, make check, make demo, make bench, make iso [CONFIG=FILE], make clean
 
 CC      ?= cc
 PKGS    := blkid libcurl libzstd libcrypto jansson liblzma zlib
@@ -19,7 +18,7 @@ SLIBOBJS:= $(filter-out $(B)/san/obj/main.o,$(SOBJS))
 UNITS   := $(wildcard tests/unit/test_*.c)
 UNITBIN := $(UNITS:tests/unit/%.c=$(B)/san/unit/%)
 
-.PHONY: all deps check unit demo bench fuzz clean
+.PHONY: all deps check unit demo bench fuzz iso clean
 all: deps $(B)/muletto
 
 deps:
@@ -44,9 +43,31 @@ $(B)/san/unit/%: tests/unit/%.c $(SLIBOBJS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(SAN) -Itests/unit -o $@ $^ $(LDLIBS)
 
+# The boot media: Debian's kernel, firmware, busybox, shim, GRUB, isolinux
+# (iso/packages.lock), the initramfs (initramfs/) and the tool.
+# make iso CONFIG=FILE bakes FILE in as /etc/muletto.conf.
+CONFIG ?=
+INITRD_DEPS := $(B)/muletto initramfs/init initramfs/udhcpc.script initramfs/modules.list \
+	iso/packages.lock scripts/mkinitramfs.sh $(B)/config.stamp
+$(B)/config.stamp: FORCE
+	@mkdir -p $(B)
+	@echo "$(CONFIG) $(if $(CONFIG),$(shell sha256sum < $(CONFIG)))" > $@.new
+	@cmp -s $@ $@.new && rm $@.new || mv $@.new $@
+$(B)/debs.stamp: iso/packages.lock scripts/fetch-debs.sh
+	@scripts/deps.sh iso
+	@scripts/fetch-debs.sh
+	@touch $@
+$(B)/boot/initrd.img: $(INITRD_DEPS) $(B)/debs.stamp
+	@scripts/mkinitramfs.sh $(CONFIG)
+$(B)/muletto.iso: $(B)/boot/initrd.img iso/mkiso.sh iso/isolinux.cfg iso/grub.cfg
+	@iso/mkiso.sh
+iso: deps
+	@$(MAKE) --no-print-directory $(B)/muletto $(B)/muletto.iso
+FORCE:
+
 check:
-	@scripts/deps.sh build check
-	@$(MAKE) --no-print-directory $(B)/muletto $(B)/san/muletto $(UNITBIN)
+	@scripts/deps.sh build check e2e
+	@$(MAKE) --no-print-directory $(B)/muletto $(B)/san/muletto $(UNITBIN) $(B)/muletto.iso
 	@tests/run
 
 unit:
