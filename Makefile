@@ -75,7 +75,8 @@ unit:
 	@tests/run unit
 
 demo: all
-	@scripts/deps.sh check
+	@scripts/deps.sh check e2e
+	@$(MAKE) --no-print-directory $(B)/muletto.iso
 	@tests/demo.sh
 
 bench: all

@@ -1,54 +1,66 @@
 #!/bin/bash
 # make demo: the whole job on built-in sample data, narrated.
-# A sample machine disk is captured into a repository, the repository is served
-# over HTTP on 127.0.0.1, and the image is restored onto a blank disk (a loop
-# device) and compared byte for byte.
+#  1. a small bootable sample machine (GPT, ESP with shim+GRUB, a tiny system
+#     that prints a marker and powers off) is captured into a repository;
+#  2. the repository is served by nginx on 127.0.0.1;
+#  3. the muletto ISO boots in QEMU (UEFI) next to a blank disk and restores
+#     the machine unattended, reading muletto.conf from a disk labelled MULETTO;
+#  4. the restored disk is compared with the original, then booted to its marker.
 set -u
 cd "$(dirname "$0")/.."
 export MULETTO=$PWD/build/muletto
 . tests/lib.sh
 . tests/lib_disk.sh
-[ "$(id -u)" = 0 ] || { echo "make demo needs root (loop devices)"; exit 1; }
+. tests/lib_e2e.sh
+[ "$(id -u)" = 0 ] || { echo "make demo needs root (loop devices, QEMU)"; exit 1; }
 
 start=$SECONDS
 say() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
 run() { printf '$ %s\n' "$*"; "$@"; }
-
 W=$PWD/build/demo
 rm -rf "$W" && mkdir -p "$W"
 
-say "Building a sample machine disk: 256 MiB, GPT, an EFI system partition and an ext4 root"
-make_sample_disk "$W/server-disk.img" 256
-src=$(loop_attach "$W/server-disk.img")
-echo "attached as $src"
+say "Building a sample machine: 128 MiB disk, GPT, EFI system partition with shim and GRUB, ext4 root"
+e2e_bootable_sample "$W/server-disk.img" 128
+partx --show "$W/server-disk.img"
 
-say "What muletto sees on this machine"
-run "$MULETTO" disks
+say "Capturing it into a repository (casync chunk store + manifest)"
+run "$MULETTO" capture "$W/server-disk.img" "$W/repo" --name web01
 
-say "Capturing $src into a repository (casync chunk store + manifest)"
-run "$MULETTO" capture "$src" "$W/repo" --name web01
+say "Serving the repository over HTTP on 127.0.0.1, as a NAS would"
+REPO_PORT=$(nginx_start "$W")
+run "$MULETTO" ls "http://127.0.0.1:$REPO_PORT/repo"
 
-say "Serving the repository over HTTP on 127.0.0.1, as a NAS or web server would"
-port=$(nginx_start "$W")
-echo "http://127.0.0.1:$port/repo"
-run "$MULETTO" ls "http://127.0.0.1:$port/repo"
+say "A USB stick labelled MULETTO with the job for the unattended restore"
+e2e_config_disk "$W/config-stick.img" "repo=http://10.0.2.100:8080/repo" "image=web01" \
+	"target=auto" "auto=restore" "after=poweroff"
+cat "$T/muletto.conf"
 
-say "A blank replacement disk"
-truncate -s 256M "$W/new-disk.img"
-dst=$(loop_attach "$W/new-disk.img")
-echo "attached as $dst"
-
-say "Restoring web01 over HTTP onto $dst"
-run "$MULETTO" restore "http://127.0.0.1:$port/repo" web01 --to "$dst" --yes --progress bar
+say "Booting build/muletto.iso ($(du -h "$ISO" | cut -f1)) in QEMU (UEFI, software emulation) with a blank 128 MiB disk"
+truncate -s 128M "$W/new-disk.img"
+e2e_firmware uefi; e2e_media cd; e2e_target "$W/new-disk.img" virtio; e2e_net
+Q+=(-drive "file=$W/config-stick.img,if=none,id=cfg,format=raw" -device usb-ehci,id=ehci
+    -device usb-storage,drive=cfg,bus=ehci.0)
+: >"$W/muletto-boot.log"
+tail -f "$W/muletto-boot.log" 2>/dev/null | grep --line-buffered -a '^muletto:' &
+tailer=$!
+qemu_run "muletto ISO" "$W/muletto-boot.log"
+sleep 0.5; kill $tailer 2>/dev/null
+echo "(power-on to power-off: ${E2E_SECONDS} s)"
 
 say "Checking: the new disk is byte for byte the old one"
-run cmp "$src" "$dst" && echo "identical: $(sha256sum <"$dst" | cut -c1-16)…"
+run cmp "$W/server-disk.img" "$W/new-disk.img" && echo "identical: $(sha256sum <"$W/new-disk.img" | cut -c1-16)…"
 ok=$?
-run "$MULETTO" verify "$W/repo" web01
 
-say "casync reads the same repository"
-run casync extract --store="http://127.0.0.1:$port/repo/store" "$W/repo/images/web01/disk0.caibx" \
-	"$W/casync-copy.img" && run cmp "$W/server-disk.img" "$W/casync-copy.img" && echo "identical"
+say "Booting the restored disk"
+e2e_firmware uefi
+Q+=(-drive "file=$W/new-disk.img,if=virtio,format=raw")
+qemu_run "restored machine" "$W/restored-boot.log"
+if grep -qa "$SAMPLE_MARKER" "$W/restored-boot.log"; then
+	echo "the restored machine booted and printed: $SAMPLE_MARKER (${E2E_SECONDS} s)"
+else
+	echo "the restored machine did not print its marker; see $W/restored-boot.log"; ok=1
+fi
 
 say "Done in $((SECONDS - start)) s"
 exit $ok

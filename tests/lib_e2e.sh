@@ -9,10 +9,11 @@ e2e_need() {
 	command -v qemu-system-x86_64 >/dev/null || { skip "$1" "qemu-system-x86_64 is missing"; exit 0; }
 }
 
-# A repository with the sample disk, served on 127.0.0.1; sets SAMPLE, REPO_PORT.
+# A repository with the bootable sample machine, served on 127.0.0.1; sets
+# SAMPLE, REPO_PORT.
 e2e_repo() {
 	SAMPLE=$T/sample.img
-	make_sample_disk "$SAMPLE" "${1:-64}"
+	e2e_bootable_sample "$SAMPLE" "${1:-96}"
 	"$MULETTO" capture "$SAMPLE" "$T/repo" --name sample >/dev/null 2>&1 || return 1
 	REPO_PORT=$(nginx_start "$T")
 }
@@ -81,4 +82,46 @@ qemu_run() {
 	E2E_SECONDS=$((SECONDS - t0))
 	[ $rc = 124 ] && echo "qemu: $name timed out after ${E2E_TIMEOUT}s" >>"$log.err"
 	return $rc
+}
+
+# A small bootable machine: GPT, an ESP with Debian's shim and GRUB, a kernel
+# and a tiny initramfs that prints a marker and powers off; an ext4 root with
+# files. UEFI boots it (Secure Boot too).
+SAMPLE_MARKER="MULETTO-SAMPLE-MACHINE-BOOTED"
+e2e_bootable_sample() { # file size_mib
+	local img=$1 size=$2 x=$T/bootable.$RANDOM deb
+	local esp_mib=40 root_stage=$x/root
+	mkdir -p "$x/ext" "$x/esp/EFI/BOOT" "$x/esp/boot/grub" "$x/esp/.disk" "$x/initrd/bin" "$root_stage"
+	for p in shim-signed grub-efi-amd64-signed busybox-static; do
+		deb=$(ls "$MULETTO_TOP"/build/debs/${p}_*.deb | head -1)
+		dpkg-deb -x "$deb" "$x/ext"
+	done
+	cp "$x/ext/usr/lib/shim/shimx64.efi.signed" "$x/esp/EFI/BOOT/BOOTX64.EFI"
+	cp "$x/ext/usr/lib/grub/x86_64-efi-signed/grubx64.efi.signed" "$x/esp/EFI/BOOT/grubx64.efi"
+	echo "sample machine" >"$x/esp/.disk/info"
+	cat >"$x/esp/boot/grub/grub.cfg" <<CFG
+set timeout=0
+menuentry "sample machine" {
+	linux /sample/vmlinuz console=ttyS0,115200 quiet panic=5
+	initrd /sample/initrd.img
+}
+CFG
+	mkdir -p "$x/esp/sample"
+	cp "$MULETTO_TOP/build/boot/vmlinuz" "$x/esp/sample/vmlinuz"
+	cp "$x/ext/bin/busybox" "$x/initrd/bin/busybox"
+	printf '#!/bin/busybox sh\n/bin/busybox echo %s\n/bin/busybox sync\n/bin/busybox poweroff -f\n' \
+		"$SAMPLE_MARKER" >"$x/initrd/init"
+	chmod 755 "$x/initrd/init"
+	(cd "$x/initrd" && find . | cpio -o -H newc --quiet -R 0:0) | gzip -9 >"$x/esp/sample/initrd.img"
+	rm -f "$img" && truncate -s "${size}M" "$img"
+	sgdisk -n 1:2048:+${esp_mib}M -t 1:ef00 -c 1:ESP -n 2:0:-1M -t 2:8300 -c 2:root "$img" >/dev/null
+	mkfs.vfat -F 32 -n ESP --offset 2048 "$img" $((esp_mib * 1024)) >/dev/null 2>&1
+	MTOOLS_SKIP_CHECK=1 mcopy -s -i "$img@@1M" "$x/esp/EFI" "$x/esp/boot" "$x/esp/sample" "$x/esp/.disk" ::/
+	cp -r /usr/share/doc/bash "$root_stage/"
+	head -c 2000000 /dev/urandom >"$root_stage/data.bin"
+	local p2_start p2_sectors
+	p2_start=$(partx -g -o START -n 2 "$img" | tr -d ' ')
+	p2_sectors=$(partx -g -o SECTORS -n 2 "$img" | tr -d ' ')
+	mkfs.ext4 -q -F -L root -d "$root_stage" -E offset=$((p2_start * 512)) "$img" $((p2_sectors / 2))k
+	rm -rf "$x"
 }
