@@ -18,7 +18,7 @@ SLIBOBJS:= $(filter-out $(B)/san/obj/main.o,$(SOBJS))
 UNITS   := $(wildcard tests/unit/test_*.c)
 UNITBIN := $(UNITS:tests/unit/%.c=$(B)/san/unit/%)
 
-.PHONY: all deps check unit demo bench fuzz iso clean
+.PHONY: all deps check unit demo bench fuzz iso pxe clean
 all: deps $(B)/muletto
 
 deps:
@@ -61,13 +61,19 @@ $(B)/boot/initrd.img: $(INITRD_DEPS) $(B)/debs.stamp
 	@scripts/mkinitramfs.sh $(CONFIG)
 $(B)/muletto.iso: $(B)/boot/initrd.img iso/mkiso.sh iso/isolinux.cfg iso/grub.cfg
 	@iso/mkiso.sh
+$(B)/pxe/pxelinux.0: $(B)/boot/initrd.img iso/mkpxe.sh iso/isolinux.cfg iso/grub.cfg \
+	iso/dnsmasq.conf.example
+	@iso/mkpxe.sh
 iso: deps
 	@$(MAKE) --no-print-directory $(B)/muletto $(B)/muletto.iso
+pxe: deps
+	@$(MAKE) --no-print-directory $(B)/muletto $(B)/pxe/pxelinux.0
 FORCE:
 
 check:
 	@scripts/deps.sh build check e2e
-	@$(MAKE) --no-print-directory $(B)/muletto $(B)/san/muletto $(UNITBIN) $(B)/muletto.iso
+	@$(MAKE) --no-print-directory $(B)/muletto $(B)/san/muletto $(UNITBIN) $(B)/muletto.iso \
+		$(B)/pxe/pxelinux.0
 	@tests/run
 
 unit:
