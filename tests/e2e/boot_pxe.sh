@@ -30,3 +30,7 @@ pxe_case() { # name firmware bootfile controller
 
 pxe_case "PXE BIOS (pxelinux over TFTP), virtio disk" bios pxelinux.0 virtio
 pxe_case "PXE UEFI (shim + GRUB over TFTP), AHCI disk" uefi bootnetx64.efi ahci
+
+# iPXE (QEMU's network ROM is iPXE): the script, kernel and initramfs over HTTP
+ln -s "$MULETTO_TOP/build/pxe" "$T/pxe"
+pxe_case "iPXE, kernel and initramfs over HTTP, NVMe disk" bios http://10.0.2.100:8080/pxe/muletto.ipxe nvme
