@@ -7,8 +7,8 @@ cd "$(dirname "$0")/.."
 TOP=$PWD
 D=$TOP/build/debs
 K=$TOP/build/kernel
-R=$TOP/build/initramfs-root
-OUT=$TOP/build/boot
+R=${INITRAMFS_ROOT:-$TOP/build/initramfs-root}
+OUT=${INITRAMFS_OUT:-$TOP/build/boot}
 CONFIG=${1:-}
 
 lock_version() { sed -n "s/^$1=//p" iso/packages.lock; }

@@ -72,14 +72,28 @@ e2e_media() { # kind
 	esac
 }
 
-# qemu_run NAME LOG : runs Q until the guest powers off (or times out), then empties Q
+# qemu_run NAME LOG : runs Q until the guest powers off (or times out), then
+# empties Q. E2E_SECONDS: power-on to power-off; E2E_TOOL_SECONDS: power-on to
+# the moment the tool starts (unattended) or offers its prompt (interactive).
 qemu_run() {
-	local name=$1 log=$2 t0=$SECONDS
+	local name=$1 log=$2 t0 pid rc
+	t0=$(date +%s.%N)
+	: >"$log"
 	timeout "$E2E_TIMEOUT" qemu-system-x86_64 -accel tcg -m 1024 -smp 2 -nographic -no-reboot \
-		-serial "file:$log" -monitor none "${Q[@]}" >/dev/null 2>"$log.err"
-	local rc=$?
+		-serial "file:$log" -monitor none "${Q[@]}" >/dev/null 2>"$log.err" &
+	pid=$!
+	E2E_TOOL_SECONDS=""
+	while kill -0 $pid 2>/dev/null; do
+		if [ -z "$E2E_TOOL_SECONDS" ] &&
+			grep -qa -e 'muletto: unattended restore of' -e 'muletto: restore with' "$log"; then
+			E2E_TOOL_SECONDS=$(echo "$(date +%s.%N) - $t0" | bc | xargs printf '%.0f')
+		fi
+		sleep 0.5
+	done
+	wait $pid
+	rc=$?
 	Q=()
-	E2E_SECONDS=$((SECONDS - t0))
+	E2E_SECONDS=$(echo "$(date +%s.%N) - $t0" | bc | xargs printf '%.0f')
 	[ $rc = 124 ] && echo "qemu: $name timed out after ${E2E_TIMEOUT}s" >>"$log.err"
 	return $rc
 }

@@ -22,7 +22,7 @@ pxe_case() { # name firmware bootfile controller
 	    -device usb-storage,drive=cfg,bus=ehci.0)
 	qemu_run "$name" "$log"
 	if grep -q "RESTORE OK" "$log" && cmp -s -n "$(stat -c %s "$SAMPLE")" "$SAMPLE" "$T/target.img"; then
-		pass "$name: unattended restore over HTTP, disk identical (${E2E_SECONDS}s)"
+		pass "$name: unattended restore over HTTP, disk identical (tool started at ${E2E_TOOL_SECONDS}s, powered off at ${E2E_SECONDS}s)"
 	else
 		fail "$name" "$(grep -aE 'muletto|Kernel panic|error' "$log" | tail -5 | tr '\n' ' ') $(cat "$log.err")"
 	fi
