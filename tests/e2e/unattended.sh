@@ -11,10 +11,10 @@ BOOT=$MULETTO_TOP/build/boot
 
 e2e_repo || { fail "e2e repository" "capture failed"; exit 0; }
 
-direct_boot() { # log kernel-dir config-disk-or-empty
+direct_boot() { # log kernel-dir config-disk-or-empty [extra kernel arguments]
 	truncate -s 0 "$T/target.img"; truncate -s 112M "$T/target.img"
 	e2e_target "$T/target.img" virtio; e2e_net
-	Q+=(-kernel "$2/vmlinuz" -initrd "$2/initrd.img" -append "console=ttyS0,115200 quiet")
+	Q+=(-kernel "$2/vmlinuz" -initrd "$2/initrd.img" -append "console=ttyS0,115200 quiet ${4:-}")
 	[ -n "$3" ] && Q+=(-drive "file=$3,if=none,id=cfg,format=raw" -device usb-ehci,id=ehci
 			   -device usb-storage,drive=cfg,bus=ehci.0)
 	qemu_run direct "$1"
@@ -37,10 +37,12 @@ stick_log "$T/bad.img" | grep -q "RESTORE FAILED" &&
 [ "$(tr -d '\0' <"$T/target.img" | wc -c)" = 0 ] && pass "the disk is untouched after the failure" ||
 	fail "the disk is untouched after the failure"
 
-# a good restore: logged on the stick too
+# a good restore: logged on the stick too; a static address from ip= instead of DHCP
 e2e_config_disk "$T/good.img" "repo=http://10.0.2.100:8080/repo" "image=sample" \
 	"target=auto" "auto=restore" "after=poweroff"
-direct_boot "$T/good.log" "$BOOT" "$T/good.img"
+direct_boot "$T/good.log" "$BOOT" "$T/good.img" "ip=10.0.2.15::10.0.2.2:255.255.255.0:muletto:eth0:none"
+grep -qa "muletto: eth0: 10.0.2.15 (static)" "$T/good.log" &&
+	pass "ip= configures a static address" || fail "ip= configures a static address" "$(grep -a 'muletto:' "$T/good.log" | head -6)"
 cmp -s -n "$(stat -c %s "$SAMPLE")" "$SAMPLE" "$T/target.img" && stick_log "$T/good.img" | grep -q "RESTORE OK" &&
 	pass "a good unattended restore is identical and logged on the stick" ||
 	fail "a good unattended restore is identical and logged on the stick" "$(grep -a 'muletto:' "$T/good.log" | tail -3)"
@@ -56,3 +58,10 @@ direct_boot "$T/baked.log" "$T/baked" ""
 grep -qa "RESTORE OK" "$T/baked.log" && cmp -s -n "$(stat -c %s "$SAMPLE")" "$SAMPLE" "$T/target.img" &&
 	pass "a configuration baked in with CONFIG= restores without a stick" ||
 	fail "a configuration baked in with CONFIG= restores without a stick" "$(grep -a 'muletto:' "$T/baked.log" | tail -3)"
+
+# everything on the kernel command line, an explicit target
+direct_boot "$T/cmdline.log" "$BOOT" "" "muletto.repo=http://10.0.2.100:8080/repo muletto.image=sample muletto.target=/dev/vda muletto.auto=restore muletto.after=poweroff"
+grep -qa "RESTORE OK: restored sample disk0 to /dev/vda" "$T/cmdline.log" &&
+	cmp -s -n "$(stat -c %s "$SAMPLE")" "$SAMPLE" "$T/target.img" &&
+	pass "settings from the kernel command line restore to the named disk" ||
+	fail "settings from the kernel command line restore to the named disk" "$(grep -a 'muletto:' "$T/cmdline.log" | tail -3)"
