@@ -17,7 +17,8 @@ static const char restore_usage[] =
 	"muletto restore REPO NAME --to DEVICE|FILE [--disk N] [--yes] [--json]\n"
 	"       muletto restore IMAGE-URL --to DEVICE|FILE [--yes]   (.img, .img.zst)\n"
 	"       muletto restore INDEX.caibx --store STORE --to DEVICE|FILE [--yes]\n"
-	"  options: --threads N, --progress auto|bar|json|none";
+	"  options: --seed FILE|DEVICE (take chunks from a local copy), --no-seed (fetch every\n"
+	"  chunk), --verify (read the disk back), --threads N, --progress auto|bar|json|none";
 
 struct restore_args {
 	const char *to, *store;
@@ -33,6 +34,8 @@ static int restore_parse(int argc, char **argv, struct restore_args *a)
 		{ "disk", required_argument, NULL, 'd' },  { "yes", no_argument, NULL, 'y' },
 		{ "json", no_argument, NULL, 'j' },	   { "threads", required_argument, NULL, 't' },
 		{ "progress", required_argument, NULL, 'p' }, { "help", no_argument, NULL, 'h' },
+		{ "seed", required_argument, NULL, 'S' },  { "no-seed", no_argument, NULL, 'N' },
+		{ "verify", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	char *end;
@@ -55,6 +58,9 @@ static int restore_parse(int argc, char **argv, struct restore_args *a)
 			if (progress_mode_parse(optarg, &a->o.progress) < 0)
 				return cmd_bad_option("%s", err_msg());
 			break;
+		case 'S': a->o.seed = optarg; break;
+		case 'N': a->o.no_seed = 1; break;
+		case 'V': a->o.verify = 1; break;
 		case 'h': printf("usage: %s\n", restore_usage); return -1;
 		default: return cmd_usage(restore_usage);
 		}
@@ -169,6 +175,8 @@ static int restore_write(struct restore_args *a, const struct caibx *idx, const 
 	a->o.label = label;
 	t0 = now_seconds();
 	r = restore_index(idx, store, t, &a->o, &st);
+	if (r == 0 && a->o.verify)
+		r = restore_verify(idx, t, &a->o);
 	r2 = target_close(t, r == 0);
 	st.seconds = now_seconds() - t0; /* the final flush is part of the restore */
 	if (r == 0)

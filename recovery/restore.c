@@ -1,15 +1,18 @@
 /* Restore from a chunk index: fetch -> decompress -> verify -> write, on
  * worker threads that each own a store connection and buffers. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "muletto/cacnk.h"
 #include "muletto/err.h"
 #include "muletto/pfor.h"
 #include "muletto/restore.h"
+#include "muletto/seed.h"
 #include "muletto/source.h"
 #include "muletto/util.h"
 
@@ -21,7 +24,10 @@ struct restore_job {
 	struct target *t;
 	enum hash_kind kind;
 	struct progress *prog;
-	atomic_uint_fast64_t done, fetched, written, n_fetched, n_zero;
+	int seed_target;	 /* the target may already hold chunks */
+	int seed_fd;		 /* --seed, or -1 */
+	uint64_t seed_size;
+	atomic_uint_fast64_t done, fetched, written, n_fetched, n_zero, n_seeded;
 };
 
 struct restore_worker {
@@ -98,22 +104,70 @@ static int restore_fetch_chunk(struct restore_job *j, struct restore_worker *w, 
 	return 0;
 }
 
+/* A zero chunk: nothing to fetch; zero the target unless it already is. */
+static int restore_zero_chunk(struct restore_job *j, struct restore_worker *w, uint64_t start,
+			      uint64_t size, const struct chunk_id *id)
+{
+	int r = 0;
+
+	if (j->seed_target)
+		r = seed_match(j->t->fd, start, (size_t)size, j->kind, id, 1, w->buf);
+	if (r < 0)
+		return err_set(r, "cannot read %s at offset %llu: %s", j->t->path,
+			       (unsigned long long)start, strerror(-r));
+	atomic_fetch_add(&j->n_zero, 1);
+	return r > 0 ? 0 : target_zero(j->t, start, size);
+}
+
+/* 1 when the target or the seed already holds the chunk (written if from the seed). */
+static int restore_seed_chunk(struct restore_job *j, struct restore_worker *w, uint64_t start,
+			      uint64_t size, const struct chunk_id *id)
+{
+	int r = 0;
+
+	if (j->seed_target) {
+		r = seed_match(j->t->fd, start, (size_t)size, j->kind, id, 0, w->buf);
+		if (r < 0)
+			return err_set(r, "cannot read %s at offset %llu: %s", j->t->path,
+				       (unsigned long long)start, strerror(-r));
+		if (r > 0)
+			return 1;
+	}
+	if (j->seed_fd >= 0 && start + size <= j->seed_size) {
+		r = seed_match(j->seed_fd, start, (size_t)size, j->kind, id, 0, w->buf);
+		if (r > 0) {
+			r = target_write(j->t, w->buf, (size_t)size, start);
+			if (r < 0)
+				return r;
+			atomic_fetch_add(&j->written, size);
+			return 1;
+		}
+	}
+	return 0; /* an unreadable seed is only a missed shortcut */
+}
+
 static int restore_one(void *arg, void *ws, size_t i)
 {
 	struct restore_job *j = arg;
 	struct restore_worker *w = ws;
+	const struct chunk_id *id = &j->idx->e[i].id;
 	uint64_t start = caibx_chunk_start(j->idx, i), size = caibx_chunk_size(j->idx, i);
 	int r;
 
-	if (chunk_id_is_zero(j->kind, &j->idx->e[i].id, size)) {
-		r = target_zero(j->t, start, size);
-		atomic_fetch_add(&j->n_zero, 1);
+	if (chunk_id_is_zero(j->kind, id, size)) {
+		r = restore_zero_chunk(j, w, start, size, id);
 	} else {
-		r = restore_fetch_chunk(j, w, i, size);
-		if (r == 0)
-			r = target_write(j->t, w->buf, (size_t)size, start);
-		if (r == 0)
-			atomic_fetch_add(&j->written, size);
+		r = restore_seed_chunk(j, w, start, size, id);
+		if (r > 0) {
+			atomic_fetch_add(&j->n_seeded, 1);
+			r = 0;
+		} else if (r == 0) {
+			r = restore_fetch_chunk(j, w, i, size);
+			if (r == 0)
+				r = target_write(j->t, w->buf, (size_t)size, start);
+			if (r == 0)
+				atomic_fetch_add(&j->written, size);
+		}
 	}
 	if (r == 0)
 		atomic_fetch_add(&j->done, size);
@@ -149,12 +203,20 @@ int restore_index(const struct caibx *idx, const char *store_url, struct target 
 		.tick = restore_tick,
 	};
 	struct restore_job j = { .idx = idx, .store_url = store_url, .t = t,
-				 .kind = caibx_hash_kind(idx) };
+				 .kind = caibx_hash_kind(idx), .seed_fd = -1 };
 	double t0 = now_seconds();
 	int threads = o->threads ? o->threads : RESTORE_NET_THREADS, r;
 
+	j.seed_target = !o->no_seed && !t->fresh;
+	if (o->seed) {
+		r = seed_open(o->seed, &j.seed_fd, &j.seed_size);
+		if (r < 0)
+			return r;
+	}
 	j.prog = progress_new(o->label ? o->label : "restore", caibx_blob_size(idx), o->progress);
 	r = pfor_run(idx->n, threads, &ops, &j);
+	if (j.seed_fd >= 0)
+		close(j.seed_fd);
 	progress_done(j.prog, atomic_load(&j.done), r == 0);
 	progress_free(j.prog);
 	memset(st, 0, sizeof(*st));
@@ -164,6 +226,77 @@ int restore_index(const struct caibx *idx, const char *store_url, struct target 
 	st->chunks_total = idx->n;
 	st->chunks_fetched = atomic_load(&j.n_fetched);
 	st->chunks_zero = atomic_load(&j.n_zero);
+	st->chunks_seeded = atomic_load(&j.n_seeded);
 	st->seconds = now_seconds() - t0;
+	return r;
+}
+
+struct verify_job {
+	const struct caibx *idx;
+	struct target *t;
+	enum hash_kind kind;
+	struct progress *prog;
+	atomic_uint_fast64_t done;
+};
+
+static int verify_worker_init(void *arg, void **ret)
+{
+	struct verify_job *j = arg;
+
+	*ret = malloc(j->idx->chunk_max ? j->idx->chunk_max : 1);
+	return *ret ? 0 : -ENOMEM;
+}
+
+static void verify_worker_fini(void *arg, void *ws)
+{
+	(void)arg;
+	free(ws);
+}
+
+static int verify_one(void *arg, void *ws, size_t i)
+{
+	struct verify_job *j = arg;
+	const struct chunk_id *id = &j->idx->e[i].id;
+	uint64_t start = caibx_chunk_start(j->idx, i), size = caibx_chunk_size(j->idx, i);
+	char hex[CHUNK_ID_HEX_SIZE];
+	int r;
+
+	r = seed_match(j->t->fd, start, (size_t)size, j->kind, id,
+		       chunk_id_is_zero(j->kind, id, size), ws);
+	if (r < 0)
+		return err_set(r, "verify: cannot read %s at offset %llu: %s; the disk may be "
+				  "failing, check 'dmesg'", j->t->path, (unsigned long long)start,
+			       strerror(-r));
+	if (r == 0) {
+		chunk_id_hex(id, hex);
+		return err_set(-EIO, "verify: %s at offset %llu does not read back as written "
+				     "(chunk %.16s…): the disk may be failing; check 'dmesg' and "
+				     "choose another disk", j->t->path, (unsigned long long)start, hex);
+	}
+	atomic_fetch_add(&j->done, size);
+	return 0;
+}
+
+static void verify_tick(void *arg)
+{
+	struct verify_job *j = arg;
+
+	progress_update(j->prog, atomic_load(&j->done));
+}
+
+int restore_verify(const struct caibx *idx, struct target *t, const struct restore_opts *o)
+{
+	static const struct pfor_ops ops = { verify_worker_init, verify_one, verify_worker_fini,
+					     verify_tick };
+	struct verify_job j = { .idx = idx, .t = t, .kind = caibx_hash_kind(idx) };
+	int r;
+
+	if (fsync(t->fd) < 0)
+		return err_set(-errno, "cannot flush %s: %s", t->path, strerror(errno));
+	posix_fadvise(t->fd, 0, 0, POSIX_FADV_DONTNEED);
+	j.prog = progress_new("verify", caibx_blob_size(idx), o->progress);
+	r = pfor_run(idx->n, cpu_count(), &ops, &j);
+	progress_done(j.prog, atomic_load(&j.done), r == 0);
+	progress_free(j.prog);
 	return r;
 }

@@ -11,6 +11,9 @@
 
 struct restore_opts {
 	int threads; /* 0: automatic */
+	int no_seed; /* fetch every chunk, even those the target already holds */
+	const char *seed; /* another local copy to take chunks from (--seed) */
+	int verify;	  /* read every chunk back after writing */
 	enum progress_mode progress;
 	const char *label; /* progress label, e.g. "restore web01 disk0" */
 };
@@ -25,6 +28,10 @@ struct restore_stats {
  * The target must be open and at least caibx_blob_size(idx) bytes. */
 int restore_index(const struct caibx *idx, const char *store_url, struct target *t,
 		  const struct restore_opts *o, struct restore_stats *st);
+
+/* Flushes the target, drops it from the page cache and reads every chunk back,
+ * comparing it with its id: what the disk returns, not what the cache holds. */
+int restore_verify(const struct caibx *idx, struct target *t, const struct restore_opts *o);
 
 /* A raw disk image (.img, or .img.zst / .zst compressed with zstd) at a path
  * or URL, streamed to target_path (which is opened with the usual checks once

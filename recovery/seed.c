@@ -1,0 +1,58 @@
+/* Seeding: compare what a local copy holds at a chunk's place with its id. */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/fs.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "muletto/err.h"
+#include "muletto/seed.h"
+#include "muletto/util.h"
+
+int seed_match(int fd, uint64_t off, size_t len, enum hash_kind kind,
+	       const struct chunk_id *id, int zero_id, void *buf)
+{
+	struct chunk_id got;
+	size_t n = 0;
+	int r;
+
+	r = pread_full(fd, buf, len, off, &n);
+	if (r < 0)
+		return r;
+	if (n != len)
+		return 0;
+	/* A blank region: cheap to recognise, and never a match for data. */
+	if (buf_is_zero(buf, len))
+		return zero_id;
+	if (zero_id)
+		return 0;
+	r = hash_buf(kind, buf, len, &got);
+	if (r < 0)
+		return r;
+	return chunk_id_equal(&got, id);
+}
+
+int seed_open(const char *path, int *ret_fd, uint64_t *ret_size)
+{
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return err_set(-errno, "seed %s: %s: check the path", path, strerror(errno));
+	if (fstat(fd, &st) < 0 || (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode))) {
+		close(fd);
+		return err_set(-EINVAL, "seed %s is neither an image file nor a disk", path);
+	}
+	if (S_ISBLK(st.st_mode)) {
+		if (ioctl(fd, BLKGETSIZE64, ret_size) < 0) {
+			close(fd);
+			return err_set(-errno, "seed %s: cannot read its size", path);
+		}
+	} else {
+		*ret_size = (uint64_t)st.st_size;
+	}
+	*ret_fd = fd;
+	return 0;
+}
