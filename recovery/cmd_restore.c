@@ -14,7 +14,7 @@
 #include "muletto/util.h"
 
 static const char restore_usage[] =
-	"muletto restore REPO NAME --to DEVICE|FILE [--disk N] [--yes] [--json]\n"
+	"muletto restore REPO NAME --to DEVICE|FILE|auto [--disk N] [--yes] [--json]\n"
 	"       muletto restore IMAGE-URL --to DEVICE|FILE [--yes]   (.img, .img.zst)\n"
 	"       muletto restore INDEX.caibx --store STORE --to DEVICE|FILE [--yes]\n"
 	"  options: --seed FILE|DEVICE (take chunks from a local copy), --no-seed (fetch every\n"
