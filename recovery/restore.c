@@ -181,6 +181,41 @@ static void restore_tick(void *arg)
 	progress_update(j->prog, atomic_load(&j->done));
 }
 
+/* A blank disk holds nothing to seed from, and reading all of it first would
+ * double the time: look at the start of up to 64 data chunks spread over the
+ * disk. Only if every one reads as zeros is seeding skipped; an interrupted
+ * restore has data in some of them, so resuming keeps seeding. */
+static int restore_target_blank(const struct restore_job *j)
+{
+	enum { SAMPLES = 64, PROBE = 65536 };
+	const struct caibx *x = j->idx;
+	unsigned char *buf = malloc(PROBE);
+	size_t i, step = x->n / SAMPLES + 1, seen = 0;
+	int blank = 1;
+
+	if (!buf)
+		return 0;
+	for (i = 0; i < x->n && blank; i += step) {
+		uint64_t size = caibx_chunk_size(x, i), got = 0;
+		size_t n;
+		/* the nearest chunk that holds data, at or after i */
+		while (i < x->n && chunk_id_is_zero(j->kind, &x->e[i].id, caibx_chunk_size(x, i)))
+			i++;
+		if (i >= x->n)
+			break;
+		size = caibx_chunk_size(x, i);
+		n = (size_t)MIN(size, (uint64_t)PROBE);
+		if (pread_full(j->t->fd, buf, n, caibx_chunk_start(x, i), (size_t *)&got) < 0 ||
+		    got != n || !buf_is_zero(buf, n))
+			blank = 0;
+		seen++;
+	}
+	free(buf);
+	debug_log("seed", "target %s looks %s (%zu places read)", j->t->path,
+		  blank ? "blank: not seeding from it" : "used: seeding from it", seen);
+	return blank;
+}
+
 uint64_t restore_data_bytes(const struct caibx *idx)
 {
 	enum hash_kind kind = caibx_hash_kind(idx);
@@ -207,7 +242,7 @@ int restore_index(const struct caibx *idx, const char *store_url, struct target 
 	double t0 = now_seconds();
 	int threads = o->threads ? o->threads : RESTORE_NET_THREADS, r;
 
-	j.seed_target = !o->no_seed && !t->fresh;
+	j.seed_target = !o->no_seed && !t->fresh && !restore_target_blank(&j);
 	if (o->seed) {
 		r = seed_open(o->seed, &j.seed_fd, &j.seed_size);
 		if (r < 0)

@@ -1,9 +1,12 @@
 #!/bin/bash
 # make bench: time muletto against its peers on the same data, in one run.
-# Builds a 4 GiB GPT disk (ESP + ext4 holding ~1.6 GB of real files from /usr),
-# captures it, serves the repository with nginx on 127.0.0.1, and times:
-#   muletto capture;  muletto restore over HTTP;  curl | zstd -d | dd oflag=direct
-# onto loop devices. Prints a table (median of RUNS runs) with ratios to muletto.
+# Builds a 4 GiB GPT disk (ESP + ext4 holding ~1.6 GB of real files from /usr)
+# and a copy with ~7 % of its used data changed, captures both, serves them with
+# nginx on 127.0.0.1, and times onto loop devices:
+#   full restore:  muletto, curl | zstd -d | dd oflag=direct, casync extract (HTTP store)
+#   delta restore: muletto onto the older disk, casync extract --seed the older disk
+# Prints a table (median of RUNS runs): seconds, ratio to muletto, bytes sent by
+# nginx (from its log), peak RSS.
 set -u
 cd "$(dirname "$0")/.."
 export MULETTO=${MULETTO:-$PWD/build/muletto}
@@ -55,40 +58,100 @@ used=$(( $(du -B1 "$img" | cut -f1) ))
 log "disk: $(du -h --apparent-size "$img" | cut -f1) apparent, $((used / 1000000)) MB allocated"
 
 repo=$W/repo
-rm -rf "$repo" "$W/disk.img.zst"
+rm -rf "$repo" "$W/disk.img.zst" "$W/castore"
 log "muletto capture (${RUNS} runs into fresh repositories)"
 cap=()
 for i in $(seq "$RUNS"); do
 	rm -rf "$repo"
 	cap+=("$(time_cmd "$MULETTO" capture "$img" "$repo" --name bench --progress none)")
 done
+rm -rf "$W/castore"
 log "zstd -T0 of the raw image (what a dd-based backup keeps)"
 zcap=$(time_cmd zstd -q -T0 -3 -f "$img" -o "$W/disk.img.zst")
 
+make_changed() { # src dst: every 14th chunk that holds data gets 1 MiB of new bytes
+	cp --sparse=always "$1" "$2"
+	"$MULETTO" capture "$1" "$W/scan" --name scan --progress none >/dev/null
+	python3 - "$W/scan/images/scan/disk0.caibx" <<'PY' | while read -r off; do
+import sys, struct, hashlib
+b = open(sys.argv[1], "rb").read()
+n = (len(b) - 104) // 40
+zero = hashlib.sha256(bytes(1 << 20)).hexdigest()
+prev, k = 0, 0
+for i in range(n):
+    end, cid = struct.unpack_from("<Q32s", b, 64 + 40 * i)
+    if cid.hex() != zero:
+        if k % 14 == 7:
+            print(prev >> 20)
+        k += 1
+    prev = end
+PY
+		dd if=/dev/urandom of="$2" bs=1M seek="$off" count=1 conv=notrunc status=none
+	done
+	rm -rf "$W/scan"
+}
+if [ ! -s "$W/disk2.img.ok" ]; then
+	log "making the changed copy (~7 % of the used chunks rewritten)"
+	make_changed "$img" "$W/disk2.img" && echo ok >"$W/disk2.img.ok"
+fi
+"$MULETTO" capture "$W/disk2.img" "$repo" --name bench2 --progress none >/dev/null
+rm -f "$W/disk.caibx" "$W/disk2.caibx"
+casync make --store="$W/castore" "$W/disk.caibx" "$img" >/dev/null 2>&1
+casync make --store="$W/castore" "$W/disk2.caibx" "$W/disk2.img" >/dev/null 2>&1
+
 port=$(nginx_start "$W")
 base=http://127.0.0.1:$port
+alog=$T/nginx-$port/access.log
 target_file=$W/target.img
 truncate -s ${SIZE_MIB}M "$target_file"
 dev=$(loop_attach "$target_file")
 blank() { blkdiscard "$dev" 2>/dev/null || dd if=/dev/zero of="$dev" bs=4M oflag=direct status=none; }
+older() { dd if="$img" of="$dev" bs=4M oflag=direct conv=sparse status=none 2>/dev/null ||
+	dd if="$img" of="$dev" bs=4M oflag=direct status=none; }
 
-mres=() cres=()
-for i in $(seq "$RUNS"); do
-	blank
-	log "run $i: muletto restore over HTTP -> $dev"
-	mres+=("$(time_cmd "$MULETTO" restore "$base/repo" bench --to "$dev" --yes --progress none)")
-	cmp -s "$img" "$dev" || log "WARNING: muletto restore is not identical"
-	blank
-	log "run $i: curl | zstd -d | dd oflag=direct -> $dev"
-	cres+=("$(time_cmd sh -c "curl -sf $base/disk.img.zst | zstd -dc | dd of=$dev bs=4M iflag=fullblock oflag=direct status=none")")
-done
+# measure NAME CHECK-FILE PREP CMD... : median seconds, nginx bytes, peak RSS over RUNS
+declare -A SECS BYTES RSS
+measure() {
+	local name=$1 want=$2 prep=$3 i t0 t1 b0 secs=() rss=0; shift 3
+	for i in $(seq "$RUNS"); do
+		$prep
+		sync; echo 3 >/proc/sys/vm/drop_caches
+		b0=$(awk '{b += $10} END {print b+0}' "$alog")
+		t0=$(date +%s.%N)
+		/usr/bin/time -f %M -o "$W/rss" "$@" >"$W/last.log" 2>&1 || { log "FAILED: $*"; tail -3 "$W/last.log" >&2; }
+		t1=$(date +%s.%N)
+		secs+=("$(echo "$t1 - $t0" | bc)")
+		BYTES[$name]=$(( $(awk '{b += $10} END {print b+0}' "$alog") - b0 ))
+		rss=$(( $(cat "$W/rss") > rss ? $(cat "$W/rss") : rss ))
+		cmp -s -n "$(stat -c %s "$want")" "$want" "$dev" || log "WARNING: $name did not restore an identical disk"
+	done
+	SECS[$name]=$(printf '%s\n' "${secs[@]}" | median)
+	RSS[$name]=$rss
+	log "$name: ${SECS[$name]} s"
+}
 
+measure "muletto restore" "$img" blank "$MULETTO" restore "$base/repo" bench --to "$dev" --yes --progress none
+measure "curl | zstd -d | dd oflag=direct" "$img" blank \
+	sh -c "curl -sf $base/disk.img.zst | zstd -dc | dd of=$dev bs=4M iflag=fullblock oflag=direct status=none"
+measure "casync extract (HTTP store)" "$img" blank \
+	casync extract --store="$base/castore" "$W/disk.caibx" "$dev"
+measure "muletto delta restore" "$W/disk2.img" older "$MULETTO" restore "$base/repo" bench2 --to "$dev" --yes --progress none
+measure "casync extract --seed (delta)" "$W/disk2.img" older \
+	casync extract --store="$base/castore" --seed="$img" "$W/disk2.caibx" "$dev"
+
+row() { # name baseline
+	printf '%-36s %8.2f %10.2f %10s %8s\n' "$1" "${SECS[$1]}" "$(echo "${SECS[$1]} / ${SECS[$2]}" | bc -l)" \
+		"$(numfmt --to=iec "${BYTES[$1]}")" "$(( RSS[$1] / 1024 ))M"
+}
 m_cap=$(printf '%s\n' "${cap[@]}" | median)
-m_res=$(printf '%s\n' "${mres[@]}" | median)
-c_res=$(printf '%s\n' "${cres[@]}" | median)
-printf '\n%-40s %10s %12s\n' "4 GiB disk, ~1.6 GB of files" "seconds" "vs muletto"
-printf '%-40s %10.2f %12s\n' "muletto capture (folder repo)" "$m_cap" "1.00"
-printf '%-40s %10.2f %12.2f\n' "zstd -T0 -3 of the raw image" "$zcap" "$(echo "$zcap / $m_cap" | bc -l)"
-printf '%-40s %10.2f %12s\n' "muletto restore over HTTP" "$m_res" "1.00"
-printf '%-40s %10.2f %12.2f\n' "curl | zstd -d | dd oflag=direct" "$c_res" "$(echo "$c_res / $m_res" | bc -l)"
+printf '\n4 GiB disk, ~1.6 GB of files, median of %s runs\n' "$RUNS"
+printf '%-36s %8s %10s %10s %8s\n' "" seconds "vs muletto" "HTTP bytes" "peak RSS"
+row "muletto restore" "muletto restore"
+row "curl | zstd -d | dd oflag=direct" "muletto restore"
+row "casync extract (HTTP store)" "muletto restore"
+row "muletto delta restore" "muletto delta restore"
+row "casync extract --seed (delta)" "muletto delta restore"
+printf '%-36s %8.2f %10.2f\n' "delta / full (muletto)" "$(echo "${SECS[muletto delta restore]} / ${SECS[muletto restore]}" | bc -l)" \
+	"$(echo "${BYTES[muletto delta restore]} / ${BYTES[muletto restore]}" | bc -l)"
+printf '%-36s %8.2f (zstd -T0 -3 of the raw image: %.2f)\n' "muletto capture" "$m_cap" "$zcap"
 printf 'repository: %s in store; raw .img.zst: %s\n' "$(du -sh "$repo/store" | cut -f1)" "$(du -h "$W/disk.img.zst" | cut -f1)"

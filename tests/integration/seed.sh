@@ -78,3 +78,10 @@ one=$(du -b "$T/slowrepo/store" | tail -1 | cut -f1)
 # --verify reads the disk back
 out=$("$MULETTO" restore "$url" a --to "$dev" --yes --verify 2>&1) && check_cmp "--verify restore is identical" "$T/a.img" "$dev" ||
 	fail "--verify restore" "$out"
+
+# a blank disk is recognised from a few places and not read in full first
+truncate -s 64M "$T/blank.img"
+bdev=$(loop_attach "$T/blank.img")
+MULETTO_DEBUG=seed "$MULETTO" restore "$url" a --to "$bdev" --yes --json >"$T/blank.json" 2>"$T/blank.err"
+grep -q "looks blank: not seeding" "$T/blank.err" && check_cmp "a blank disk: not read first, restored identical" "$T/a.img" "$bdev" ||
+	fail "a blank disk: not read first, restored identical" "$(cat "$T/blank.err")"
