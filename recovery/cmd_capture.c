@@ -2,7 +2,6 @@
 #include <errno.h>
 #include <getopt.h>
 #include <jansson.h>
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,16 +66,6 @@ static int capture_parse(int argc, char **argv, struct capture_args *a)
 	return 0;
 }
 
-static void index_sha256(const void *buf, size_t len, char *out, size_t n)
-{
-	unsigned char md[32];
-	unsigned int mdlen = 0, i;
-
-	EVP_Digest(buf, len, md, &mdlen, EVP_sha256(), NULL);
-	for (i = 0; i < mdlen && 2 * i + 2 < n; i++)
-		snprintf(out + 2 * i, 3, "%02x", md[i]);
-}
-
 /* One disk: chunks, then its index; fills the manifest's entry. */
 static int capture_one_disk(struct repo *repo, const char *name, const char *dev, int k,
 			    struct capture_opts *o, struct manifest_disk *d,
@@ -104,7 +93,11 @@ static int capture_one_disk(struct repo *repo, const char *name, const char *dev
 	caibx_free(idx);
 	if (r < 0)
 		return r;
-	index_sha256(buf, len, d->index_sha256, sizeof(d->index_sha256));
+	r = hash_sha256_hex(buf, len, d->index_sha256);
+	if (r < 0) {
+		free(buf);
+		return r;
+	}
 	path = repo_image_path(name, d->file);
 	r = path ? source_put(repo->src, path, buf, len) : -ENOMEM;
 	free(buf);

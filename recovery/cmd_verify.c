@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "muletto/cacnk.h"
+#include "muletto/fetch.h"
 #include "muletto/cmd.h"
 #include "muletto/err.h"
 #include "muletto/pfor.h"
@@ -37,40 +37,17 @@ struct verify_job {
 	size_t bad;
 };
 
-struct verify_worker {
-	struct source *src;
-	struct cacnk_ctx *cctx;
-	void *buf;
-};
-
 static int verify_worker_init(void *arg, void **ret)
 {
 	struct verify_job *j = arg;
-	struct verify_worker *w = calloc(1, sizeof(*w));
-	int r;
 
-	if (!w)
-		return -ENOMEM;
-	*ret = w;
-	r = source_open(j->store_url, &w->src);
-	if (r < 0)
-		return r;
-	w->cctx = cacnk_ctx_new(3);
-	w->buf = malloc(j->chunk_max ? j->chunk_max : 1);
-	return w->cctx && w->buf ? 0 : -ENOMEM;
+	return fetcher_new(j->store_url, j->chunk_max, (struct fetcher **)ret);
 }
 
 static void verify_worker_fini(void *arg, void *ws)
 {
-	struct verify_worker *w = ws;
-
 	(void)arg;
-	if (!w)
-		return;
-	source_close(w->src);
-	cacnk_ctx_free(w->cctx);
-	free(w->buf);
-	free(w);
+	fetcher_free(ws);
 }
 
 static void verify_report_bad(struct verify_job *j, const struct verify_chunk *c,
@@ -91,27 +68,15 @@ static void verify_report_bad(struct verify_job *j, const struct verify_chunk *c
 static int verify_one(void *arg, void *ws, size_t i)
 {
 	struct verify_job *j = arg;
-	struct verify_worker *w = ws;
 	const struct verify_chunk *c = &j->c[i];
-	char path[128];
-	struct chunk_id got;
-	void *comp = NULL;
-	size_t clen = 0;
+	size_t wire = 0;
 	int r;
 
-	cacnk_path(&c->id, path, sizeof(path));
-	r = source_get(w->src, path, &comp, &clen);
-	if (r == -ENOENT) {
-		verify_report_bad(j, c, "missing from the store");
-	} else if (r < 0) {
-		return r; /* the store cannot be read at all: stop */
-	} else if (cacnk_decompress(w->cctx, comp, clen, w->buf, (size_t)c->size) < 0) {
+	r = fetcher_get(ws, &c->id, c->size, j->kind, &wire);
+	if (r == -ENOENT || r == -EBADMSG)
 		verify_report_bad(j, c, err_msg());
-	} else if (hash_buf(j->kind, w->buf, (size_t)c->size, &got) < 0 ||
-		   !chunk_id_equal(&got, &c->id)) {
-		verify_report_bad(j, c, "its bytes do not match its id (hash mismatch)");
-	}
-	free(comp);
+	else if (r < 0)
+		return r; /* the store cannot be read at all: stop */
 	atomic_fetch_add(&j->done, c->size);
 	return 0;
 }

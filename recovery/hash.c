@@ -48,6 +48,16 @@ int hash_buf(enum hash_kind kind, const void *buf, size_t len, struct chunk_id *
 	return 0;
 }
 
+int hash_sha256_hex(const void *buf, size_t len, char out[CHUNK_ID_HEX_SIZE])
+{
+	struct chunk_id id;
+	int r = hash_buf(HASH_SHA256, buf, len, &id);
+
+	if (r == 0)
+		chunk_id_hex(&id, out);
+	return r;
+}
+
 void chunk_id_hex(const struct chunk_id *id, char out[CHUNK_ID_HEX_SIZE])
 {
 	static const char digits[] = "0123456789abcdef";

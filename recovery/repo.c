@@ -1,6 +1,5 @@
 /* Repository access: manifests and indexes, with errors that say what is wrong. */
 #include <errno.h>
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -116,17 +115,6 @@ int repo_load_manifest(struct repo *r, const char *name, struct manifest **ret)
 	return manifest_parse(buf, len, where, ret);
 }
 
-static void sha256_hex(const void *buf, size_t len, char out[65])
-{
-	unsigned char md[32];
-	unsigned int mdlen = 0;
-	int i;
-
-	EVP_Digest(buf, len, md, &mdlen, EVP_sha256(), NULL);
-	for (i = 0; i < 32; i++)
-		snprintf(out + 2 * i, 3, "%02x", md[i]);
-}
-
 int repo_load_index(struct repo *r, const char *name, const struct manifest_disk *d,
 		    struct caibx **ret)
 {
@@ -147,7 +135,9 @@ int repo_load_index(struct repo *r, const char *name, const struct manifest_disk
 	if (e < 0)
 		return e;
 	if (d->index_sha256[0]) {
-		sha256_hex(buf, len, hex);
+		e = hash_sha256_hex(buf, len, hex);
+		if (e < 0)
+			return e;
 		if (strcmp(hex, d->index_sha256))
 			return err_set(-EBADMSG, "%s does not match its manifest (SHA-256 %.12s…, "
 						 "expected %.12s…): the image is damaged or was "

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "muletto/cacnk.h"
+#include "muletto/fetch.h"
 #include "muletto/err.h"
 #include "muletto/pfor.h"
 #include "muletto/restore.h"
@@ -30,88 +30,40 @@ struct restore_job {
 	atomic_uint_fast64_t done, fetched, written, n_fetched, n_zero, n_seeded;
 };
 
-struct restore_worker {
-	struct source *src;
-	struct cacnk_ctx *cctx;
-	void *buf; /* one uncompressed chunk, chunk_max bytes */
-};
-
 static int restore_worker_init(void *arg, void **ret)
 {
 	struct restore_job *j = arg;
-	struct restore_worker *w = calloc(1, sizeof(*w));
-	int r;
 
-	if (!w)
-		return -ENOMEM;
-	*ret = w;
-	r = source_open(j->store_url, &w->src);
-	if (r < 0)
-		return r;
-	w->cctx = cacnk_ctx_new(3);
-	w->buf = malloc(j->idx->chunk_max ? j->idx->chunk_max : 1);
-	if (!w->cctx || !w->buf)
-		return err_set(-ENOMEM, "out of memory for chunk buffers");
-	return 0;
+	return fetcher_new(j->store_url, j->idx->chunk_max, (struct fetcher **)ret);
 }
 
 static void restore_worker_fini(void *arg, void *ws)
 {
-	struct restore_worker *w = ws;
-
 	(void)arg;
-	if (!w)
-		return;
-	source_close(w->src);
-	cacnk_ctx_free(w->cctx);
-	free(w->buf);
-	free(w);
+	fetcher_free(ws);
 }
 
-/* Fetches, decompresses and verifies chunk i into w->buf. */
-static int restore_fetch_chunk(struct restore_job *j, struct restore_worker *w, size_t i,
-			       uint64_t size)
+/* Fetches, decompresses and verifies chunk i into the fetcher's buffer. */
+static int restore_fetch_chunk(struct restore_job *j, struct fetcher *f, size_t i, uint64_t size)
 {
-	const struct chunk_id *id = &j->idx->e[i].id;
-	char hex[CHUNK_ID_HEX_SIZE], path[128];
-	struct chunk_id got;
-	void *comp = NULL;
-	size_t clen = 0;
-	int r;
+	size_t wire = 0;
+	int r = fetcher_get(f, &j->idx->e[i].id, size, j->kind, &wire);
 
-	chunk_id_hex(id, hex);
-	cacnk_path(id, path, sizeof(path));
-	r = source_get(w->src, path, &comp, &clen);
-	if (r == -ENOENT)
-		return err_set(r, "chunk %s is missing from the store %s: the repository is "
-				  "incomplete or damaged; run 'muletto verify' and restore "
-				  "another image", hex, j->store_url);
-	if (r < 0)
-		return err_prefix(r, "chunk %.16s…", hex);
-	atomic_fetch_add(&j->fetched, clen);
-	atomic_fetch_add(&j->n_fetched, 1);
-	r = cacnk_decompress(w->cctx, comp, clen, w->buf, (size_t)size);
-	free(comp);
-	if (r < 0)
-		return err_prefix(r, "chunk %s from %s", hex, j->store_url);
-	r = hash_buf(j->kind, w->buf, (size_t)size, &got);
 	if (r < 0)
 		return r;
-	if (!chunk_id_equal(&got, id))
-		return err_set(-EBADMSG, "chunk %s from %s does not match its id (hash "
-					 "mismatch): the store is damaged and it was not "
-					 "written; run 'muletto verify'", hex, j->store_url);
+	atomic_fetch_add(&j->fetched, wire);
+	atomic_fetch_add(&j->n_fetched, 1);
 	return 0;
 }
 
 /* A zero chunk: nothing to fetch; zero the target unless it already is. */
-static int restore_zero_chunk(struct restore_job *j, struct restore_worker *w, uint64_t start,
+static int restore_zero_chunk(struct restore_job *j, struct fetcher *f, uint64_t start,
 			      uint64_t size, const struct chunk_id *id)
 {
 	int r = 0;
 
 	if (j->seed_target)
-		r = seed_match(j->t->fd, start, (size_t)size, j->kind, id, 1, w->buf);
+		r = seed_match(j->t->fd, start, (size_t)size, j->kind, id, 1, fetcher_buf(f));
 	if (r < 0)
 		return err_set(r, "cannot read %s at offset %llu: %s", j->t->path,
 			       (unsigned long long)start, strerror(-r));
@@ -120,13 +72,13 @@ static int restore_zero_chunk(struct restore_job *j, struct restore_worker *w, u
 }
 
 /* 1 when the target or the seed already holds the chunk (written if from the seed). */
-static int restore_seed_chunk(struct restore_job *j, struct restore_worker *w, uint64_t start,
+static int restore_seed_chunk(struct restore_job *j, struct fetcher *f, uint64_t start,
 			      uint64_t size, const struct chunk_id *id)
 {
 	int r = 0;
 
 	if (j->seed_target) {
-		r = seed_match(j->t->fd, start, (size_t)size, j->kind, id, 0, w->buf);
+		r = seed_match(j->t->fd, start, (size_t)size, j->kind, id, 0, fetcher_buf(f));
 		if (r < 0)
 			return err_set(r, "cannot read %s at offset %llu: %s", j->t->path,
 				       (unsigned long long)start, strerror(-r));
@@ -134,9 +86,9 @@ static int restore_seed_chunk(struct restore_job *j, struct restore_worker *w, u
 			return 1;
 	}
 	if (j->seed_fd >= 0 && start + size <= j->seed_size) {
-		r = seed_match(j->seed_fd, start, (size_t)size, j->kind, id, 0, w->buf);
+		r = seed_match(j->seed_fd, start, (size_t)size, j->kind, id, 0, fetcher_buf(f));
 		if (r > 0) {
-			r = target_write(j->t, w->buf, (size_t)size, start);
+			r = target_write(j->t, fetcher_buf(f), (size_t)size, start);
 			if (r < 0)
 				return r;
 			atomic_fetch_add(&j->written, size);
@@ -149,22 +101,22 @@ static int restore_seed_chunk(struct restore_job *j, struct restore_worker *w, u
 static int restore_one(void *arg, void *ws, size_t i)
 {
 	struct restore_job *j = arg;
-	struct restore_worker *w = ws;
+	struct fetcher *f = ws;
 	const struct chunk_id *id = &j->idx->e[i].id;
 	uint64_t start = caibx_chunk_start(j->idx, i), size = caibx_chunk_size(j->idx, i);
 	int r;
 
 	if (chunk_id_is_zero(j->kind, id, size)) {
-		r = restore_zero_chunk(j, w, start, size, id);
+		r = restore_zero_chunk(j, f, start, size, id);
 	} else {
-		r = restore_seed_chunk(j, w, start, size, id);
+		r = restore_seed_chunk(j, f, start, size, id);
 		if (r > 0) {
 			atomic_fetch_add(&j->n_seeded, 1);
 			r = 0;
 		} else if (r == 0) {
-			r = restore_fetch_chunk(j, w, i, size);
+			r = restore_fetch_chunk(j, f, i, size);
 			if (r == 0)
-				r = target_write(j->t, w->buf, (size_t)size, start);
+				r = target_write(j->t, fetcher_buf(f), (size_t)size, start);
 			if (r == 0)
 				atomic_fetch_add(&j->written, size);
 		}

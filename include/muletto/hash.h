@@ -16,6 +16,8 @@ struct chunk_id {
 
 /* Hashes len bytes into *ret. Thread-safe. Returns 0 or -EIO. */
 int hash_buf(enum hash_kind kind, const void *buf, size_t len, struct chunk_id *ret);
+/* SHA-256 of a whole file's bytes as lower-case hex (manifests pin indexes so). */
+int hash_sha256_hex(const void *buf, size_t len, char out[CHUNK_ID_HEX_SIZE]);
 /* Lower-case hex, NUL-terminated, into out (CHUNK_ID_HEX_SIZE bytes). */
 void chunk_id_hex(const struct chunk_id *id, char out[CHUNK_ID_HEX_SIZE]);
 /* Parses 64 hex digits; returns 0 or -EINVAL. */
