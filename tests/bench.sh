@@ -69,7 +69,10 @@ rm -rf "$W/castore"
 log "zstd -T0 of the raw image (what a dd-based backup keeps)"
 zcap=$(time_cmd zstd -q -T0 -3 -f "$img" -o "$W/disk.img.zst")
 
-make_changed() { # src dst: every 14th chunk that holds data gets 1 MiB of new bytes
+make_changed() { # src dst: every 14th chunk that holds data gets 1 MiB of other real files
+	local pool=$W/pool k=0
+	find /usr/share/doc /usr/share/locale /usr/share/perl /usr/share/i18n -type f 2>/dev/null |
+		head -20000 | xargs cat 2>/dev/null | head -c $((200 << 20)) >"$pool"
 	cp --sparse=always "$1" "$2"
 	"$MULETTO" capture "$1" "$W/scan" --name scan --progress none >/dev/null
 	python3 - "$W/scan/images/scan/disk0.caibx" <<'PY' | while read -r off; do
@@ -86,12 +89,12 @@ for i in range(n):
         k += 1
     prev = end
 PY
-		dd if=/dev/urandom of="$2" bs=1M seek="$off" count=1 conv=notrunc status=none
+		dd if="$pool" of="$2" bs=1M skip=$((k++ % 190)) seek="$off" count=1 conv=notrunc status=none
 	done
-	rm -rf "$W/scan"
+	rm -rf "$W/scan" "$pool"
 }
 if [ ! -s "$W/disk2.img.ok" ]; then
-	log "making the changed copy (~7 % of the used chunks rewritten)"
+	log "making the changed copy (~7 % of the used chunks rewritten with other files)"
 	make_changed "$img" "$W/disk2.img" && echo ok >"$W/disk2.img.ok"
 fi
 "$MULETTO" capture "$W/disk2.img" "$repo" --name bench2 --progress none >/dev/null
@@ -105,7 +108,7 @@ alog=$T/nginx-$port/access.log
 target_file=$W/target.img
 truncate -s ${SIZE_MIB}M "$target_file"
 dev=$(loop_attach "$target_file")
-blank() { blkdiscard "$dev" 2>/dev/null || dd if=/dev/zero of="$dev" bs=4M oflag=direct status=none; }
+blank() { blkdiscard -f "$dev" 2>/dev/null || dd if=/dev/zero of="$dev" bs=4M oflag=direct status=none; }
 older() { dd if="$img" of="$dev" bs=4M oflag=direct conv=sparse status=none 2>/dev/null ||
 	dd if="$img" of="$dev" bs=4M oflag=direct status=none; }
 
