@@ -65,47 +65,48 @@ static int caibx_check_tail(const unsigned char *t, size_t n, const char *name)
 	return 0;
 }
 
-static int caibx_read_items(const unsigned char *p, struct caibx *x, const char *name)
+/* Checks the items and turns them, in place, into struct caibx_entry. */
+static int caibx_read_items(unsigned char *p, struct caibx *x, const char *name)
 {
+	unsigned char *items = p + CAIBX_HEADER_SIZE + CAIBX_TABLE_HEADER_SIZE;
 	uint64_t prev = 0;
 	size_t i;
 
 	for (i = 0; i < x->n; i++) {
-		const unsigned char *it = p + CAIBX_HEADER_SIZE + CAIBX_TABLE_HEADER_SIZE +
-					  i * CAIBX_ITEM_SIZE;
+		unsigned char *it = items + i * CAIBX_ITEM_SIZE;
 		uint64_t end = get_le64(it);
 		if (end <= prev || end - prev > x->chunk_max)
 			return BAD("%s: entry %zu ends at %llu after %llu (chunks must be 1 to "
 				   "%llu bytes): " WHAT, name, i, (unsigned long long)end,
 				   (unsigned long long)prev, (unsigned long long)x->chunk_max);
-		x->e[i].end = end;
-		memcpy(x->e[i].id.b, it + 8, CHUNK_ID_SIZE);
+		memcpy(it, &end, sizeof(end)); /* host order */
 		prev = end;
 	}
+	x->e = (struct caibx_entry *)(void *)items;
 	return 0;
 }
 
-int caibx_parse(const void *buf, size_t len, const char *name, struct caibx **ret)
+_Static_assert(sizeof(struct caibx_entry) == CAIBX_ITEM_SIZE, "entries are laid out as items");
+_Static_assert((CAIBX_HEADER_SIZE + CAIBX_TABLE_HEADER_SIZE) % 8 == 0, "items are aligned");
+
+int caibx_adopt(void *buf, size_t len, const char *name, struct caibx **ret)
 {
-	const unsigned char *p = buf;
 	struct caibx *x = calloc(1, sizeof(*x));
 	int r;
 
-	if (!x)
+	if (!x) {
+		free(buf);
 		return -ENOMEM;
-	r = caibx_check_header(p, len, name, x);
+	}
+	x->mem = buf;
+	r = caibx_check_header(buf, len, name, x);
 	if (r < 0)
 		goto fail;
 	x->n = (len - CAIBX_FIXED) / CAIBX_ITEM_SIZE;
-	r = caibx_check_tail(p + len - CAIBX_TAIL_SIZE, x->n, name);
+	r = caibx_check_tail((unsigned char *)buf + len - CAIBX_TAIL_SIZE, x->n, name);
 	if (r < 0)
 		goto fail;
-	x->e = calloc(x->n ? x->n : 1, sizeof(*x->e));
-	if (!x->e) {
-		r = -ENOMEM;
-		goto fail;
-	}
-	r = caibx_read_items(p, x, name);
+	r = caibx_read_items(buf, x, name);
 	if (r < 0)
 		goto fail;
 	*ret = x;
@@ -113,6 +114,16 @@ int caibx_parse(const void *buf, size_t len, const char *name, struct caibx **re
 fail:
 	caibx_free(x);
 	return r;
+}
+
+int caibx_parse(const void *buf, size_t len, const char *name, struct caibx **ret)
+{
+	void *copy = malloc(len ? len : 1);
+
+	if (!copy)
+		return -ENOMEM;
+	memcpy(copy, buf, len);
+	return caibx_adopt(copy, len, name, ret);
 }
 
 int caibx_serialize(const struct caibx *x, void **ret_buf, size_t *ret_len)
@@ -153,6 +164,9 @@ void caibx_free(struct caibx *x)
 {
 	if (!x)
 		return;
-	free(x->e);
+	if (x->mem)
+		free(x->mem);
+	else
+		free(x->e);
 	free(x);
 }

@@ -252,8 +252,10 @@ static int restore_from_caibx(struct restore_args *a, const char *url)
 		r = source_get(src, name, &buf, &len);
 	if (r == -ENOENT)
 		r = err_set(r, "%s does not exist: check the path", url);
-	if (r == 0)
-		r = caibx_parse(buf, len, url, &idx);
+	if (r == 0) {
+		r = caibx_adopt(buf, len, url, &idx);
+		buf = NULL;
+	}
 	if (r == 0)
 		r = restore_write(a, idx, a->store, name);
 	caibx_free(idx);

@@ -131,8 +131,12 @@ static int verify_collect(struct repo *repo, const char *name, const struct mani
 
 static int verify_run(const char *url, const char *name, int threads, enum progress_mode pm)
 {
-	static const struct pfor_ops ops = { verify_worker_init, verify_one, verify_worker_fini,
-					     verify_tick };
+	static const struct pfor_ops ops = {
+		.init = verify_worker_init,
+		.fn = verify_one,
+		.fini = verify_worker_fini,
+		.tick = verify_tick,
+	};
 	struct verify_job j = { .lock = PTHREAD_MUTEX_INITIALIZER };
 	struct manifest *m = NULL;
 	struct repo *repo = NULL;

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "muletto/cacnk.h"
+#include "muletto/dio.h"
 #include "muletto/err.h"
 #include "muletto/fetch.h"
 #include "muletto/source.h"
@@ -29,7 +30,7 @@ int fetcher_new(const char *store_url, uint64_t chunk_max, struct fetcher **ret)
 		return r;
 	}
 	f->cctx = cacnk_ctx_new(3);
-	f->buf = malloc(chunk_max ? chunk_max : 1);
+	f->buf = dio_alloc(chunk_max);
 	if (!f->cctx || !f->buf) {
 		fetcher_free(f);
 		return err_set(-ENOMEM, "out of memory for chunk buffers");

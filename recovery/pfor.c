@@ -9,6 +9,7 @@
 
 #include "muletto/err.h"
 #include "muletto/pfor.h"
+#include "muletto/util.h"
 
 struct pfor {
 	const struct pfor_ops *ops;
@@ -47,7 +48,12 @@ static void *pfor_worker(void *v)
 		goto out;
 	}
 	while (!atomic_load(&p->stop)) {
-		size_t i = atomic_fetch_add(&p->next, 1);
+		size_t i = atomic_load(&p->next), k;
+		do {
+			if (i >= p->n)
+				break;
+			k = p->ops->span ? MAX(p->ops->span(p->arg, i), (size_t)1) : 1;
+		} while (!atomic_compare_exchange_weak(&p->next, &i, i + k));
 		if (i >= p->n)
 			break;
 		r = p->ops->fn(p->arg, ws, i);

@@ -144,5 +144,7 @@ int repo_load_index(struct repo *r, const char *name, const struct manifest_disk
 						 "changed; capture it again", where, hex,
 				       d->index_sha256);
 	}
-	return caibx_parse(buf, len, where, ret);
+	e = caibx_adopt(buf, len, where, ret);
+	buf = NULL; /* adopted */
+	return e;
 }

@@ -17,6 +17,7 @@
 #include "muletto/util.h"
 
 #define RESTORE_NET_THREADS 8
+#define RESTORE_ZERO_RUN_MAX (256ULL << 20)
 
 struct restore_job {
 	const struct caibx *idx;
@@ -25,7 +26,8 @@ struct restore_job {
 	enum hash_kind kind;
 	struct progress *prog;
 	int seed_target;	 /* the target may already hold chunks */
-	int seed_fd;		 /* --seed, or -1 */
+	int no_read;		 /* --no-seed: never read the target */
+	struct dio seed;	 /* --seed; fd -1 without */
 	uint64_t seed_size;
 	atomic_uint_fast64_t done, fetched, written, n_fetched, n_zero, n_seeded;
 };
@@ -56,19 +58,47 @@ static int restore_fetch_chunk(struct restore_job *j, struct fetcher *f, size_t 
 	return 0;
 }
 
-/* A zero chunk: nothing to fetch; zero the target unless it already is. */
-static int restore_zero_chunk(struct restore_job *j, struct fetcher *f, uint64_t start,
-			      uint64_t size, const struct chunk_id *id)
+/* All-zero chunks from i on, as one piece of work of up to 256 MiB; 1 for a
+ * chunk that holds data. */
+static size_t restore_span(void *arg, size_t i)
 {
-	int r = 0;
+	const struct restore_job *j = arg;
+	const struct caibx *x = j->idx;
+	uint64_t start = caibx_chunk_start(x, i);
+	size_t k = i;
 
-	if (j->seed_target)
-		r = seed_match(j->t->fd, start, (size_t)size, j->kind, id, 1, fetcher_buf(f));
-	if (r < 0)
-		return err_set(r, "cannot read %s at offset %llu: %s", j->t->path,
-			       (unsigned long long)start, strerror(-r));
-	atomic_fetch_add(&j->n_zero, 1);
-	return r > 0 ? 0 : target_zero(j->t, start, size);
+	while (k < x->n && caibx_chunk_start(x, k) - start < RESTORE_ZERO_RUN_MAX &&
+	       chunk_id_is_zero(j->kind, &x->e[k].id, caibx_chunk_size(x, k)))
+		k++;
+	return k > i ? k - i : 1;
+}
+
+/* A run of all-zero chunks: nothing to fetch. Nothing to do on a target known
+ * to be zero; one call where the device zeroes by itself; otherwise read it
+ * and write zeros only where it does not hold them already. */
+static int restore_zero_run(struct restore_job *j, struct fetcher *f, uint64_t start,
+			    uint64_t len)
+{
+	uint64_t off = start, end = start + len;
+	size_t piece = (size_t)j->idx->chunk_max, got, n;
+	int r;
+
+	if (j->t->fresh)
+		return 0;
+	if (j->t->zeroes_cheap || j->no_read)
+		return target_zero(j->t, start, len);
+	for (; off < end; off += n) {
+		n = (size_t)MIN((uint64_t)piece, end - off);
+		r = target_read(j->t, fetcher_buf(f), n, off, &got);
+		if (r < 0)
+			return r;
+		if (got == n && buf_is_zero(fetcher_buf(f), n))
+			continue;
+		r = target_zero(j->t, off, n);
+		if (r < 0)
+			return r;
+	}
+	return 0;
 }
 
 /* 1 when the target or the seed already holds the chunk (written if from the seed). */
@@ -78,15 +108,15 @@ static int restore_seed_chunk(struct restore_job *j, struct fetcher *f, uint64_t
 	int r = 0;
 
 	if (j->seed_target) {
-		r = seed_match(j->t->fd, start, (size_t)size, j->kind, id, 0, fetcher_buf(f));
+		r = seed_match(&j->t->io, start, (size_t)size, j->kind, id, 0, fetcher_buf(f));
 		if (r < 0)
 			return err_set(r, "cannot read %s at offset %llu: %s", j->t->path,
 				       (unsigned long long)start, strerror(-r));
 		if (r > 0)
 			return 1;
 	}
-	if (j->seed_fd >= 0 && start + size <= j->seed_size) {
-		r = seed_match(j->seed_fd, start, (size_t)size, j->kind, id, 0, fetcher_buf(f));
+	if (j->seed.fd >= 0 && start + size <= j->seed_size) {
+		r = seed_match(&j->seed, start, (size_t)size, j->kind, id, 0, fetcher_buf(f));
 		if (r > 0) {
 			r = target_write(j->t, fetcher_buf(f), (size_t)size, start);
 			if (r < 0)
@@ -107,7 +137,12 @@ static int restore_one(void *arg, void *ws, size_t i)
 	int r;
 
 	if (chunk_id_is_zero(j->kind, id, size)) {
-		r = restore_zero_chunk(j, f, start, size, id);
+		size_t n = restore_span(j, i);
+		size = caibx_chunk_start(j->idx, i + n - 1) + caibx_chunk_size(j->idx, i + n - 1) -
+		       start;
+		r = restore_zero_run(j, f, start, size);
+		if (r == 0)
+			atomic_fetch_add(&j->n_zero, n);
 	} else {
 		r = restore_seed_chunk(j, f, start, size, id);
 		if (r > 0) {
@@ -141,7 +176,7 @@ static int restore_target_blank(const struct restore_job *j)
 {
 	enum { SAMPLES = 64, PROBE = 65536 };
 	const struct caibx *x = j->idx;
-	unsigned char *buf = malloc(PROBE);
+	unsigned char *buf = dio_alloc(PROBE);
 	size_t i, step = x->n / SAMPLES + 1, seen = 0;
 	int blank = 1;
 
@@ -157,7 +192,7 @@ static int restore_target_blank(const struct restore_job *j)
 			break;
 		size = caibx_chunk_size(x, i);
 		n = (size_t)MIN(size, (uint64_t)PROBE);
-		if (pread_full(j->t->fd, buf, n, caibx_chunk_start(x, i), (size_t *)&got) < 0 ||
+		if (dio_pread(&j->t->io, buf, n, caibx_chunk_start(x, i), (size_t *)&got) < 0 ||
 		    got != n || !buf_is_zero(buf, n))
 			blank = 0;
 		seen++;
@@ -188,22 +223,24 @@ int restore_index(const struct caibx *idx, const char *store_url, struct target 
 		.fn = restore_one,
 		.fini = restore_worker_fini,
 		.tick = restore_tick,
+		.span = restore_span,
 	};
 	struct restore_job j = { .idx = idx, .store_url = store_url, .t = t,
-				 .kind = caibx_hash_kind(idx), .seed_fd = -1 };
+				 .kind = caibx_hash_kind(idx), .seed.fd = -1 };
 	double t0 = now_seconds();
 	int threads = o->threads ? o->threads : RESTORE_NET_THREADS, r;
 
+	j.no_read = o->no_seed;
 	j.seed_target = !o->no_seed && !t->fresh && !restore_target_blank(&j);
 	if (o->seed) {
-		r = seed_open(o->seed, &j.seed_fd, &j.seed_size);
+		r = seed_open(o->seed, &j.seed, &j.seed_size);
 		if (r < 0)
 			return r;
 	}
 	j.prog = progress_new(o->label ? o->label : "restore", caibx_blob_size(idx), o->progress);
 	r = pfor_run(idx->n, threads, &ops, &j);
-	if (j.seed_fd >= 0)
-		close(j.seed_fd);
+	if (j.seed.fd >= 0)
+		seed_close(&j.seed);
 	progress_done(j.prog, atomic_load(&j.done), r == 0);
 	progress_free(j.prog);
 	memset(st, 0, sizeof(*st));
@@ -230,7 +267,7 @@ static int verify_worker_init(void *arg, void **ret)
 {
 	struct verify_job *j = arg;
 
-	*ret = malloc(j->idx->chunk_max ? j->idx->chunk_max : 1);
+	*ret = dio_alloc(j->idx->chunk_max);
 	return *ret ? 0 : -ENOMEM;
 }
 
@@ -248,7 +285,7 @@ static int verify_one(void *arg, void *ws, size_t i)
 	char hex[CHUNK_ID_HEX_SIZE];
 	int r;
 
-	r = seed_match(j->t->fd, start, (size_t)size, j->kind, id,
+	r = seed_match(&j->t->io, start, (size_t)size, j->kind, id,
 		       chunk_id_is_zero(j->kind, id, size), ws);
 	if (r < 0)
 		return err_set(r, "verify: cannot read %s at offset %llu: %s; the disk may be "
@@ -273,8 +310,12 @@ static void verify_tick(void *arg)
 
 int restore_verify(const struct caibx *idx, struct target *t, const struct restore_opts *o)
 {
-	static const struct pfor_ops ops = { verify_worker_init, verify_one, verify_worker_fini,
-					     verify_tick };
+	static const struct pfor_ops ops = {
+		.init = verify_worker_init,
+		.fn = verify_one,
+		.fini = verify_worker_fini,
+		.tick = verify_tick,
+	};
 	struct verify_job j = { .idx = idx, .t = t, .kind = caibx_hash_kind(idx) };
 	int r;
 

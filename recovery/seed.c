@@ -11,14 +11,14 @@
 #include "muletto/seed.h"
 #include "muletto/util.h"
 
-int seed_match(int fd, uint64_t off, size_t len, enum hash_kind kind,
+int seed_match(const struct dio *io, uint64_t off, size_t len, enum hash_kind kind,
 	       const struct chunk_id *id, int zero_id, void *buf)
 {
 	struct chunk_id got;
 	size_t n = 0;
 	int r;
 
-	r = pread_full(fd, buf, len, off, &n);
+	r = dio_pread(io, buf, len, off, &n);
 	if (r < 0)
 		return r;
 	if (n != len)
@@ -34,7 +34,7 @@ int seed_match(int fd, uint64_t off, size_t len, enum hash_kind kind,
 	return chunk_id_equal(&got, id);
 }
 
-int seed_open(const char *path, int *ret_fd, uint64_t *ret_size)
+int seed_open(const char *path, struct dio *ret_io, uint64_t *ret_size)
 {
 	struct stat st;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -53,6 +53,14 @@ int seed_open(const char *path, int *ret_fd, uint64_t *ret_size)
 	} else {
 		*ret_size = (uint64_t)st.st_size;
 	}
-	*ret_fd = fd;
+	dio_init(ret_io, fd, path, O_RDONLY);
 	return 0;
+}
+
+void seed_close(struct dio *io)
+{
+	dio_done(io);
+	if (io->fd >= 0)
+		close(io->fd);
+	io->fd = -1;
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
 
@@ -65,6 +66,25 @@ static int target_check_block(const char *path, const struct disk_info *info, ui
 	return 0;
 }
 
+/* 1 when the device zeroes a range by itself (Write Zeroes, or a discard that
+ * reads back as zeros): BLKZEROOUT then moves no data. Partitions ask their disk. */
+static int target_zeroes_offloaded(int fd)
+{
+	char path[96], line[32];
+	struct stat st;
+	int up;
+
+	if (fstat(fd, &st) < 0)
+		return 0;
+	for (up = 0; up < 2; up++) {
+		snprintf(path, sizeof(path), "/sys/dev/block/%u:%u/%squeue/write_zeroes_max_bytes",
+			 major(st.st_rdev), minor(st.st_rdev), up ? "../" : "");
+		if (read_line_file(path, line, sizeof(line)) == 0)
+			return strtoull(line, NULL, 10) > 0;
+	}
+	return 0;
+}
+
 static int target_open_block(struct target *t, uint64_t need)
 {
 	int ro = 0, r;
@@ -90,6 +110,8 @@ static int target_open_block(struct target *t, uint64_t need)
 		return err_set(-errno, "cannot read the size of %s: %s", t->path, strerror(errno));
 	if (t->size < need)
 		return target_check_block(t->path, &(struct disk_info){ .size = t->size }, need);
+	dio_init(&t->io, t->fd, t->path, O_RDWR);
+	t->zeroes_cheap = target_zeroes_offloaded(t->fd);
 	return 0;
 }
 
@@ -143,6 +165,8 @@ static int target_open_file(struct target *t, uint64_t need, uint64_t data, int 
 			       (unsigned long long)need, strerror(-r));
 	}
 	t->size = need;
+	t->zeroes_cheap = 1; /* a punched hole */
+	dio_init(&t->io, t->fd, t->path, O_RDWR);
 	return 0;
 }
 
@@ -155,6 +179,7 @@ int target_open(const char *path, uint64_t need, uint64_t data, struct target **
 	if (!t)
 		return -ENOMEM;
 	t->fd = -1;
+	t->io.dfd = -1;
 	t->path = strdup(path);
 	if (!t->path) {
 		free(t);
@@ -170,6 +195,7 @@ int target_open(const char *path, uint64_t need, uint64_t data, struct target **
 	*ret = t;
 	return 0;
 fail:
+	dio_done(&t->io);
 	if (t->fd >= 0)
 		close(t->fd);
 	if (!exists && !is_block && t->fd >= 0)
@@ -202,10 +228,20 @@ int target_write(struct target *t, const void *buf, size_t len, uint64_t off)
 	if (off > t->size || len > t->size - off)
 		return err_set(-EINVAL, "write past the end of %s (offset %llu, %zu bytes)", t->path,
 			       (unsigned long long)off, len);
-	r = pwrite_full(t->fd, buf, len, off);
+	r = dio_pwrite(&t->io, buf, len, off);
 	if (r < 0)
 		return target_write_error(t, r, off, len);
 	__atomic_add_fetch(&t->written, len, __ATOMIC_RELAXED);
+	return 0;
+}
+
+int target_read(struct target *t, void *buf, size_t len, uint64_t off, size_t *ret_got)
+{
+	int r = dio_pread(&t->io, buf, len, off, ret_got);
+
+	if (r < 0)
+		return err_set(r, "cannot read %s at offset %llu: %s; the disk may be failing, "
+				  "check 'dmesg'", t->path, (unsigned long long)off, strerror(-r));
 	return 0;
 }
 
@@ -230,7 +266,14 @@ int target_zero(struct target *t, uint64_t off, uint64_t len)
 		return 0;
 	if (t->is_block) {
 		uint64_t range[2] = { off, len };
-		if (off % 512 == 0 && len % 512 == 0 && ioctl(t->fd, BLKZEROOUT, range) == 0)
+		if (off % 512 || len % 512)
+			return target_write_zeros(t, off, len);
+		/* A hole punched in a device: zeroes that may deallocate (an SSD's
+		 * Write Zeroes with unmap, a thin volume or a loop file stays thin).
+		 * BLKZEROOUT forbids unmapping and falls back to writing zeros. */
+		if (fallocate(t->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)off,
+			      (off_t)len) == 0 ||
+		    ioctl(t->fd, BLKZEROOUT, range) == 0)
 			return 0;
 	} else if (fallocate(t->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)off,
 			     (off_t)len) == 0) {
@@ -245,6 +288,7 @@ int target_close(struct target *t, int sync)
 
 	if (!t)
 		return 0;
+	dio_done(&t->io);
 	if (t->fd >= 0) {
 		if (sync && fsync(t->fd) < 0)
 			r = target_write_error(t, -errno, 0, 0);

@@ -29,12 +29,16 @@ struct caibx {
 	uint64_t chunk_min, chunk_avg, chunk_max;
 	size_t n;
 	struct caibx_entry *e; /* n entries, ends strictly increasing */
+	void *mem;	       /* an adopted file buffer that e points into, or NULL */
 };
 
 /* Parses and validates an index held in memory. name is used in error messages
  * ("disk0.caibx from http://nas/repo"). On success *ret is a new index
  * (free with caibx_free). Errors: -EBADMSG for anything malformed or truncated. */
 int caibx_parse(const void *buf, size_t len, const char *name, struct caibx **ret);
+/* The same, taking ownership of a malloc'd buf (freed on failure too): the
+ * entries are used where they lie, so a 2 TB disk's 80 MB index is held once. */
+int caibx_adopt(void *buf, size_t len, const char *name, struct caibx **ret);
 /* Serialises to a new malloc'd buffer (*ret_buf, *ret_len); caller frees. */
 int caibx_serialize(const struct caibx *x, void **ret_buf, size_t *ret_len);
 void caibx_free(struct caibx *x);

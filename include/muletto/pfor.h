@@ -15,6 +15,10 @@ struct pfor_ops {
 	int (*fn)(void *arg, void *wstate, size_t i);
 	void (*fini)(void *arg, void *wstate); /* may be NULL */
 	void (*tick)(void *arg);	       /* may be NULL */
+	/* May be NULL (1). How many indices from i one call of fn(i) covers; a
+	 * pure function of i, so fn can work it out again. Lets a worker take a
+	 * run of neighbours (all-zero chunks) at once. */
+	size_t (*span)(void *arg, size_t i);
 };
 
 /* Returns 0 when every index succeeded, else the first failure's code with its

@@ -7,16 +7,18 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "muletto/dio.h"
 #include "muletto/hash.h"
 
-/* Reads [off, off+len) of fd into buf and compares its hash with id.
+/* Reads [off, off+len) of io into buf (aligned: see dio_alloc) and compares its hash with id.
  * Returns 1 on a match, 0 if not (or the range lies past the end: a short
  * read), negative on a read error. zero_id: id is the hash of zeros, where an
  * all-zero region matches without hashing. */
-int seed_match(int fd, uint64_t off, size_t len, enum hash_kind kind,
+int seed_match(const struct dio *io, uint64_t off, size_t len, enum hash_kind kind,
 	       const struct chunk_id *id, int zero_id, void *buf);
 
 /* Opens a local copy (image file or disk) read-only as a seed. */
-int seed_open(const char *path, int *ret_fd, uint64_t *ret_size);
+int seed_open(const char *path, struct dio *ret_io, uint64_t *ret_size);
+void seed_close(struct dio *io);
 
 #endif

@@ -9,13 +9,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "muletto/dio.h"
 #include "muletto/disk.h"
 
 struct target {
 	char *path;
 	int fd;
+	struct dio io;	/* fd, and O_DIRECT for aligned I/O on devices */
 	int is_block;
 	int fresh;	/* every byte is known to be zero (a file created by us) */
+	int zeroes_cheap; /* the device zeroes ranges itself (Write Zeroes offload) */
 	uint64_t size;	/* bytes the target holds after opening */
 	uint64_t written;
 	struct disk_info info; /* block devices: what disk_probe found */
@@ -35,9 +38,12 @@ int target_pick_auto(uint64_t need, char **ret);
  * data: bytes that are not zero (what a file target must find room for).
  * A regular file is created or resized to exactly need bytes. */
 int target_open(const char *path, uint64_t need, uint64_t data, struct target **ret);
+/* Aligned buffers (dio_alloc) at aligned offsets go around the page cache. */
 int target_write(struct target *t, const void *buf, size_t len, uint64_t off);
+int target_read(struct target *t, void *buf, size_t len, uint64_t off, size_t *ret_got);
 /* Makes [off, off+len) read as zeros: nothing for a fresh file, a punched hole
- * for a file, BLKZEROOUT (or written zeros) for a device. */
+ * for a file, BLKZEROOUT for a device (the kernel writes zeros itself when the
+ * device cannot: see zeroes_cheap), written zeros as the last resort. */
 int target_zero(struct target *t, uint64_t off, uint64_t len);
 /* Flushes to stable storage (sync=1) and closes. Returns the first error. */
 int target_close(struct target *t, int sync);
