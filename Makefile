@@ -19,7 +19,8 @@ UNITS   := $(wildcard tests/unit/test_*.c)
 UNITBIN := $(UNITS:tests/unit/%.c=$(B)/san/unit/%)
 
 .PHONY: all deps check unit demo bench fuzz iso pxe clean
-all: deps $(B)/muletto
+all: deps
+	@$(MAKE) --no-print-directory $(B)/muletto
 
 deps:
 	@scripts/deps.sh build

@@ -72,7 +72,7 @@ static int verify_one(void *arg, void *ws, size_t i)
 	size_t wire = 0;
 	int r;
 
-	r = fetcher_get(ws, &c->id, c->size, j->kind, &wire);
+	r = fetcher_get(ws, &c->id, c->size, j->kind, NULL, &wire);
 	if (r == -ENOENT || r == -EBADMSG)
 		verify_report_bad(j, c, err_msg());
 	else if (r < 0)

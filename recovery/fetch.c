@@ -55,7 +55,7 @@ void *fetcher_buf(struct fetcher *f)
 }
 
 int fetcher_get(struct fetcher *f, const struct chunk_id *id, uint64_t size,
-		enum hash_kind kind, size_t *ret_wire)
+		enum hash_kind kind, void *dst, size_t *ret_wire)
 {
 	char hex[CHUNK_ID_HEX_SIZE], path[128];
 	struct chunk_id got;
@@ -73,11 +73,13 @@ int fetcher_get(struct fetcher *f, const struct chunk_id *id, uint64_t size,
 	if (r < 0)
 		return err_prefix(r, "chunk %.16s…", hex);
 	*ret_wire = clen;
-	r = cacnk_decompress(f->cctx, comp, clen, f->buf, (size_t)size);
+	if (!dst)
+		dst = f->buf;
+	r = cacnk_decompress(f->cctx, comp, clen, dst, (size_t)size);
 	free(comp);
 	if (r < 0)
 		return err_prefix(r, "chunk %s from %s", hex, f->store_url);
-	r = hash_buf(kind, f->buf, (size_t)size, &got);
+	r = hash_buf(kind, dst, (size_t)size, &got);
 	if (r < 0)
 		return r;
 	if (!chunk_id_equal(&got, id))

@@ -18,6 +18,7 @@
 
 #define RESTORE_NET_THREADS 8
 #define RESTORE_ZERO_RUN_MAX (256ULL << 20)
+#define RESTORE_WRITE_MAX (1U << 20)
 
 struct restore_job {
 	const struct caibx *idx;
@@ -32,45 +33,66 @@ struct restore_job {
 	atomic_uint_fast64_t done, fetched, written, n_fetched, n_zero, n_seeded;
 };
 
+/* A worker: its way to the store, and the buffer neighbouring chunks are
+ * gathered in so that they reach the target in one write. */
+struct restore_ws {
+	struct fetcher *f;
+	unsigned char *batch; /* MAX(chunk_max, RESTORE_WRITE_MAX) */
+};
+
 static int restore_worker_init(void *arg, void **ret)
 {
 	struct restore_job *j = arg;
+	struct restore_ws *w = calloc(1, sizeof(*w));
+	int r;
 
-	return fetcher_new(j->store_url, j->idx->chunk_max, (struct fetcher **)ret);
+	if (!w)
+		return -ENOMEM;
+	r = fetcher_new(j->store_url, j->idx->chunk_max, &w->f);
+	if (r < 0) {
+		free(w);
+		return r;
+	}
+	w->batch = dio_alloc((size_t)MAX(j->idx->chunk_max, (uint64_t)RESTORE_WRITE_MAX));
+	if (!w->batch) {
+		fetcher_free(w->f);
+		free(w);
+		return err_set(-ENOMEM, "out of memory for write buffers");
+	}
+	*ret = w;
+	return 0;
 }
 
 static void restore_worker_fini(void *arg, void *ws)
 {
+	struct restore_ws *w = ws;
+
 	(void)arg;
-	fetcher_free(ws);
+	fetcher_free(w->f);
+	free(w->batch);
+	free(w);
 }
 
-/* Fetches, decompresses and verifies chunk i into the fetcher's buffer. */
-static int restore_fetch_chunk(struct restore_job *j, struct fetcher *f, size_t i, uint64_t size)
-{
-	size_t wire = 0;
-	int r = fetcher_get(f, &j->idx->e[i].id, size, j->kind, &wire);
-
-	if (r < 0)
-		return r;
-	atomic_fetch_add(&j->fetched, wire);
-	atomic_fetch_add(&j->n_fetched, 1);
-	return 0;
-}
-
-/* All-zero chunks from i on, as one piece of work of up to 256 MiB; 1 for a
- * chunk that holds data. */
+/* One piece of work from chunk i on: a run of all-zero chunks of up to
+ * 256 MiB, or neighbouring chunks that hold data up to RESTORE_WRITE_MAX
+ * together (small chunks, as casync makes them, reach the disk in one write). */
 static size_t restore_span(void *arg, size_t i)
 {
 	const struct restore_job *j = arg;
 	const struct caibx *x = j->idx;
-	uint64_t start = caibx_chunk_start(x, i);
+	uint64_t start = caibx_chunk_start(x, i), sum = 0;
 	size_t k = i;
 
-	while (k < x->n && caibx_chunk_start(x, k) - start < RESTORE_ZERO_RUN_MAX &&
-	       chunk_id_is_zero(j->kind, &x->e[k].id, caibx_chunk_size(x, k)))
-		k++;
-	return k > i ? k - i : 1;
+	if (chunk_id_is_zero(j->kind, &x->e[i].id, caibx_chunk_size(x, i))) {
+		while (k < x->n && caibx_chunk_start(x, k) - start < RESTORE_ZERO_RUN_MAX &&
+		       chunk_id_is_zero(j->kind, &x->e[k].id, caibx_chunk_size(x, k)))
+			k++;
+		return k - i;
+	}
+	while (k < x->n && !chunk_id_is_zero(j->kind, &x->e[k].id, caibx_chunk_size(x, k)) &&
+	       (k == i || sum + caibx_chunk_size(x, k) <= RESTORE_WRITE_MAX))
+		sum += caibx_chunk_size(x, k++);
+	return k - i;
 }
 
 /* A run of all-zero chunks: nothing to fetch. Nothing to do on a target known
@@ -101,9 +123,10 @@ static int restore_zero_run(struct restore_job *j, struct fetcher *f, uint64_t s
 	return 0;
 }
 
-/* 1 when the target or the seed already holds the chunk (written if from the seed). */
+/* 1 when the target already holds the chunk; 2 when the seed does, copied to
+ * dst; 0 when it has to be fetched. */
 static int restore_seed_chunk(struct restore_job *j, struct fetcher *f, uint64_t start,
-			      uint64_t size, const struct chunk_id *id)
+			      uint64_t size, const struct chunk_id *id, void *dst)
 {
 	int r = 0;
 
@@ -115,49 +138,84 @@ static int restore_seed_chunk(struct restore_job *j, struct fetcher *f, uint64_t
 		if (r > 0)
 			return 1;
 	}
-	if (j->seed.fd >= 0 && start + size <= j->seed_size) {
-		r = seed_match(&j->seed, start, (size_t)size, j->kind, id, 0, fetcher_buf(f));
-		if (r > 0) {
-			r = target_write(j->t, fetcher_buf(f), (size_t)size, start);
+	if (j->seed.fd >= 0 && start + size <= j->seed_size &&
+	    seed_match(&j->seed, start, (size_t)size, j->kind, id, 0, dst) > 0)
+		return 2;
+	return 0; /* an unreadable seed is only a missed shortcut */
+}
+
+/* Writes what the worker gathered: len bytes for the target at off. */
+static int restore_flush(struct restore_job *j, struct restore_ws *w, uint64_t off, size_t len)
+{
+	int r;
+
+	if (!len)
+		return 0;
+	r = target_write(j->t, w->batch, len, off);
+	if (r == 0)
+		atomic_fetch_add(&j->written, len);
+	return r;
+}
+
+/* Chunks i..i+n-1, neighbours that hold data: each comes from the target
+ * (left alone), the seed or the store, and the ones to write go out
+ * together. */
+static int restore_data_span(struct restore_job *j, struct restore_ws *w, size_t i, size_t n)
+{
+	uint64_t off = caibx_chunk_start(j->idx, i), start, size;
+	size_t k, pos = 0, wire;
+	int r;
+
+	for (k = i; k < i + n; k++) {
+		const struct chunk_id *id = &j->idx->e[k].id;
+
+		start = caibx_chunk_start(j->idx, k);
+		size = caibx_chunk_size(j->idx, k);
+		r = restore_seed_chunk(j, w->f, start, size, id, w->batch + pos);
+		if (r < 0)
+			return r;
+		if (r > 0)
+			atomic_fetch_add(&j->n_seeded, 1);
+		if (r == 1) { /* already there: write what came before it */
+			r = restore_flush(j, w, off, pos);
 			if (r < 0)
 				return r;
-			atomic_fetch_add(&j->written, size);
-			return 1;
+			off = start + size;
+			pos = 0;
+			continue;
 		}
+		if (r == 0) {
+			wire = 0;
+			r = fetcher_get(w->f, id, size, j->kind, w->batch + pos, &wire);
+			if (r < 0)
+				return r;
+			atomic_fetch_add(&j->fetched, wire);
+			atomic_fetch_add(&j->n_fetched, 1);
+		}
+		pos += (size_t)size;
 	}
-	return 0; /* an unreadable seed is only a missed shortcut */
+	return restore_flush(j, w, off, pos);
 }
 
 static int restore_one(void *arg, void *ws, size_t i)
 {
 	struct restore_job *j = arg;
-	struct fetcher *f = ws;
-	const struct chunk_id *id = &j->idx->e[i].id;
-	uint64_t start = caibx_chunk_start(j->idx, i), size = caibx_chunk_size(j->idx, i);
+	struct restore_ws *w = ws;
+	size_t n = restore_span(j, i);
+	uint64_t start = caibx_chunk_start(j->idx, i);
+	uint64_t len = caibx_chunk_start(j->idx, i + n - 1) +
+		       caibx_chunk_size(j->idx, i + n - 1) - start;
 	int r;
 
-	if (chunk_id_is_zero(j->kind, id, size)) {
-		size_t n = restore_span(j, i);
-		size = caibx_chunk_start(j->idx, i + n - 1) + caibx_chunk_size(j->idx, i + n - 1) -
-		       start;
-		r = restore_zero_run(j, f, start, size);
+	if (chunk_id_is_zero(j->kind, &j->idx->e[i].id, caibx_chunk_size(j->idx, i))) {
+		r = restore_zero_run(j, w->f, start, len);
 		if (r == 0)
 			atomic_fetch_add(&j->n_zero, n);
 	} else {
-		r = restore_seed_chunk(j, f, start, size, id);
-		if (r > 0) {
-			atomic_fetch_add(&j->n_seeded, 1);
-			r = 0;
-		} else if (r == 0) {
-			r = restore_fetch_chunk(j, f, i, size);
-			if (r == 0)
-				r = target_write(j->t, fetcher_buf(f), (size_t)size, start);
-			if (r == 0)
-				atomic_fetch_add(&j->written, size);
-		}
+		r = restore_data_span(j, w, i, n);
 	}
 	if (r == 0)
-		atomic_fetch_add(&j->done, size);
+		atomic_fetch_add(&j->done, len);
 	return r;
 }
 

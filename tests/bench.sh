@@ -3,7 +3,9 @@
 # Builds a 4 GiB GPT disk (ESP + ext4 holding ~1.6 GB of real files from /usr)
 # and a copy with ~7 % of its used data changed, captures both, serves them with
 # nginx on 127.0.0.1, and times onto loop devices:
-#   full restore:  muletto, curl | zstd -d | dd oflag=direct, casync extract (HTTP store)
+#   full restore:  muletto, curl | zstd -d | dd oflag=direct, bmaptool copy with a
+#                  bmap, partclone of each file system (Clonezilla's way),
+#                  casync extract (HTTP store)
 #   delta restore: muletto onto the older disk, casync extract --seed the older disk
 # Prints a table (median of RUNS runs): seconds, ratio to muletto, bytes sent by
 # nginx (from its log), peak RSS.
@@ -102,12 +104,28 @@ rm -f "$W/disk.caibx" "$W/disk2.caibx"
 casync make --store="$W/castore" "$W/disk.caibx" "$img" >/dev/null 2>&1
 casync make --store="$W/castore" "$W/disk2.caibx" "$W/disk2.img" >/dev/null 2>&1
 
+# Peers' inputs, made once: a bmap of the image (bmaptool), and Clonezilla's
+# way: the partition table, and each file system with partclone into zstd.
+if [ ! -s "$W/clone.ok" ]; then
+	log "bmap and partclone images of the disk (once)"
+	bmaptool create "$img" >"$W/disk.bmap"
+	sgdisk --backup="$W/gpt.bak" "$img" >/dev/null
+	src=$(loop_attach "$img" -r)
+	partclone.vfat -c -q -s "${src}p1" -o - 2>/dev/null | zstd -q -T0 -3 >"$W/p1.pcl.zst"
+	partclone.ext4 -c -q -s "${src}p2" -o - 2>/dev/null | zstd -q -T0 -3 >"$W/p2.pcl.zst"
+	loop_detach "$src"
+	echo ok >"$W/clone.ok"
+fi
+
 port=$(nginx_start "$W")
 base=http://127.0.0.1:$port
 alog=$T/nginx-$port/access.log
 target_file=$W/target.img
 truncate -s ${SIZE_MIB}M "$target_file"
 dev=$(loop_attach "$target_file")
+# Direct I/O in the loop driver: writes reach the disk below as they would on
+# a real disk, not a second page cache that the final flush empties.
+losetup --direct-io=on "$dev" 2>/dev/null || log "note: loop device without direct I/O"
 blank() { blkdiscard -f "$dev" 2>/dev/null || dd if=/dev/zero of="$dev" bs=4M oflag=direct status=none; }
 older() { dd if="$img" of="$dev" bs=4M oflag=direct conv=sparse status=none 2>/dev/null ||
 	dd if="$img" of="$dev" bs=4M oflag=direct status=none; }
@@ -119,12 +137,12 @@ measure() {
 	for i in $(seq "$RUNS"); do
 		$prep
 		sync; echo 3 >/proc/sys/vm/drop_caches
-		b0=$(awk '{b += $10} END {print b+0}' "$alog")
+		b0=$(awk '{b += $10} END {printf "%d\n", b}' "$alog")
 		t0=$(date +%s.%N)
 		/usr/bin/time -f %M -o "$W/rss" "$@" >"$W/last.log" 2>&1 || { log "FAILED: $*"; tail -3 "$W/last.log" >&2; }
 		t1=$(date +%s.%N)
 		secs+=("$(echo "$t1 - $t0" | bc)")
-		BYTES[$name]=$(( $(awk '{b += $10} END {print b+0}' "$alog") - b0 ))
+		BYTES[$name]=$(( $(awk '{b += $10} END {printf "%d\n", b}' "$alog") - b0 ))
 		rss=$(( $(cat "$W/rss") > rss ? $(cat "$W/rss") : rss ))
 		cmp -s -n "$(stat -c %s "$want")" "$want" "$dev" || log "WARNING: $name did not restore an identical disk"
 	done
@@ -136,6 +154,19 @@ measure() {
 measure "muletto restore" "$img" blank "$MULETTO" restore "$base/repo" bench --to "$dev" --yes --progress none
 measure "curl | zstd -d | dd oflag=direct" "$img" blank \
 	sh -c "curl -sf $base/disk.img.zst | zstd -dc | dd of=$dev bs=4M iflag=fullblock oflag=direct status=none"
+measure "bmaptool copy (.img.zst + bmap)" "$img" blank \
+	bmaptool -q copy --bmap "$W/disk.bmap" "$base/disk.img.zst" "$dev"
+partclone_restore() { # Clonezilla: partition table, then each file system
+	sgdisk --load-backup="$W/gpt.bak" "$dev" >/dev/null && partx -a "$dev" 2>/dev/null
+	curl -sf "$base/p1.pcl.zst" | zstd -dc | partclone.vfat -r -q -s - -o "${dev}p1" 2>/dev/null &&
+		curl -sf "$base/p2.pcl.zst" | zstd -dc | partclone.ext4 -r -q -s - -o "${dev}p2" 2>/dev/null
+	local r=$?
+	partx -d "$dev" 2>/dev/null
+	return $r
+}
+export -f partclone_restore
+export W base dev
+measure "partclone (Clonezilla) over HTTP" "$img" blank bash -c partclone_restore
 measure "casync extract (HTTP store)" "$img" blank \
 	casync extract --store="$base/castore" "$W/disk.caibx" "$dev"
 measure "muletto delta restore" "$W/disk2.img" older "$MULETTO" restore "$base/repo" bench2 --to "$dev" --yes --progress none
@@ -151,6 +182,8 @@ printf '\n4 GiB disk, ~1.6 GB of files, median of %s runs\n' "$RUNS"
 printf '%-36s %8s %10s %10s %8s\n' "" seconds "vs muletto" "HTTP bytes" "peak RSS"
 row "muletto restore" "muletto restore"
 row "curl | zstd -d | dd oflag=direct" "muletto restore"
+row "bmaptool copy (.img.zst + bmap)" "muletto restore"
+row "partclone (Clonezilla) over HTTP" "muletto restore"
 row "casync extract (HTTP store)" "muletto restore"
 row "muletto delta restore" "muletto delta restore"
 row "casync extract --seed (delta)" "muletto delta restore"

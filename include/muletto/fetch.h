@@ -16,10 +16,10 @@ void fetcher_free(struct fetcher *f);
 /* The buffer a fetched chunk lands in (chunk_max bytes); also scratch space. */
 void *fetcher_buf(struct fetcher *f);
 
-/* Fetches chunk id of size bytes into fetcher_buf(f); *ret_wire is what came
+/* Fetches chunk id of size bytes into dst (NULL: fetcher_buf(f)); *ret_wire is what came
  * over the source. -ENOENT: missing; -EBADMSG: damaged or not matching its id;
  * every message names the chunk and the store. */
 int fetcher_get(struct fetcher *f, const struct chunk_id *id, uint64_t size,
-		enum hash_kind kind, size_t *ret_wire);
+		enum hash_kind kind, void *dst, size_t *ret_wire);
 
 #endif

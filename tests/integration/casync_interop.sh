@@ -36,3 +36,16 @@ rm -f "$T/out.img"
 "$MULETTO" restore "http://127.0.0.1:$port/http.caibx" --store "http://127.0.0.1:$port/castore-http" \
 	--to "$T/out.img" --yes >"$T/o.log" 2>&1 || fail "casync index and store over HTTP" "$(cat "$T/o.log")"
 check_cmp "muletto restores a casync index and store over HTTP bit-identical" "$T/disk.img" "$T/out.img"
+
+# small content-defined chunks reach the disk merged: far fewer writes than chunks
+# (leak checking cannot run under strace)
+rm -f "$T/out.img"
+ASAN_OPTIONS=detect_leaks=0 strace -f -qq -e trace=pwrite64 -o "$T/strace.log" "$MULETTO" restore "$T/ca.caibx" --store "$st" \
+	--to "$T/out.img" --yes --json >"$T/merge.json" 2>"$T/o.log" ||
+	fail "restore under strace" "$(cat "$T/o.log")"
+check_cmp "merged writes restore bit-identical" "$T/disk.img" "$T/out.img"
+chunks=$(jq '.chunks_fetched' "$T/merge.json")
+writes=$(grep -c '^[0-9]* *pwrite64' "$T/strace.log")
+[ "$chunks" -ge 40 ] && [ "$writes" -le $((chunks / 4)) ] &&
+	pass "$chunks small chunks written in $writes writes" ||
+	fail "neighbouring chunks are merged into few writes" "$chunks chunks, $writes writes"

@@ -105,7 +105,7 @@ static void count_fini(void *arg, void *ws)
 
 static void pfor_runs_each_index_once(void)
 {
-	static const struct pfor_ops ops = { count_init, count_fn, count_fini, NULL };
+	static const struct pfor_ops ops = { .init = count_init, .fn = count_fn, .fini = count_fini };
 	struct count *c = calloc(1, sizeof(*c));
 	int i, ok = 1;
 
@@ -118,9 +118,40 @@ static void pfor_runs_each_index_once(void)
 	free(c);
 }
 
+/* Spans of 1, 2 or 3 indices (past the end clipped by fn): still each once. */
+static size_t span3(void *arg, size_t i)
+{
+	(void)arg;
+	return 1 + i % 3;
+}
+
+static int span_fn(void *arg, void *ws, size_t i)
+{
+	struct count *c = arg;
+	size_t k;
+
+	(void)ws;
+	for (k = i; k < i + span3(arg, i) && k < 1000; k++)
+		atomic_fetch_add(&c->seen[k], 1);
+	return 0;
+}
+
+static void pfor_spans_cover_each_index_once(void)
+{
+	static const struct pfor_ops ops = { .fn = span_fn, .span = span3 };
+	struct count *c = calloc(1, sizeof(*c));
+	int i, ok = 1;
+
+	CHECK(pfor_run(1000, 3, &ops, c) == 0);
+	for (i = 0; i < 1000; i++)
+		ok &= c->seen[i] == 1;
+	CHECK(ok);
+	free(c);
+}
+
 static void pfor_returns_the_first_failure_message(void)
 {
-	static const struct pfor_ops ops = { count_init, count_fn, count_fini, NULL };
+	static const struct pfor_ops ops = { .init = count_init, .fn = count_fn, .fini = count_fini };
 	struct count *c = calloc(1, sizeof(*c));
 
 	c->fail_at = 500;
@@ -139,6 +170,7 @@ int main(void)
 	RUN(err_prefix_keeps_the_cause);
 	RUN(debug_areas_match_whole_names);
 	RUN(pfor_runs_each_index_once);
+	RUN(pfor_spans_cover_each_index_once);
 	RUN(pfor_returns_the_first_failure_message);
 	CHECK_EXIT();
 }
