@@ -123,6 +123,8 @@ static int ls_run(const char *url, int json)
 	if (r < 0)
 		return r;
 	r = source_list(repo->src, "images", &names, &n);
+	if (r < 0 && r != -ENOENT)
+		goto out; /* the server refused or failed: say that, not "no repository" */
 	if (r < 0) {
 		if (source_exists(repo->src, "store") > 0) {
 			n = 0; /* a bare chunk store: no images, not an error */

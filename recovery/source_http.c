@@ -1,6 +1,7 @@
 /* A repository on a web server (http:// and https://), through libcurl.
- * One easy handle per source, reused, so requests share a kept-alive
- * connection. Every failure names the URL and says what to do. */
+ * One easy handle per source, run on the process's transfer pool (http_pool.c),
+ * so every worker shares kept-alive connections, multiplexed over HTTP/2 when
+ * the server offers it. Every failure names the URL and says what to do. */
 #include <curl/curl.h>
 #include <errno.h>
 #include <pthread.h>
@@ -9,68 +10,39 @@
 #include <string.h>
 
 #include "muletto/err.h"
+#include "muletto/http.h"
 #include "muletto/source.h"
 #include "muletto/util.h"
 
-struct http {
-	CURL *curl;
-	char errbuf[CURL_ERROR_SIZE];
-};
-
-struct http_req {
-	source_stream_cb cb; /* NULL: collect into buf */
-	void *ctx;
-	int cb_err;
-	char *buf;
-	size_t len, cap;
-};
-
-static pthread_once_t http_once = PTHREAD_ONCE_INIT;
-static int http_global_ok;
-
-static void http_global_init(void)
-{
-	http_global_ok = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK;
-}
-
 static int http_open(struct source *s)
 {
-	struct http *h = s->priv;
-	size_t n = strlen(s->base);
+	struct http_conn *c = s->priv;
+	char *base;
+	size_t n;
+	int r = http_conn_init(c, s->base, 1);
 
-	pthread_once(&http_once, http_global_init);
-	if (!http_global_ok || !(h->curl = curl_easy_init()))
-		return err_set(-ENOMEM, "cannot start libcurl");
-	while (n > 0 && s->base[n - 1] == '/')
-		s->base[--n] = 0;
-	curl_easy_setopt(h->curl, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(h->curl, CURLOPT_FOLLOWLOCATION, 1L);
-	curl_easy_setopt(h->curl, CURLOPT_MAXREDIRS, 5L);
-	curl_easy_setopt(h->curl, CURLOPT_CONNECTTIMEOUT, 15L);
-	curl_easy_setopt(h->curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
-	curl_easy_setopt(h->curl, CURLOPT_LOW_SPEED_TIME, 60L);
-	curl_easy_setopt(h->curl, CURLOPT_TCP_KEEPALIVE, 1L);
-	curl_easy_setopt(h->curl, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
-	curl_easy_setopt(h->curl, CURLOPT_USERAGENT, "muletto/" MULETTO_VERSION);
-	curl_easy_setopt(h->curl, CURLOPT_ERRORBUFFER, h->errbuf);
-	/* Error pages never reach a writer: a 404 body must not land on a disk. */
-	curl_easy_setopt(h->curl, CURLOPT_FAILONERROR, 1L);
-	curl_easy_setopt(h->curl, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(h->curl, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+	if (r < 0)
+		return r;
+	/* the user name went to libcurl; URLs are built without it */
+	if (!(base = http_url_without_user(s->base)))
+		return -ENOMEM;
+	free(s->base);
+	s->base = base;
+	n = strlen(base);
+	while (n > 0 && base[n - 1] == '/')
+		base[--n] = 0;
 	return 0;
 }
 
 static void http_close(struct source *s)
 {
-	struct http *h = s->priv;
-
-	curl_easy_cleanup(h->curl);
+	http_conn_done(s->priv);
 }
 
 /* base + "/" + rel, each path segment of rel percent-encoded. */
 static char *http_url(struct source *s, const char *rel, int dir)
 {
-	struct http *h = s->priv;
+	struct http_conn *h = s->priv;
 	size_t cap = strlen(s->base) + 3 * strlen(rel) + 3, len;
 	char *url = malloc(cap);
 	const char *p = rel;
@@ -97,106 +69,11 @@ static char *http_url(struct source *s, const char *rel, int dir)
 	return url;
 }
 
-static size_t http_write(char *data, size_t size, size_t nmemb, void *v)
-{
-	struct http_req *q = v;
-	size_t n = size * nmemb;
-
-	if (q->cb) {
-		q->cb_err = q->cb(q->ctx, data, n);
-		return q->cb_err < 0 ? 0 : n;
-	}
-	if (q->cap - q->len < n + 1) {
-		size_t cap = MAX(q->cap * 2, q->len + n + 1);
-		char *nb = realloc(q->buf, MAX(cap, (size_t)65536));
-		if (!nb) {
-			q->cb_err = -ENOMEM;
-			return 0;
-		}
-		q->buf = nb;
-		q->cap = MAX(cap, (size_t)65536);
-	}
-	memcpy(q->buf + q->len, data, n);
-	q->len += n;
-	q->buf[q->len] = 0;
-	return n;
-}
-
-static int http_status_error(const char *url, long status)
-{
-	if (status == 404 || status == 410)
-		return err_set(-ENOENT, "%s: not found (HTTP %ld)", url, status);
-	if (status == 401 || status == 403)
-		return err_set(-EACCES, "%s: access denied (HTTP %ld): check the user name and "
-					"password", url, status);
-	if (status >= 500)
-		return err_set(-EIO, "%s: server error (HTTP %ld): the server failed; try again "
-				     "or check its logs", url, status);
-	return err_set(-EIO, "%s: unexpected answer (HTTP %ld)", url, status);
-}
-
-static int http_curl_error(struct source *s, const char *url, CURLcode c, struct http_req *q)
-{
-	struct http *h = s->priv;
-	const char *why = h->errbuf[0] ? h->errbuf : curl_easy_strerror(c);
-	curl_off_t expect = -1;
-
-	switch (c) {
-	case CURLE_COULDNT_RESOLVE_HOST:
-		return err_set(-EHOSTUNREACH, "%s: cannot resolve the host name (%s): check the "
-					      "name and the DNS server", url, why);
-	case CURLE_COULDNT_CONNECT:
-		return err_set(-ECONNREFUSED, "%s: cannot connect (%s): check the address and "
-					      "that the server is running", url, why);
-	case CURLE_OPERATION_TIMEDOUT:
-		return err_set(-ETIMEDOUT, "%s: timed out (%s): check the network", url, why);
-	case CURLE_PARTIAL_FILE:
-	case CURLE_RECV_ERROR:
-	case CURLE_SEND_ERROR:
-	case CURLE_GOT_NOTHING:
-	case CURLE_HTTP2:
-	case CURLE_HTTP2_STREAM:
-		curl_easy_getinfo(h->curl, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &expect);
-		if (expect > 0)
-			return err_set(-EIO, "%s: connection dropped after %zu of %lld bytes (%s): "
-					     "check the network and the server, then run the same "
-					     "command again", url, q->len, (long long)expect, why);
-		return err_set(-EIO, "%s: connection dropped (%s): check the network and the "
-				     "server, then run the same command again", url, why);
-	case CURLE_SSL_CONNECT_ERROR:
-	case CURLE_PEER_FAILED_VERIFICATION:
-	case CURLE_SSL_CACERT_BADFILE:
-		return err_set(-EPROTO, "%s: TLS failed (%s): check the server's certificate", url,
-			       why);
-	default:
-		return err_set(-EIO, "%s: %s", url, why);
-	}
-}
-
-/* One request (HEAD when head is set); statuses of 400 and up are errors. */
+/* One request; 400 and up are errors. */
 static int http_do(struct source *s, const char *url, int head, struct http_req *q)
 {
-	struct http *h = s->priv;
-	long status = 0;
-	CURLcode c;
-
-	h->errbuf[0] = 0;
-	curl_easy_setopt(h->curl, CURLOPT_URL, url);
-	if (head)
-		curl_easy_setopt(h->curl, CURLOPT_NOBODY, 1L);
-	else
-		curl_easy_setopt(h->curl, CURLOPT_HTTPGET, 1L);
-	curl_easy_setopt(h->curl, CURLOPT_WRITEFUNCTION, http_write);
-	curl_easy_setopt(h->curl, CURLOPT_WRITEDATA, q);
-	c = curl_easy_perform(h->curl);
-	curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &status);
-	if (c == CURLE_WRITE_ERROR && q->cb_err < 0)
-		return q->cb_err;
-	if (c == CURLE_HTTP_RETURNED_ERROR || (c == CURLE_OK && status >= 400))
-		return http_status_error(url, status);
-	if (c != CURLE_OK)
-		return http_curl_error(s, url, c, q);
-	return 0;
+	q->method = head ? HTTP_HEAD : HTTP_GET;
+	return http_conn_do(s->priv, url, q);
 }
 
 static int http_get(struct source *s, const char *rel, void **ret_buf, size_t *ret_len)
@@ -231,7 +108,7 @@ static int http_stream(struct source *s, const char *rel, source_stream_cb cb, v
 
 static int http_head(struct source *s, const char *rel, uint64_t *ret_size)
 {
-	struct http *h = s->priv;
+	struct http_conn *h = s->priv;
 	_cleanup_free_ char *url = http_url(s, rel, 0);
 	struct http_req q = { 0 };
 	curl_off_t len = -1;
@@ -336,7 +213,7 @@ static int http_list(struct source *s, const char *dir, char ***ret_names, size_
 
 const struct source_ops source_http_ops = {
 	.scheme = "http",
-	.priv_size = sizeof(struct http),
+	.priv_size = sizeof(struct http_conn),
 	.open = http_open,
 	.list = http_list,
 	.get_object = http_get,
@@ -348,7 +225,7 @@ const struct source_ops source_http_ops = {
 
 const struct source_ops source_https_ops = {
 	.scheme = "https",
-	.priv_size = sizeof(struct http),
+	.priv_size = sizeof(struct http_conn),
 	.open = http_open,
 	.list = http_list,
 	.get_object = http_get,

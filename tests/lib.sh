@@ -78,7 +78,8 @@ pid $dir/nginx.pid;
 error_log $dir/error.log warn;
 events { worker_connections 256; }
 http {
-	access_log $dir/access.log;
+	log_format m '\$remote_addr - \$remote_user [\$time_local] "\$request" \$status \$body_bytes_sent "\$http_referer" "\$http_user_agent" conn=\$connection';
+	access_log $dir/access.log m;
 	client_body_temp_path $dir/body;
 	proxy_temp_path $dir/proxy;
 	fastcgi_temp_path $dir/fastcgi;
@@ -106,6 +107,20 @@ NGINX
 		sleep 0.05
 	done
 	echo "$port"
+}
+
+# make_test_ca DIR: a private CA (DIR/ca.pem) and a certificate for 127.0.0.1
+# signed by it (DIR/srv.pem, DIR/srv.key)
+make_test_ca() {
+	local d=$1
+	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=muletto test CA" \
+		-keyout "$d/ca.key" -out "$d/ca.pem" 2>/dev/null
+	openssl req -newkey rsa:2048 -nodes -subj "/CN=127.0.0.1" -keyout "$d/srv.key" \
+		-out "$d/srv.csr" 2>/dev/null
+	printf 'subjectAltName=IP:127.0.0.1\n' >"$d/san.ext"
+	openssl x509 -req -in "$d/srv.csr" -CA "$d/ca.pem" -CAkey "$d/ca.key" -CAcreateserial \
+		-days 2 -extfile "$d/san.ext" -out "$d/srv.pem" 2>/dev/null
+	chmod 644 "$d/srv.key"
 }
 
 nginx_stop() {

@@ -37,6 +37,7 @@ int mkdir_p(const char *path, mode_t mode);
 void human_size(uint64_t bytes, char *out, size_t out_size);
 /* Monotonic seconds. */
 double now_seconds(void);
+void sleep_ms(int ms);
 /* "2026-11-25T02:00:00Z" for now. */
 void iso8601_now(char *out, size_t out_size);
 /* Joins a and b with one '/', into a new string. */

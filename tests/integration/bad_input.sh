@@ -97,8 +97,9 @@ out=$("$MULETTO" verify "$T/r" img 2>&1); rc=$?
 
 # --- HTTP failures ---
 port=$(nginx_start "$T" "location = /r/$cpath { return 500; }")
-expect_fail "HTTP 500 on a chunk is reported as a server error" "HTTP 500" \
-	"$MULETTO" restore "http://127.0.0.1:$port/r" img --to "$T/t8.img"
+expect_fail "HTTP 500 on a chunk: retried, then reported as a server error" \
+	"HTTP 500.*still failing after [0-9]+ s of retrying" \
+	env MULETTO_RETRY_SECONDS=2 "$MULETTO" restore "http://127.0.0.1:$port/r" img --to "$T/t8.img"
 region_is_zero "$T/t8.img" "$coff" "$csize" && pass "nothing unverified written after HTTP 500" ||
 	fail "nothing unverified written after HTTP 500"
 cp -a "$good" "$T/good-missing"; rm "$T/good-missing/$cpath"
@@ -115,8 +116,9 @@ head -c $((40 * 1024 * 1024)) /dev/urandom >"$T/random.img"
 "$MULETTO" capture "$T/random.img" "$T/slow" --name rnd >/dev/null 2>&1
 sport=$(nginx_start "$T" "limit_rate 512k;")
 ( sleep 2; kill "$(cat "$T/nginx-$sport/nginx.pid")" ) &
-expect_fail "a server that goes away mid-restore is reported" "(connection dropped|cannot connect|empty reply|timed out)" \
-	timeout 120 "$MULETTO" restore "http://127.0.0.1:$sport/slow" rnd --to "$T/t11.img"
+expect_fail "a server that goes away mid-restore for good is reported after the retries" \
+	"(connection dropped|cannot connect|empty reply|timed out).*still failing after [0-9]+ s of retrying" \
+	env MULETTO_RETRY_SECONDS=3 timeout 120 "$MULETTO" restore "http://127.0.0.1:$sport/slow" rnd --to "$T/t11.img"
 wait
 
 # --- targets ---
