@@ -180,6 +180,7 @@ struct http_xfer {
 	struct http_req *q;
 	uint64_t resume; /* asked the server to start here */
 	int first;	 /* no body byte of this attempt seen yet */
+	int error_page;	 /* status 400 and up: the body explains, it is not the object */
 };
 
 static size_t http_write(char *data, size_t size, size_t nmemb, void *v)
@@ -194,6 +195,13 @@ static size_t http_write(char *data, size_t size, size_t nmemb, void *v)
 		curl_easy_getinfo(x->c->curl, CURLINFO_RESPONSE_CODE, &status);
 		/* a server that ignored the range sends it all again: skip what we have */
 		q->skip = x->resume && status == 200 ? (size_t)x->resume : 0;
+		x->error_page = status >= 400;
+		q->errbody[0] = 0;
+	}
+	if (x->error_page) { /* never reaches a writer: a 404 page must not land on a disk */
+		k = strlen(q->errbody);
+		snprintf(q->errbody + k, sizeof(q->errbody) - k, "%.*s", (int)n, data);
+		return n;
 	}
 	if (q->skip) {
 		k = MIN(q->skip, n);
@@ -410,9 +418,10 @@ static CURLcode http_attempt(struct http_conn *c, const char *url, struct http_r
 	CURLcode code;
 
 	c->errbuf[0] = 0;
+	q->errbody[0] = 0;
 	curl_easy_setopt(c->curl, CURLOPT_URL, url);
 	curl_easy_setopt(c->curl, CURLOPT_FAILONERROR, 0L);
-	curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, c->headers);
+	curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, q->headers ? q->headers : c->headers);
 	curl_easy_setopt(c->curl, CURLOPT_WRITEFUNCTION, http_write);
 	curl_easy_setopt(c->curl, CURLOPT_WRITEDATA, &x);
 	curl_easy_setopt(c->curl, CURLOPT_RESUME_FROM_LARGE, (curl_off_t)0);
@@ -432,9 +441,6 @@ static CURLcode http_attempt(struct http_conn *c, const char *url, struct http_r
 	code = http_pool_perform(c->curl);
 	*ret_status = 0;
 	curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, ret_status);
-	/* an error page is not the object: drop its body */
-	if (*ret_status >= 400 && q->method == HTTP_GET && !q->cb)
-		q->len = x.resume;
 	return code;
 }
 

@@ -1,6 +1,8 @@
 #!/bin/sh
 # Installs the Debian packages a make target needs, only when missing.
 # Usage: scripts/deps.sh build|check|bench|fuzz|iso|e2e ...   (idempotent, quiet when done)
+# check also installs the tests' S3 server (tests/s3/package.json) from npm into
+# $MULETTO_NODE (default /var/cache/muletto/node).
 set -eu
 
 pkgs_build="build-essential pkg-config libblkid-dev libparted-dev libcurl4-openssl-dev
@@ -25,6 +27,25 @@ for profile in "$@"; do
 	esac
 done
 
+# The S3 server of the tests: s3rver and AWS's SigV4 signer, from npm.
+node_deps() {
+	dir=${MULETTO_NODE:-/var/cache/muletto/node}
+	src=$(cd "$(dirname "$0")/.." && pwd)/tests/s3/package.json
+	if [ -f "$dir/.installed" ] && cmp -s "$src" "$dir/package.json"; then
+		return 0
+	fi
+	if ! command -v npm >/dev/null; then
+		echo "deps.sh: installing nodejs npm" >&2
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null ||
+			{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null; }
+	fi
+	echo "deps.sh: installing the test S3 server (npm) into $dir" >&2
+	mkdir -p "$dir"
+	cp "$src" "$dir/package.json"
+	(cd "$dir" && npm install --no-audit --no-fund --loglevel=error >/dev/null) &&
+		touch "$dir/.installed"
+}
+
 missing=""
 for p in $want; do
 	case " $missing " in *" $p "*) continue ;; esac
@@ -32,7 +53,11 @@ for p in $want; do
 		missing="$missing $p"
 	fi
 done
-[ -z "$missing" ] && exit 0
+case " $* " in *" check "*) want_node=1 ;; *) want_node=0 ;; esac
+if [ -z "$missing" ]; then
+	[ "$want_node" = 1 ] && node_deps
+	exit 0
+fi
 
 if [ "$(id -u)" != 0 ]; then
 	echo "deps.sh: missing packages:$missing; run as root or: sudo apt-get install$missing" >&2
@@ -49,3 +74,5 @@ fi
 if echo "$missing" | grep -q nginx; then
 	systemctl disable --now nginx >/dev/null 2>&1 || service nginx stop >/dev/null 2>&1 || true
 fi
+[ "$want_node" = 1 ] && node_deps
+exit 0

@@ -2,7 +2,8 @@
 #   pass NAME / fail NAME [why] / skip NAME why   -- report one case
 #   check_cmp NAME FILE1 FILE2                   -- byte comparison as a case
 #   loop_attach FILE [-r]  -> prints /dev/loopN (partitions scanned with partx)
-#   T                      -- a fresh temporary folder, removed at exit
+#   T                      -- a fresh temporary folder, removed at exit (KEEP_T=1:
+#                             kept, servers left running, for a look afterwards)
 # Everything a test sets up is torn down by the EXIT trap, in reverse order.
 set -u
 : "${MULETTO_TOP:=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}"
@@ -15,6 +16,7 @@ chmod 755 "$T" # nginx's workers run as www-data
 # Cleanups go to a file, so helpers called in $(...) subshells can register them.
 at_exit() { printf '%s\n' "$*" >>"$T/.cleanups"; }
 _run_cleanups() {
+	[ -n "${KEEP_T:-}" ] && return
 	[ -f "$T/.cleanups" ] && tac "$T/.cleanups" | while IFS= read -r c; do eval "$c" >/dev/null 2>&1; done
 	mountpoint -q "$T" 2>/dev/null || true
 	rm -rf "$T"
@@ -121,6 +123,54 @@ make_test_ca() {
 	openssl x509 -req -in "$d/srv.csr" -CA "$d/ca.pem" -CAkey "$d/ca.key" -CAcreateserial \
 		-days 2 -extfile "$d/san.ext" -out "$d/srv.pem" 2>/dev/null
 	chmod 644 "$d/srv.key"
+}
+
+# s3_start DIR [DELAY_MS]: s3rver with bucket "backups" (data in DIR) behind the
+# SigV4-checking front (tests/s3/front.js); key S3RVER / secret S3RVER.
+# Prints the front's port; its request log is DIR/front.log. s3_front_stop DIR
+# and s3_front_start DIR take the front away and back (the server "restarts").
+s3_start() {
+	local dir=$1 delay=${2:-} sport fport i node=${MULETTO_NODE:-/var/cache/muletto/node}/node_modules
+	sport=$(free_port)
+	fport=$(free_port)
+	mkdir -p "$dir/data"
+	# s3rver's continuation tokens use DES, in OpenSSL 3's legacy provider
+	node --openssl-legacy-provider "$node/s3rver/bin/s3rver.js" -d "$dir/data" -a 127.0.0.1 -p "$sport" -s \
+		--service-endpoint localhost --configure-bucket backups >"$dir/s3rver.log" 2>&1 &
+	echo $! >"$dir/s3rver.pid"
+	at_exit "kill $(cat "$dir/s3rver.pid")"
+	echo "$fport $sport S3RVER S3RVER $delay" >"$dir/front.args"
+	s3_front_start "$dir"
+	at_exit "s3_front_stop $dir"
+	for i in $(seq 100); do
+		curl -s -o /dev/null "http://127.0.0.1:$sport/" && break
+		sleep 0.1
+	done
+	echo "$fport"
+}
+
+s3_front_start() {
+	local i port
+	port=$(cut -d' ' -f1 "$1/front.args")
+	# shellcheck disable=SC2046
+	NODE_PATH=${MULETTO_NODE:-/var/cache/muletto/node}/node_modules \
+		node "$MULETTO_TOP/tests/s3/front.js" $(cat "$1/front.args") >>"$1/front.log" 2>&1 &
+	echo $! >"$1/front.pid"
+	for i in $(seq 100); do
+		curl -s -o /dev/null "http://127.0.0.1:$port/" && break
+		sleep 0.05
+	done
+}
+
+s3_front_delay() { # DIR MS: restart the front, slowing GETs down by MS
+	s3_front_stop "$1"
+	sed -i "s/^\([0-9]* [0-9]* [^ ]* [^ ]*\).*/\1 $2/" "$1/front.args"
+	s3_front_start "$1"
+}
+
+s3_front_stop() {
+	[ -f "$1/front.pid" ] && kill "$(cat "$1/front.pid")" 2>/dev/null
+	rm -f "$1/front.pid"
 }
 
 nginx_stop() {

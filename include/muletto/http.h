@@ -27,12 +27,14 @@ struct http_req {
 	enum http_method method;
 	source_stream_cb cb; /* NULL: collect the body into buf */
 	void *ctx;
+	struct curl_slist *headers; /* instead of the connection's; NULL: those */
 	const void *body;    /* HTTP_PUT */
 	size_t body_len;
 	/* results */
 	char *buf;	     /* malloc'd, NUL-terminated; the caller frees it */
 	size_t len;	     /* bytes of the body received (and passed to cb) */
 	long status;
+	char errbody[1024];  /* the start of an error answer's body (S3 explains there) */
 	/* internal */
 	size_t cap, skip, sent;
 	int cb_err;

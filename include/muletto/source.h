@@ -67,5 +67,6 @@ int source_split_url(const char *url, char **ret_parent, char **ret_name);
 extern const struct source_ops source_file_ops;
 extern const struct source_ops source_http_ops;
 extern const struct source_ops source_https_ops;
+extern const struct source_ops source_s3_ops;
 
 #endif

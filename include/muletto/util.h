@@ -38,6 +38,8 @@ void human_size(uint64_t bytes, char *out, size_t out_size);
 /* Monotonic seconds. */
 double now_seconds(void);
 void sleep_ms(int ms);
+/* A new string, as asprintf; NULL when out of memory. */
+char *str_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* "2026-11-25T02:00:00Z" for now. */
 void iso8601_now(char *out, size_t out_size);
 /* Joins a and b with one '/', into a new string. */
