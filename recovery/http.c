@@ -1,4 +1,5 @@
-/* HTTP(S) requests for sources: common settings, authentication, retries. */
+/* libcurl requests for sources (HTTP(S), S3, SFTP): common settings,
+ * authentication, retries, error messages. */
 #include <curl/curl.h>
 #include <errno.h>
 #include <openssl/evp.h>
@@ -54,6 +55,34 @@ char *http_url_without_user(const char *url)
 	memcpy(s, url, (size_t)(host - url));
 	strcpy(s + (host - url), at + 1);
 	return s;
+}
+
+char *http_join_url(CURL *curl, const char *base, const char *rel, int dir)
+{
+	size_t cap = strlen(base) + 3 * strlen(rel) + 3, len;
+	char *url = malloc(cap);
+	const char *p = rel;
+
+	if (!url)
+		return NULL;
+	len = (size_t)snprintf(url, cap, "%s", base);
+	while (*p) {
+		size_t n = strcspn(p, "/");
+		char *seg = curl_easy_escape(curl, p, (int)n);
+		if (!seg) {
+			free(url);
+			return NULL;
+		}
+		if (n)
+			len += (size_t)snprintf(url + len, cap - len, "/%s", seg);
+		curl_free(seg);
+		p += n;
+		while (*p == '/')
+			p++;
+	}
+	if (dir)
+		snprintf(url + len, cap - len, "/");
+	return url;
 }
 
 /* The user name of "scheme://user@host/..." (percent-decoded), or NULL;
@@ -340,7 +369,18 @@ static int http_curl_error(struct http_conn *c, const char *url, CURLcode code,
 	const char *why = c->errbuf[0] ? c->errbuf : curl_easy_strerror(code);
 	curl_off_t expect = -1;
 
+	if (c->note[0])
+		return err_set(code == CURLE_PEER_FAILED_VERIFICATION ? -EPROTO : -EIO, "%s: %s",
+			       url, c->note);
 	switch (code) {
+	case CURLE_REMOTE_FILE_NOT_FOUND:
+		return err_set(-ENOENT, "%s: not found", url);
+	case CURLE_LOGIN_DENIED:
+		return err_set(-EACCES, "%s: authentication failed (%s): the user name, key or "
+					"password is wrong or missing", url, why);
+	case CURLE_REMOTE_ACCESS_DENIED:
+		return err_set(-EACCES, "%s: access denied (%s): this user may not read it", url,
+			       why);
 	case CURLE_COULDNT_RESOLVE_HOST:
 		return err_set(-EHOSTUNREACH, "%s: cannot resolve the host name (%s): check the "
 					      "name and the DNS server", url, why);
@@ -384,6 +424,7 @@ static int http_retriable(CURLcode code, long status)
 	case CURLE_GOT_NOTHING:
 	case CURLE_HTTP2:
 	case CURLE_HTTP2_STREAM:
+	case CURLE_SSH: /* SFTP: the session broke */
 		return 1;
 	case CURLE_OK:
 	case CURLE_HTTP_RETURNED_ERROR:
@@ -418,6 +459,7 @@ static CURLcode http_attempt(struct http_conn *c, const char *url, struct http_r
 	CURLcode code;
 
 	c->errbuf[0] = 0;
+	c->note[0] = 0;
 	q->errbody[0] = 0;
 	curl_easy_setopt(c->curl, CURLOPT_URL, url);
 	curl_easy_setopt(c->curl, CURLOPT_FAILONERROR, 0L);
@@ -454,7 +496,7 @@ int http_conn_do(struct http_conn *c, const char *url, struct http_req *q)
 	for (;;) {
 		code = http_attempt(c, url, q, &status);
 		q->status = status;
-		if (status > 0 || q->len > 0)
+		if (code == CURLE_OK || status > 0 || q->len > 0)
 			atomic_store(&http_ever_ok, 1); /* the server is there */
 		if (code == CURLE_WRITE_ERROR && q->cb_err < 0)
 			return q->cb_err;

@@ -12,6 +12,7 @@ static const struct source_ops *const source_table[] = {
 	&source_http_ops,
 	&source_https_ops,
 	&source_s3_ops,
+	&source_sftp_ops,
 };
 
 /* "http://user:secret@host/x" -> "http://user@host/x": messages never hold a password. */
@@ -67,7 +68,7 @@ int source_open(const char *url, struct source **ret)
 	if (!ops) {
 		const char *sep = strstr(url, "://");
 		return err_set(-EPROTONOSUPPORT, "%s: unsupported repository type '%.*s'; use a "
-						 "path, file://, http://, https:// or s3://", url,
+						 "path, file://, http://, https://, s3:// or sftp://", url,
 			       (int)(sep - url), url);
 	}
 	s = calloc(1, sizeof(*s));

@@ -39,34 +39,11 @@ static void http_close(struct source *s)
 	http_conn_done(s->priv);
 }
 
-/* base + "/" + rel, each path segment of rel percent-encoded. */
 static char *http_url(struct source *s, const char *rel, int dir)
 {
 	struct http_conn *h = s->priv;
-	size_t cap = strlen(s->base) + 3 * strlen(rel) + 3, len;
-	char *url = malloc(cap);
-	const char *p = rel;
 
-	if (!url)
-		return NULL;
-	len = (size_t)snprintf(url, cap, "%s", s->base);
-	while (*p) {
-		size_t n = strcspn(p, "/");
-		char *seg = curl_easy_escape(h->curl, p, (int)n);
-		if (!seg) {
-			free(url);
-			return NULL;
-		}
-		if (n)
-			len += (size_t)snprintf(url + len, cap - len, "/%s", seg);
-		curl_free(seg);
-		p += n;
-		while (*p == '/')
-			p++;
-	}
-	if (dir)
-		snprintf(url + len, cap - len, "/");
-	return url;
+	return http_join_url(h->curl, s->base, rel, dir);
 }
 
 /* One request; 400 and up are errors. */

@@ -170,30 +170,10 @@ static void s3_close(struct source *s)
 static char *s3_url(struct source *s, const char *rel)
 {
 	struct s3 *b = s->priv;
-	size_t cap = strlen(b->root) + 3 * (strlen(b->prefix) + strlen(rel)) + 2, len;
 	_cleanup_free_ char *key = str_printf("%s%s", b->prefix, rel);
-	char *url = malloc(cap);
-	const char *p = key;
+	_cleanup_free_ char *root = strndup(b->root, strlen(b->root) - 1);
 
-	if (!url || !key) {
-		free(url);
-		return NULL;
-	}
-	len = (size_t)snprintf(url, cap, "%s", b->root);
-	while (*p) {
-		size_t n = strcspn(p, "/");
-		char *seg = curl_easy_escape(b->c.curl, p, (int)n);
-		if (!seg) {
-			free(url);
-			return NULL;
-		}
-		len += (size_t)snprintf(url + len, cap - len, "%s%s", seg, p[n] ? "/" : "");
-		curl_free(seg);
-		p += n;
-		while (*p == '/')
-			p++;
-	}
-	return url;
+	return key && root ? http_join_url(b->c.curl, root, key, 0) : NULL;
 }
 
 /* The text of the first <tag>...</tag> at or after *pos (XML entities

@@ -8,7 +8,7 @@ set -eu
 pkgs_build="build-essential pkg-config libblkid-dev libparted-dev libcurl4-openssl-dev
 libzstd-dev libssl-dev libjansson-dev liblzma-dev zlib1g-dev"
 pkgs_check="$pkgs_build nginx-light casync zstd curl gdisk dosfstools e2fsprogs mtools
-util-linux fdisk jq python3 bc time"
+util-linux fdisk jq python3 bc time openssh-server openssh-client strace pv"
 pkgs_bench="$pkgs_check bmap-tools partclone hyperfine time"
 pkgs_fuzz="clang libclang-rt-14-dev"
 pkgs_iso="$pkgs_build kmod cpio xorriso mtools dosfstools zstd debian-archive-keyring"
@@ -70,9 +70,11 @@ if ! apt-get install -y -qq --no-install-recommends $missing >/dev/null 2>&1; th
 	apt-get update -qq
 	apt-get install -y -qq --no-install-recommends $missing >/dev/null
 fi
-# Debian's nginx package starts a server on port 80; the tests start their own.
-if echo "$missing" | grep -q nginx; then
-	systemctl disable --now nginx >/dev/null 2>&1 || service nginx stop >/dev/null 2>&1 || true
-fi
+# Debian's nginx and sshd packages start servers on ports 80 and 22; the tests
+# start their own, on 127.0.0.1 only.
+for svc in nginx ssh; do
+	case "$missing" in *nginx*|*openssh-server*) ;; *) continue ;; esac
+	systemctl disable --now "$svc" >/dev/null 2>&1 || service "$svc" stop >/dev/null 2>&1 || true
+done
 [ "$want_node" = 1 ] && node_deps
 exit 0

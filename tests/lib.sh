@@ -173,6 +173,60 @@ s3_front_stop() {
 	rm -f "$1/front.pid"
 }
 
+# sshd_start DIR: OpenSSH's sshd on a free 127.0.0.1 port with its own ed25519
+# host key (DIR/host_key) and DIR/authorized_keys, SFTP only; prints the port.
+# sshd_stop DIR / sshd_again DIR take it away and back; sshd_slow DIR BYTES_PER_S
+# restarts it with every SFTP answer throttled (pv).
+sshd_start() {
+	local dir=$1 port
+	port=$(free_port)
+	mkdir -p /run/sshd "$dir"
+	[ -f "$dir/host_key" ] || ssh-keygen -q -t ed25519 -N '' -f "$dir/host_key"
+	touch "$dir/authorized_keys"
+	cat >"$dir/sshd_config" <<SSHD
+Port $port
+ListenAddress 127.0.0.1
+HostKey $dir/host_key
+PidFile $dir/sshd.pid
+AuthorizedKeysFile $dir/authorized_keys
+PasswordAuthentication yes
+KbdInteractiveAuthentication no
+UsePAM no
+StrictModes no
+PermitRootLogin prohibit-password
+Subsystem sftp internal-sftp
+ForceCommand internal-sftp
+SSHD
+	sshd_again "$dir"
+	at_exit "sshd_stop $dir"
+	echo "$port"
+}
+
+sshd_again() {
+	local i port
+	port=$(sed -n 's/^Port //p' "$1/sshd_config")
+	/usr/sbin/sshd -f "$1/sshd_config" -E "$1/sshd.log"
+	for i in $(seq 100); do
+		(exec 3<>/dev/tcp/127.0.0.1/"$port") 2>/dev/null && break
+		sleep 0.05
+	done
+}
+
+sshd_slow() {
+	sshd_stop "$1"
+	printf '#!/bin/sh\n/usr/lib/openssh/sftp-server | pv -q -L %s\n' "$2" >"$1/sftp-slow"
+	chmod 755 "$1/sftp-slow"
+	sed -i "s|^ForceCommand .*|ForceCommand $1/sftp-slow|" "$1/sshd_config"
+	sshd_again "$1"
+}
+
+sshd_stop() {
+	[ -f "$1/sshd.pid" ] || return 0
+	pkill -9 -P "$(cat "$1/sshd.pid")" 2>/dev/null # the sessions: connections drop
+	kill "$(cat "$1/sshd.pid")" 2>/dev/null
+	rm -f "$1/sshd.pid"
+}
+
 nginx_stop() {
 	[ -f "$1/nginx.pid" ] && kill "$(cat "$1/nginx.pid")" 2>/dev/null
 	local i

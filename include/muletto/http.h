@@ -1,4 +1,4 @@
-/* One connection's worth of HTTP(S) for a source (web server, S3): a libcurl
+/* One connection's worth of libcurl for a source (web server, S3, SFTP): an
  * easy handle with the process's common settings (TLS trust and pinning,
  * timeouts, authentication), requests run on the shared transfer pool
  * (http_pool.h), and the network faults a restore must ride out: timeouts,
@@ -18,6 +18,8 @@ enum http_method { HTTP_GET, HTTP_HEAD, HTTP_PUT };
 
 struct http_conn {
 	CURL *curl;
+	char note[512];		/* a protocol callback's explanation of a failure
+				   (an SSH host key refused), used in the message */
 	int pooled;		/* holds a reference on the transfer pool */
 	struct curl_slist *headers; /* extra request headers, owned */
 	char errbuf[CURL_ERROR_SIZE];
@@ -50,6 +52,10 @@ void http_conn_done(struct http_conn *c);
 /* One request with retries; statuses of 400 and up are errors (-ENOENT for 404,
  * -EACCES for 401/403). */
 int http_conn_do(struct http_conn *c, const char *url, struct http_req *q);
+
+/* base + "/" + rel with each path segment of rel percent-encoded (and a
+ * trailing "/" when dir is set); a new string, NULL when out of memory. */
+char *http_join_url(CURL *curl, const char *base, const char *rel, int dir);
 
 /* "scheme://user@host:port/path" without the "user@"; a new string. */
 char *http_url_without_user(const char *url);

@@ -68,5 +68,6 @@ extern const struct source_ops source_file_ops;
 extern const struct source_ops source_http_ops;
 extern const struct source_ops source_https_ops;
 extern const struct source_ops source_s3_ops;
+extern const struct source_ops source_sftp_ops;
 
 #endif
