@@ -1,4 +1,4 @@
-# muletto: make, make check, make demo, make bench, make iso [CONFIG=FILE], make clean
+# muletto: make, make check, make demo, make bench, make iso [CONFIG=FILE] [TRUST=PUBKEY], make clean
 
 CC      ?= cc
 PKGS    := blkid libcurl libzstd libcrypto jansson liblzma zlib
@@ -46,20 +46,22 @@ $(B)/san/unit/%: tests/unit/%.c $(SLIBOBJS)
 
 # The boot media: Debian's kernel, firmware, busybox, shim, GRUB, isolinux
 # (iso/packages.lock), the initramfs (initramfs/) and the tool.
-# make iso CONFIG=FILE bakes FILE in as /etc/muletto.conf.
+# make iso CONFIG=FILE bakes FILE in as /etc/muletto.conf; TRUST=PUBKEY bakes in
+# the key every restored image must be signed by.
 CONFIG ?=
+TRUST ?=
 INITRD_DEPS := $(B)/muletto initramfs/init initramfs/udhcpc.script initramfs/modules.list \
 	iso/packages.lock scripts/mkinitramfs.sh $(B)/config.stamp
 $(B)/config.stamp: FORCE
 	@mkdir -p $(B)
-	@echo "$(CONFIG) $(if $(CONFIG),$(shell sha256sum < $(CONFIG)))" > $@.new
+	@echo "$(CONFIG) $(if $(CONFIG),$(shell sha256sum < $(CONFIG))) $(TRUST) $(if $(TRUST),$(shell sha256sum < $(TRUST)))" > $@.new
 	@cmp -s $@ $@.new && rm $@.new || mv $@.new $@
 $(B)/debs.stamp: iso/packages.lock scripts/fetch-debs.sh
 	@scripts/deps.sh iso
 	@scripts/fetch-debs.sh
 	@touch $@
 $(B)/boot/initrd.img: $(INITRD_DEPS) $(B)/debs.stamp
-	@scripts/mkinitramfs.sh $(CONFIG)
+	@TRUST=$(TRUST) scripts/mkinitramfs.sh $(CONFIG)
 $(B)/muletto.iso: $(B)/boot/initrd.img iso/mkiso.sh iso/isolinux.cfg iso/grub.cfg
 	@iso/mkiso.sh
 $(B)/pxe/pxelinux.0: $(B)/boot/initrd.img iso/mkpxe.sh iso/isolinux.cfg iso/grub.cfg \

@@ -10,14 +10,16 @@
 #include "muletto/cmd.h"
 #include "muletto/err.h"
 #include "muletto/repo.h"
+#include "muletto/sign.h"
 #include "muletto/util.h"
 
 static const char capture_usage[] =
 	"muletto capture DEVICE|FILE... REPO --name NAME [--json] [--chunk-size BYTES] "
-	"[--level N] [--threads N] [--progress auto|bar|json|none]";
+	"[--level N] [--threads N] [--progress auto|bar|json|none] [--sign KEY]";
 
 struct capture_args {
 	const char *name;
+	const char *sign; /* private key: manifest.json.sig */
 	int json;
 	struct capture_opts o;
 };
@@ -31,6 +33,7 @@ static int capture_parse(int argc, char **argv, struct capture_args *a)
 		{ "level", required_argument, NULL, 'l' },
 		{ "threads", required_argument, NULL, 't' },
 		{ "progress", required_argument, NULL, 'p' },
+		{ "sign", required_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -45,6 +48,7 @@ static int capture_parse(int argc, char **argv, struct capture_args *a)
 		case 'c': a->o.chunk_size = strtoull(optarg, NULL, 0); break;
 		case 'l': a->o.level = atoi(optarg); break;
 		case 't': a->o.threads = atoi(optarg); break;
+		case 's': a->sign = optarg; break;
 		case 'p':
 			if (progress_mode_parse(optarg, &a->o.progress) < 0)
 				return cmd_bad_option("%s", err_msg());
@@ -146,13 +150,20 @@ static int capture_run(struct capture_args *a, char **devs, int ndevs, const cha
 	struct manifest *m = NULL;
 	struct repo *repo = NULL;
 	_cleanup_free_ char *mpath = NULL;
-	char *json = NULL;
+	char *json = NULL, *sig = NULL;
 	double t0 = now_seconds();
 	int i, r;
 
 	r = repo_check_name(a->name);
 	if (r < 0)
 		goto out;
+	if (a->sign) { /* a key that cannot sign fails now, not after the last chunk */
+		r = sign_make(a->sign, "", 0, &sig);
+		free(sig);
+		sig = NULL;
+		if (r < 0)
+			goto out;
+	}
 	if (!strstr(repo_url, "://") || !strncmp(repo_url, "file://", 7)) {
 		const char *dir = strncmp(repo_url, "file://", 7) ? repo_url : repo_url + 7;
 		r = mkdir_p(dir, 0755);
@@ -187,8 +198,15 @@ static int capture_run(struct capture_args *a, char **devs, int ndevs, const cha
 		if (r < 0)
 			goto out;
 	}
-	/* The manifest goes last: until it exists, the image does not. */
+	/* The manifest goes last: until it exists, the image does not. Its
+	 * signature just before it. */
 	r = manifest_serialize(m, &json);
+	if (r == 0 && a->sign) {
+		_cleanup_free_ char *spath = repo_image_path(a->name, "manifest.json.sig");
+		r = spath ? sign_make(a->sign, json, strlen(json), &sig) : -ENOMEM;
+		if (r == 0)
+			r = source_put(repo->src, spath, sig, strlen(sig));
+	}
 	if (r == 0)
 		r = source_sync(repo->src);
 	if (r == 0)
@@ -201,6 +219,7 @@ static int capture_run(struct capture_args *a, char **devs, int ndevs, const cha
 	capture_report(a, &sum, repo->url, ndevs);
 out:
 	free(json);
+	free(sig);
 	manifest_free(m);
 	repo_close(repo);
 	return r < 0 ? cmd_fail("%s", err_msg()) : 0;

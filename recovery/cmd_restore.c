@@ -18,10 +18,11 @@ static const char restore_usage[] =
 	"       muletto restore IMAGE-URL --to DEVICE|FILE [--yes]   (.img, .img.zst)\n"
 	"       muletto restore INDEX.caibx --store STORE --to DEVICE|FILE [--yes]\n"
 	"  options: --seed FILE|DEVICE (take chunks from a local copy), --no-seed (fetch every\n"
-	"  chunk), --verify (read the disk back), --threads N, --progress auto|bar|json|none";
+	"  chunk), --verify (read the disk back), --trust PUBKEY (only images signed by it),\n"
+	"  --threads N, --progress auto|bar|json|none";
 
 struct restore_args {
-	const char *to, *store;
+	const char *to, *store, *trust;
 	char *auto_to; /* the disk --to auto picked */
 	int disk, yes, json;
 	struct restore_opts o;
@@ -35,7 +36,7 @@ static int restore_parse(int argc, char **argv, struct restore_args *a)
 		{ "json", no_argument, NULL, 'j' },	   { "threads", required_argument, NULL, 't' },
 		{ "progress", required_argument, NULL, 'p' }, { "help", no_argument, NULL, 'h' },
 		{ "seed", required_argument, NULL, 'S' },  { "no-seed", no_argument, NULL, 'N' },
-		{ "verify", no_argument, NULL, 'V' },
+		{ "verify", no_argument, NULL, 'V' },	   { "trust", required_argument, NULL, 'T' },
 		{ NULL, 0, NULL, 0 },
 	};
 	char *end;
@@ -61,6 +62,7 @@ static int restore_parse(int argc, char **argv, struct restore_args *a)
 		case 'S': a->o.seed = optarg; break;
 		case 'N': a->o.no_seed = 1; break;
 		case 'V': a->o.verify = 1; break;
+		case 'T': a->trust = optarg; break;
 		case 'h': printf("usage: %s\n", restore_usage); return -1;
 		default: return cmd_usage(restore_usage);
 		}
@@ -203,6 +205,8 @@ static int restore_from_repo(struct restore_args *a, const char *url, const char
 	r = repo_open(url, &repo);
 	if (r < 0)
 		return r;
+	if (a->trust && (r = repo_set_trust(repo, a->trust)) < 0)
+		goto out;
 	r = repo_load_manifest(repo, name, &m);
 	if (r < 0)
 		goto out;
@@ -233,6 +237,22 @@ out:
 	return r;
 }
 
+/* Raw images and bare indexes carry no signature: not where only signed
+ * images may be written. */
+static int restore_unsigned_allowed(const struct restore_args *a, const char *url)
+{
+	_cleanup_free_ char *trust = NULL;
+	int r = a->trust ? 0 : repo_default_trust(&trust);
+
+	if (r < 0)
+		return r;
+	if (a->trust || trust)
+		return err_set(-EPERM, "%s cannot be signed, and only images signed by %s are "
+				       "trusted here: restore a signed image from a repository",
+			       url, a->trust ? a->trust : trust);
+	return 0;
+}
+
 static int restore_from_caibx(struct restore_args *a, const char *url)
 {
 	_cleanup_free_ char *parent = NULL, *name = NULL;
@@ -245,7 +265,9 @@ static int restore_from_caibx(struct restore_args *a, const char *url)
 	if (!a->store)
 		return err_set(-EINVAL, "%s is a bare casync index: say where its chunks are "
 					"with --store PATH-OR-URL", url);
-	r = source_split_url(url, &parent, &name);
+	r = restore_unsigned_allowed(a, url);
+	if (r == 0)
+		r = source_split_url(url, &parent, &name);
 	if (r == 0)
 		r = source_open(parent, &src);
 	if (r == 0)
@@ -276,7 +298,9 @@ static int restore_from_raw(struct restore_args *a, const char *url)
 		return err_set(-EINVAL, "'%s' is neither a raw image (.img, .img.zst) nor a casync "
 					"index (.caibx); to restore from a repository, name the "
 					"image too: muletto restore REPO NAME --to ...", url);
-	r = restore_confirm(a, 0);
+	r = restore_unsigned_allowed(a, url);
+	if (r == 0)
+		r = restore_confirm(a, 0);
 	if (r < 0)
 		return r;
 	a->o.label = "restore";

@@ -10,17 +10,18 @@ static const char usage_text[] =
 	"usage: muletto COMMAND [OPTIONS]\n"
 	"\n"
 	"  disks [--json]                       list the disks of this machine\n"
-	"  capture DEVICE|FILE... REPO --name NAME [--json]\n"
+	"  capture DEVICE|FILE... REPO --name NAME [--json] [--sign KEY]\n"
 	"                                       store disks as an image in a repository\n"
 	"  ls REPO [--json]                     list the images in a repository\n"
 	"  restore REPO NAME --to DEVICE|FILE|auto [--disk N] [--yes] [--json] [--verify]\n"
-	"          [--seed FILE|DEVICE] [--no-seed]\n"
+	"          [--seed FILE|DEVICE] [--no-seed] [--trust PUBKEY]\n"
 	"  restore IMAGE-URL --to DEVICE|FILE [--yes]        (raw .img or .img.zst)\n"
 	"  restore INDEX.caibx --store STORE --to DEVICE|FILE [--yes]\n"
 	"                                       write an image to a disk\n"
 	"  verify REPO NAME                     check every chunk of an image\n"
+	"  keygen FILE                          make a key pair for signing images\n"
 	"\n"
-	"REPO is a folder, or a file://, http:// or https:// URL.\n"
+	"REPO is a folder, or a file://, http://, https://, s3:// or sftp:// URL.\n"
 	"'muletto COMMAND --help' shows a command's options.\n";
 
 int main(int argc, char **argv)
@@ -30,7 +31,7 @@ int main(int argc, char **argv)
 		int (*fn)(int, char **);
 	} cmds[] = {
 		{ "disks", cmd_disks },	    { "capture", cmd_capture }, { "ls", cmd_ls },
-		{ "restore", cmd_restore }, { "verify", cmd_verify },
+		{ "restore", cmd_restore }, { "verify", cmd_verify },	{ "keygen", cmd_keygen },
 	};
 	size_t i;
 

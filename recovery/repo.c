@@ -3,10 +3,40 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "muletto/cred.h"
 #include "muletto/err.h"
 #include "muletto/repo.h"
+#include "muletto/sign.h"
 #include "muletto/util.h"
+
+#define REPO_TRUST_FILE "/etc/muletto/trust.pub"
+
+int repo_default_trust(char **ret)
+{
+	static const struct cred_key k = { "MULETTO_TRUST", "trust", 0 };
+	int r = cred_get(&k, ret);
+
+	if (r != -ENOENT)
+		return r;
+	err_clear();
+	*ret = NULL;
+	if (access(REPO_TRUST_FILE, F_OK) == 0 && !(*ret = strdup(REPO_TRUST_FILE)))
+		return -ENOMEM;
+	return 0;
+}
+
+int repo_set_trust(struct repo *r, const char *pubfile)
+{
+	char *t = strdup(pubfile);
+
+	if (!t)
+		return -ENOMEM;
+	free(r->trust);
+	r->trust = t;
+	return 0;
+}
 
 int repo_open(const char *url, struct repo **ret)
 {
@@ -22,6 +52,11 @@ int repo_open(const char *url, struct repo **ret)
 	}
 	r->url = strdup(r->src->url);
 	r->store_url = path_join(url, "store");
+	e = repo_default_trust(&r->trust);
+	if (e < 0) {
+		repo_close(r);
+		return e;
+	}
 	if (!r->url || !r->store_url) {
 		repo_close(r);
 		return -ENOMEM;
@@ -37,6 +72,7 @@ void repo_close(struct repo *r)
 	source_close(r->src);
 	free(r->url);
 	free(r->store_url);
+	free(r->trust);
 	free(r);
 }
 
@@ -93,6 +129,26 @@ static int repo_explain_missing(struct repo *r, const char *name)
 	return err_set(-ENOENT, "no image '%s' in %s; images there: %s", name, r->url, list);
 }
 
+/* Before a byte of the manifest is believed: its signature, by the trusted key. */
+static int repo_check_signature(struct repo *r, const char *name, const char *where,
+				const void *buf, size_t len)
+{
+	_cleanup_free_ char *path = repo_image_path(name, "manifest.json.sig");
+	_cleanup_free_ void *sig = NULL;
+	size_t slen = 0;
+	int e;
+
+	if (!path)
+		return -ENOMEM;
+	e = source_get(r->src, path, &sig, &slen);
+	if (e == -ENOENT)
+		return err_set(-EPERM, "image '%s' in %s is not signed, and only images signed by "
+				       "%s are trusted here: refusing it", name, r->url, r->trust);
+	if (e < 0)
+		return e;
+	return sign_check(r->trust, buf, len, sig, where);
+}
+
 int repo_load_manifest(struct repo *r, const char *name, struct manifest **ret)
 {
 	_cleanup_free_ char *path = NULL, *where = NULL;
@@ -112,6 +168,11 @@ int repo_load_manifest(struct repo *r, const char *name, struct manifest **ret)
 		return repo_explain_missing(r, name);
 	if (e < 0)
 		return e;
+	if (r->trust) {
+		e = repo_check_signature(r, name, where, buf, len);
+		if (e < 0)
+			return e;
+	}
 	return manifest_parse(buf, len, where, ret);
 }
 
@@ -134,6 +195,9 @@ int repo_load_index(struct repo *r, const char *name, const struct manifest_disk
 			       where, name);
 	if (e < 0)
 		return e;
+	if (r->trust && !d->index_sha256[0])
+		return err_set(-EBADMSG, "%s: its manifest pins no hash for it, so the signature "
+					 "does not cover it: refusing it", where);
 	if (d->index_sha256[0]) {
 		e = hash_sha256_hex(buf, len, hex);
 		if (e < 0)

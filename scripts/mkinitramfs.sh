@@ -2,6 +2,8 @@
 # Builds build/boot/initrd.img and build/boot/vmlinuz from Debian's packages
 # (iso/packages.lock) and build/muletto.
 #   scripts/mkinitramfs.sh [CONFIG-FILE]   CONFIG-FILE is baked in as /etc/muletto.conf
+#   TRUST=PUBKEY (environment)             baked in as /etc/muletto/trust.pub: the
+#                                          tool then restores only images signed by it
 set -eu
 cd "$(dirname "$0")/.."
 TOP=$PWD
@@ -10,6 +12,12 @@ K=$TOP/build/kernel
 R=${INITRAMFS_ROOT:-$TOP/build/initramfs-root}
 OUT=${INITRAMFS_OUT:-$TOP/build/boot}
 CONFIG=${1:-}
+TRUST=${TRUST:-}
+if [ -n "$TRUST" ] && ! { head -c 64 "$TRUST" | grep -q "BEGIN PUBLIC KEY" &&
+	openssl pkey -pubin -in "$TRUST" -noout 2>/dev/null; }; then
+	echo "mkinitramfs: TRUST=$TRUST is not a public key: make one with 'muletto keygen FILE' and give FILE.pub" >&2
+	exit 1
+fi
 
 lock_version() { sed -n "s/^$1=//p" iso/packages.lock; }
 deb() { # package -> its file in the cache
@@ -108,6 +116,7 @@ printf 'root:x:0:\n' >"$R/etc/group"
 install -m 0755 initramfs/init "$R/init"
 install -m 0755 initramfs/udhcpc.script "$R/etc/udhcpc.script"
 [ -n "$CONFIG" ] && install -m 0600 "$CONFIG" "$R/etc/muletto.conf"
+[ -n "$TRUST" ] && install -D -m 0644 "$TRUST" "$R/etc/muletto/trust.pub"
 
 mkdir -p "$OUT"
 (cd "$R" && find . | LC_ALL=C sort | cpio -o -H newc --quiet -R 0:0) | zstd -q -"${ZSTD_LEVEL:-19}" -T0 >"$OUT/initrd.img.new"

@@ -11,6 +11,7 @@ int cmd_capture(int argc, char **argv);
 int cmd_ls(int argc, char **argv);
 int cmd_restore(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
+int cmd_keygen(int argc, char **argv);
 
 /* Prints "muletto: <msg>" on stderr (one line) and returns 1. */
 int cmd_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -10,9 +10,17 @@ struct repo {
 	struct source *src;
 	char *url;	 /* for messages */
 	char *store_url; /* "<url>/store" */
+	char *trust;	 /* public key images must be signed by (sign.h), or NULL */
 };
 
+/* Opens a repository; images must be signed by the key repo_default_trust()
+ * names, if any. */
 int repo_open(const char *url, struct repo **ret);
+/* The key this machine trusts: MULETTO_TRUST, trust= in muletto.conf, or
+ * /etc/muletto/trust.pub (baked into the ISO by make iso TRUST=); NULL if none. */
+int repo_default_trust(char **ret);
+/* Only images signed by the key in pubfile from now on. */
+int repo_set_trust(struct repo *r, const char *pubfile);
 void repo_close(struct repo *r);
 
 /* images/NAME/manifest.json. Tells "not a repository" from "no such image"
