@@ -89,8 +89,9 @@ demo: all
 	@tests/demo.sh
 
 bench: all
-	@scripts/deps.sh bench
+	@scripts/deps.sh bench check
 	@tests/bench.sh
+	@tests/bench_sources.sh
 
 # make fuzz: libFuzzer on the index and manifest parsers (FUZZ_SECONDS each run).
 FUZZ_SECONDS ?= 60

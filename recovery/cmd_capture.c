@@ -172,6 +172,7 @@ static int capture_run(struct capture_args *a, char **devs, int ndevs, const cha
 			goto out;
 		}
 	}
+	source_want_write();
 	r = repo_open(repo_url, &repo);
 	if (r < 0)
 		goto out;

@@ -180,8 +180,10 @@ int http_conn_init(struct http_conn *c, const char *url, int auth)
 	curl_easy_setopt(c->curl, CURLOPT_LOW_SPEED_TIME, 30L);
 	curl_easy_setopt(c->curl, CURLOPT_TCP_KEEPALIVE, 1L);
 	curl_easy_setopt(c->curl, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
-	/* Wait for a connection that can multiplex rather than open another. */
-	curl_easy_setopt(c->curl, CURLOPT_PIPEWAIT, 1L);
+	/* Over TLS, wait for a connection that can multiplex (HTTP/2) rather than
+	 * open another; plain HTTP/1.1 opens connections as workers need them. */
+	if (url && !strncasecmp(url, "https:", 6))
+		curl_easy_setopt(c->curl, CURLOPT_PIPEWAIT, 1L);
 	curl_easy_setopt(c->curl, CURLOPT_USERAGENT, "muletto/" MULETTO_VERSION);
 	curl_easy_setopt(c->curl, CURLOPT_ERRORBUFFER, c->errbuf);
 	curl_easy_setopt(c->curl, CURLOPT_PROTOCOLS_STR, "http,https");

@@ -13,6 +13,8 @@ static const struct source_ops *const source_table[] = {
 	&source_https_ops,
 	&source_s3_ops,
 	&source_sftp_ops,
+	&source_smb_ops,
+	&source_nfs_ops,
 };
 
 /* "http://user:secret@host/x" -> "http://user@host/x": messages never hold a password. */
@@ -68,7 +70,7 @@ int source_open(const char *url, struct source **ret)
 	if (!ops) {
 		const char *sep = strstr(url, "://");
 		return err_set(-EPROTONOSUPPORT, "%s: unsupported repository type '%.*s'; use a "
-						 "path, file://, http://, https://, s3:// or sftp://", url,
+						 "path, file://, http://, https://, s3://, sftp://, smb:// or nfs://", url,
 			       (int)(sep - url), url);
 	}
 	s = calloc(1, sizeof(*s));
@@ -141,6 +143,18 @@ int source_exists(struct source *s, const char *path)
 int source_size(struct source *s, const char *path, uint64_t *ret)
 {
 	return s->ops->size(s, path, ret);
+}
+
+static int source_write_wanted;
+
+void source_want_write(void)
+{
+	source_write_wanted = 1;
+}
+
+int source_writable(void)
+{
+	return source_write_wanted;
 }
 
 void source_free_names(char **names, size_t n)

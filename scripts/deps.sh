@@ -12,7 +12,7 @@ util-linux fdisk jq python3 bc time openssh-server openssh-client strace pv"
 pkgs_bench="$pkgs_check bmap-tools partclone hyperfine time"
 pkgs_fuzz="clang libclang-rt-14-dev"
 pkgs_iso="$pkgs_build kmod cpio xorriso mtools dosfstools zstd debian-archive-keyring"
-pkgs_e2e="$pkgs_check $pkgs_iso qemu-system-x86 ovmf socat"
+pkgs_e2e="$pkgs_check $pkgs_iso qemu-system-x86 ovmf socat samba nfs-ganesha nfs-ganesha-vfs rpcbind"
 
 want=""
 for profile in "$@"; do
@@ -70,10 +70,10 @@ if ! apt-get install -y -qq --no-install-recommends $missing >/dev/null 2>&1; th
 	apt-get update -qq
 	apt-get install -y -qq --no-install-recommends $missing >/dev/null
 fi
-# Debian's nginx and sshd packages start servers on ports 80 and 22; the tests
-# start their own, on 127.0.0.1 only.
-for svc in nginx ssh; do
-	case "$missing" in *nginx*|*openssh-server*) ;; *) continue ;; esac
+# Debian's server packages start their services (nginx on 80, sshd on 22, Samba,
+# NFS); the tests start their own, on 127.0.0.1 only.
+for svc in nginx ssh smbd nmbd samba-ad-dc nfs-ganesha rpcbind rpcbind.socket; do
+	case "$missing" in *nginx*|*openssh-server*|*samba*|*ganesha*|*rpcbind*) ;; *) continue ;; esac
 	systemctl disable --now "$svc" >/dev/null 2>&1 || service "$svc" stop >/dev/null 2>&1 || true
 done
 [ "$want_node" = 1 ] && node_deps

@@ -60,6 +60,11 @@ int source_exists(struct source *s, const char *path);
 int source_size(struct source *s, const char *path, uint64_t *ret);
 void source_free_names(char **names, size_t n);
 
+/* Sources opened from now on may be written (capture): network shares are
+ * then mounted read-write; otherwise read-only. */
+void source_want_write(void);
+int source_writable(void);
+
 /* Splits "http://host/a/b/file.img" into the parent URL and the last
  * component; both new strings. Works for paths too. */
 int source_split_url(const char *url, char **ret_parent, char **ret_name);
@@ -69,5 +74,7 @@ extern const struct source_ops source_http_ops;
 extern const struct source_ops source_https_ops;
 extern const struct source_ops source_s3_ops;
 extern const struct source_ops source_sftp_ops;
+extern const struct source_ops source_smb_ops;
+extern const struct source_ops source_nfs_ops;
 
 #endif

@@ -1,0 +1,42 @@
+/* Repositories on network file systems the kernel mounts (SMB, NFS).
+ *
+ * The share is mounted by the tool itself through mount(2) (options, password
+ * included, never on a command line), read-only unless source_want_write() was
+ * called (capture), with nodev, nosuid and noexec, on a private folder under
+ * /run/muletto. One mount serves every worker of the process (counted); the
+ * last user unmounts it. Everything else goes to the file source on the
+ * mounted folder. */
+#ifndef MULETTO_NETFS_H
+#define MULETTO_NETFS_H
+
+#include "muletto/source.h"
+
+struct netfs {
+	struct source *inner; /* the file source on the mounted folder */
+	char *dir;	      /* the mount point */
+};
+
+/* Mounts (or reuses) fstype from dev with data (options) and opens the file
+ * source on subpath inside it. versions: alternative option strings tried in
+ * order when the server refuses one ("vers=3.1.1", "vers=3.0", ...); each is
+ * appended to data. explain maps a mount errno to a message (returns code). */
+int netfs_attach(struct source *s, const char *fstype, const char *dev, const char *data,
+		 const char *const *versions, const char *subpath,
+		 int (*explain)(struct source *s, int err, const char *version));
+void netfs_close(struct source *s);
+
+/* Loads a kernel module (modprobe -q); the boot environment's kernel may not
+ * find modprobe by itself. */
+void netfs_modprobe(const char *module);
+/* host's first address as text (for the kernel's ip= and addr= options). */
+int netfs_resolve(const char *url, const char *host, char *out, size_t size);
+
+int netfs_list(struct source *s, const char *dir, char ***ret_names, size_t *ret_n);
+int netfs_get(struct source *s, const char *path, void **ret_buf, size_t *ret_len);
+int netfs_stream(struct source *s, const char *path, source_stream_cb cb, void *ctx);
+int netfs_put(struct source *s, const char *path, const void *buf, size_t len);
+int netfs_sync(struct source *s);
+int netfs_exists(struct source *s, const char *path);
+int netfs_size(struct source *s, const char *path, uint64_t *ret);
+
+#endif
