@@ -85,6 +85,36 @@ char *http_join_url(CURL *curl, const char *base, const char *rel, int dir)
 	return url;
 }
 
+int http_source_base(struct source *s)
+{
+	char *base = http_url_without_user(s->base);
+	size_t n;
+
+	if (!base)
+		return -ENOMEM;
+	free(s->base);
+	s->base = base;
+	n = strlen(base);
+	while (n > 0 && base[n - 1] == '/')
+		base[--n] = 0;
+	return 0;
+}
+
+int http_req_body(struct http_req *q, int r, void **ret_buf, size_t *ret_len)
+{
+	if (r < 0) {
+		free(q->buf);
+		q->buf = NULL;
+		return r;
+	}
+	if (!q->buf && !(q->buf = calloc(1, 1)))
+		return -ENOMEM;
+	*ret_buf = q->buf;
+	*ret_len = q->len;
+	q->buf = NULL;
+	return 0;
+}
+
 /* The user name of "scheme://user@host/..." (percent-decoded), or NULL;
  * -EINVAL when the URL carries a password. */
 static int http_url_user(CURL *curl, const char *url, char **ret)

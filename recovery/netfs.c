@@ -149,7 +149,8 @@ int netfs_attach(struct source *s, const char *fstype, const char *dev, const ch
 			m->refs = 1;
 			m->next = netfs_mounts;
 			netfs_mounts = m;
-			debug_log("mount", "%s mounted on %s (%s)", s->url, m->dir, version);
+			debug_log("mount", "%s mounted %s on %s %s", s->url,
+				  source_writable() ? "read-write" : "read-only", m->dir, version);
 		}
 	}
 	if (r < 0 && m && !m->refs) {

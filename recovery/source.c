@@ -15,6 +15,8 @@ static const struct source_ops *const source_table[] = {
 	&source_sftp_ops,
 	&source_smb_ops,
 	&source_nfs_ops,
+	&source_label_ops,
+	&source_uuid_ops,
 };
 
 /* "http://user:secret@host/x" -> "http://user@host/x": messages never hold a password. */
@@ -70,7 +72,7 @@ int source_open(const char *url, struct source **ret)
 	if (!ops) {
 		const char *sep = strstr(url, "://");
 		return err_set(-EPROTONOSUPPORT, "%s: unsupported repository type '%.*s'; use a "
-						 "path, file://, http://, https://, s3://, sftp://, smb:// or nfs://", url,
+						 "path, file://, http://, https://, s3://, sftp://, smb://, nfs://, label:// or uuid://", url,
 			       (int)(sep - url), url);
 	}
 	s = calloc(1, sizeof(*s));

@@ -16,22 +16,9 @@
 
 static int http_open(struct source *s)
 {
-	struct http_conn *c = s->priv;
-	char *base;
-	size_t n;
-	int r = http_conn_init(c, s->base, 1);
+	int r = http_conn_init(s->priv, s->base, 1);
 
-	if (r < 0)
-		return r;
-	/* the user name went to libcurl; URLs are built without it */
-	if (!(base = http_url_without_user(s->base)))
-		return -ENOMEM;
-	free(s->base);
-	s->base = base;
-	n = strlen(base);
-	while (n > 0 && base[n - 1] == '/')
-		base[--n] = 0;
-	return 0;
+	return r < 0 ? r : http_source_base(s);
 }
 
 static void http_close(struct source *s)
@@ -57,20 +44,10 @@ static int http_get(struct source *s, const char *rel, void **ret_buf, size_t *r
 {
 	_cleanup_free_ char *url = http_url(s, rel, 0);
 	struct http_req q = { 0 };
-	int r;
 
 	if (!url)
 		return -ENOMEM;
-	r = http_do(s, url, 0, &q);
-	if (r < 0) {
-		free(q.buf);
-		return r;
-	}
-	if (!q.buf && !(q.buf = calloc(1, 1)))
-		return -ENOMEM;
-	*ret_buf = q.buf;
-	*ret_len = q.len;
-	return 0;
+	return http_req_body(&q, http_do(s, url, 0, &q), ret_buf, ret_len);
 }
 
 static int http_stream(struct source *s, const char *rel, source_stream_cb cb, void *ctx)

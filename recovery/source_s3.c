@@ -256,17 +256,8 @@ static int s3_do(struct source *s, const char *rel, struct http_req *q)
 static int s3_get(struct source *s, const char *rel, void **ret_buf, size_t *ret_len)
 {
 	struct http_req q = { .method = HTTP_GET };
-	int r = s3_do(s, rel, &q);
 
-	if (r < 0) {
-		free(q.buf);
-		return r;
-	}
-	if (!q.buf && !(q.buf = calloc(1, 1)))
-		return -ENOMEM;
-	*ret_buf = q.buf;
-	*ret_len = q.len;
-	return 0;
+	return http_req_body(&q, s3_do(s, rel, &q), ret_buf, ret_len);
 }
 
 static int s3_stream(struct source *s, const char *rel, source_stream_cb cb, void *ctx)

@@ -141,8 +141,7 @@ static int sftp_open(struct source *s)
 	const char *host = s->base + strlen("sftp://"), *at = strchr(host, '@');
 	const char *slash = strchr(host, '/');
 	_cleanup_free_ char *user = NULL, *hostname = NULL;
-	char *base, *home;
-	size_t n;
+	char *home;
 	int r;
 
 	if (!at || (slash && slash < at) || at == host)
@@ -172,16 +171,7 @@ static int sftp_open(struct source *s)
 	curl_easy_setopt(f->c.curl, CURLOPT_SSH_KEYDATA, f);
 	curl_easy_setopt(f->c.curl, CURLOPT_FTP_CREATE_MISSING_DIRS, (long)CURLFTP_CREATE_DIR);
 	r = sftp_auth(s, user, hostname);
-	if (r < 0)
-		return r;
-	if (!(base = http_url_without_user(s->base)))
-		return -ENOMEM;
-	free(s->base);
-	s->base = base;
-	n = strlen(base);
-	while (n > 0 && base[n - 1] == '/')
-		base[--n] = 0;
-	return 0;
+	return r < 0 ? r : http_source_base(s);
 }
 
 static void sftp_close(struct source *s)
@@ -205,17 +195,8 @@ static int sftp_do(struct source *s, const char *rel, int dir, struct http_req *
 static int sftp_get(struct source *s, const char *rel, void **ret_buf, size_t *ret_len)
 {
 	struct http_req q = { .method = HTTP_GET };
-	int r = sftp_do(s, rel, 0, &q);
 
-	if (r < 0) {
-		free(q.buf);
-		return r;
-	}
-	if (!q.buf && !(q.buf = calloc(1, 1)))
-		return -ENOMEM;
-	*ret_buf = q.buf;
-	*ret_len = q.len;
-	return 0;
+	return http_req_body(&q, sftp_do(s, rel, 0, &q), ret_buf, ret_len);
 }
 
 static int sftp_stream(struct source *s, const char *rel, source_stream_cb cb, void *ctx)

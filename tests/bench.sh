@@ -137,12 +137,12 @@ measure() {
 	for i in $(seq "$RUNS"); do
 		$prep
 		sync; echo 3 >/proc/sys/vm/drop_caches
-		b0=$(awk '{b += $10} END {printf "%d\n", b}' "$alog")
+		b0=$(awk '{b += $10} END {printf "%.0f\n", b}' "$alog")
 		t0=$(date +%s.%N)
 		/usr/bin/time -f %M -o "$W/rss" "$@" >"$W/last.log" 2>&1 || { log "FAILED: $*"; tail -3 "$W/last.log" >&2; }
 		t1=$(date +%s.%N)
 		secs+=("$(echo "$t1 - $t0" | bc)")
-		BYTES[$name]=$(( $(awk '{b += $10} END {printf "%d\n", b}' "$alog") - b0 ))
+		BYTES[$name]=$(( $(awk '{b += $10} END {printf "%.0f\n", b}' "$alog") - b0 ))
 		rss=$(( $(cat "$W/rss") > rss ? $(cat "$W/rss") : rss ))
 		cmp -s -n "$(stat -c %s "$want")" "$want" "$dev" || log "WARNING: $name did not restore an identical disk"
 	done

@@ -16,10 +16,8 @@ log() { printf '==> %s\n' "$*" >&2; }
 img=$T/src.img
 log "building a 512 MiB image with ~240 MB of files from /usr"
 mkdir -p "$T/stage"
-cp -a /usr/lib/x86_64-linux-gnu "$T/stage/lib" 2>/dev/null
-du -sm "$T/stage" | awk '{ if ($1 > 240) exit 1 }' || {
-	find "$T/stage/lib" -type f | sort | awk 'NR % 2 == 0' | xargs rm -f
-}
+find /usr/lib/x86_64-linux-gnu -type f -printf '%s %p\n' | sort -k2 |
+	awk '{ s += $1; if (s > 240e6) exit; print $2 }' | xargs cp --parents -t "$T/stage" 2>/dev/null
 truncate -s 512M "$img"
 mkfs.ext4 -q -F -L data -d "$T/stage" "$img"
 rm -rf "$T/stage"

@@ -3,6 +3,7 @@
 #   smbd_start DIR USER PASSWORD -> port; share "backups" = DIR/share, USER's
 #   ganesha_start DIR            -> "NFSPORT MOUNTPORT"; export /backups = DIR/export
 #                                   (NFS 4 and 3), /v3only = DIR/v3 (NFS 3 only)
+#   smbd_stop/smbd_again DIR, ganesha_stop/ganesha_again DIR: away and back, same ports
 
 smbd_start() {
 	local dir=$1 user=$2 pw=$3 port
@@ -35,13 +36,23 @@ smbd_start() {
 	valid users = $user
 SMB
 	printf '%s\n%s\n' "$pw" "$pw" | smbpasswd -c "$dir/smb.conf" -s -a "$user" >/dev/null
-	# in a session of its own: smbd signals its whole process group when it stops
-	setsid /usr/sbin/smbd --foreground --no-process-group --configfile="$dir/smb.conf" \
-		>"$dir/smbd.out" 2>&1 &
-	echo $! >"$dir/smbd.job"
-	at_exit "kill $(cat "$dir/smbd.job")"
-	wait_port "$port"
+	smbd_again "$dir"
+	at_exit "smbd_stop $dir"
 	echo "$port"
+}
+
+smbd_again() {
+	# in a session of its own: smbd signals its whole process group when it stops
+	setsid /usr/sbin/smbd --foreground --no-process-group --configfile="$1/smb.conf" \
+		>>"$1/smbd.out" 2>&1 &
+	echo $! >"$1/smbd.job"
+	wait_port "$(sed -n 's/^\tsmb ports = //p' "$1/smb.conf")"
+}
+
+smbd_stop() {
+	[ -f "$1/smbd.job" ] && kill "$(cat "$1/smbd.job")" 2>/dev/null
+	rm -f "$1/smbd.job"
+	sleep 0.5
 }
 
 ganesha_start() {
@@ -79,12 +90,22 @@ EXPORT {
 }
 LOG { Default_Log_Level = WARN; }
 GANESHA
-	ganesha.nfsd -F -f "$dir/ganesha.conf" -L "$dir/ganesha.log" -p "$dir/ganesha.pid" \
-		>"$dir/ganesha.out" 2>&1 &
-	echo $! >"$dir/ganesha.jobpid"
-	at_exit "kill $(cat "$dir/ganesha.jobpid")"
-	wait_port "$nport"
+	ganesha_again "$dir"
+	at_exit "ganesha_stop $dir"
 	echo "$nport $mport"
+}
+
+ganesha_again() {
+	ganesha.nfsd -F -f "$1/ganesha.conf" -L "$1/ganesha.log" -p "$1/ganesha.pid" \
+		>>"$1/ganesha.out" 2>&1 &
+	echo $! >"$1/ganesha.jobpid"
+	wait_port "$(sed -n 's/^\tNFS_Port = \(.*\);/\1/p' "$1/ganesha.conf")"
+}
+
+ganesha_stop() {
+	[ -f "$1/ganesha.jobpid" ] && kill "$(cat "$1/ganesha.jobpid")" 2>/dev/null
+	rm -f "$1/ganesha.jobpid"
+	sleep 1
 }
 
 wait_port() {

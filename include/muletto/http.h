@@ -60,4 +60,12 @@ char *http_join_url(CURL *curl, const char *base, const char *rel, int dir);
 /* "scheme://user@host:port/path" without the "user@"; a new string. */
 char *http_url_without_user(const char *url);
 
+/* Sets s->base to itself without the user name and trailing slashes (the
+ * user name went to libcurl). */
+int http_source_base(struct source *s);
+
+/* The end of a GET: on success hands the body over (an empty one as ""), on
+ * failure frees it; returns r. */
+int http_req_body(struct http_req *q, int r, void **ret_buf, size_t *ret_len);
+
 #endif

@@ -76,5 +76,7 @@ extern const struct source_ops source_s3_ops;
 extern const struct source_ops source_sftp_ops;
 extern const struct source_ops source_smb_ops;
 extern const struct source_ops source_nfs_ops;
+extern const struct source_ops source_label_ops;
+extern const struct source_ops source_uuid_ops;
 
 #endif
