@@ -162,7 +162,8 @@ int netfs_attach(struct source *s, const char *fstype, const char *dev, const ch
 	pthread_mutex_unlock(&netfs_lock);
 	if (r < 0)
 		return r;
-	if (!(n->dir = strdup(m->dir)) || !(path = str_printf("%s/%s", m->dir, subpath))) {
+	if (!(n->dir = strdup(m->dir)) || !(path = str_printf("%s/%s", m->dir, subpath)) ||
+	    !(n->root = strdup(path))) {
 		netfs_close(s);
 		return -ENOMEM;
 	}
@@ -196,7 +197,9 @@ void netfs_close(struct source *s)
 	}
 	pthread_mutex_unlock(&netfs_lock);
 	free(n->dir);
+	free(n->root);
 	n->dir = NULL;
+	n->root = NULL;
 }
 
 /* The mounted share answers for the URL: messages name the URL, not the
@@ -204,26 +207,54 @@ void netfs_close(struct source *s)
 static int netfs_msg(struct source *s, int r)
 {
 	struct netfs *n = s->priv;
+	const char *at;
 
-	if (r < 0 && n->dir && strstr(err_msg(), n->dir)) {
-		char msg[ERR_MSG_MAX], *at = strstr(err_msg(), n->dir);
+	if (r < 0 && n->root && (at = strstr(err_msg(), n->root))) {
+		char msg[ERR_MSG_MAX];
 		snprintf(msg, sizeof(msg), "%.*s%s%s", (int)(at - err_msg()), err_msg(), s->url,
-			 at + strlen(n->dir));
+			 at + strlen(n->root));
 		err_set(r, "%s", msg);
 	}
 	return r;
 }
 
+/* What the kernel's client says while the server is away or reconnecting. */
+static int netfs_transient(int r)
+{
+	return r == -EHOSTDOWN || r == -ENOTCONN || r == -ECONNRESET || r == -ECONNABORTED ||
+	       r == -ETIMEDOUT || r == -EAGAIN || r == -ENETUNREACH ||
+	       r == -EHOSTUNREACH;
+}
+
+/* Retries an operation while the share is away, as the web sources do
+ * (MULETTO_RETRY_SECONDS, 300 s), with the same backoff. */
+#define NETFS_RETRY(s, call)                                                               \
+	do {                                                                               \
+		double start_ = now_seconds();                                             \
+		int delay_ = 250, r_, note_ = 0;                                           \
+		const char *v_ = getenv("MULETTO_RETRY_SECONDS");                          \
+		int budget_ = v_ && *v_ ? atoi(v_) : 300;                                  \
+		while (netfs_transient(r_ = (call)) && now_seconds() - start_ < budget_) { \
+			if (!note_++)                                                      \
+				fprintf(stderr, "\nmuletto: %s: %s; retrying for up to %d s\n", \
+					s->url, err_msg(), budget_);                       \
+			sleep_ms(delay_);                                                  \
+			delay_ = MIN(delay_ * 2, 10000);                                   \
+		}                                                                          \
+		return netfs_msg(s, r_);                                                   \
+	} while (0)
+
 int netfs_list(struct source *s, const char *dir, char ***ret_names, size_t *ret_n)
 {
-	return netfs_msg(s, source_list(((struct netfs *)s->priv)->inner, dir, ret_names, ret_n));
+	NETFS_RETRY(s, source_list(((struct netfs *)s->priv)->inner, dir, ret_names, ret_n));
 }
 
 int netfs_get(struct source *s, const char *path, void **ret_buf, size_t *ret_len)
 {
-	return netfs_msg(s, source_get(((struct netfs *)s->priv)->inner, path, ret_buf, ret_len));
+	NETFS_RETRY(s, source_get(((struct netfs *)s->priv)->inner, path, ret_buf, ret_len));
 }
 
+/* Not retried: what was streamed is already written. */
 int netfs_stream(struct source *s, const char *path, source_stream_cb cb, void *ctx)
 {
 	return netfs_msg(s, source_stream(((struct netfs *)s->priv)->inner, path, cb, ctx));
@@ -231,20 +262,20 @@ int netfs_stream(struct source *s, const char *path, source_stream_cb cb, void *
 
 int netfs_put(struct source *s, const char *path, const void *buf, size_t len)
 {
-	return netfs_msg(s, source_put(((struct netfs *)s->priv)->inner, path, buf, len));
+	NETFS_RETRY(s, source_put(((struct netfs *)s->priv)->inner, path, buf, len));
 }
 
 int netfs_sync(struct source *s)
 {
-	return netfs_msg(s, source_sync(((struct netfs *)s->priv)->inner));
+	NETFS_RETRY(s, source_sync(((struct netfs *)s->priv)->inner));
 }
 
 int netfs_exists(struct source *s, const char *path)
 {
-	return netfs_msg(s, source_exists(((struct netfs *)s->priv)->inner, path));
+	NETFS_RETRY(s, source_exists(((struct netfs *)s->priv)->inner, path));
 }
 
 int netfs_size(struct source *s, const char *path, uint64_t *ret)
 {
-	return netfs_msg(s, source_size(((struct netfs *)s->priv)->inner, path, ret));
+	NETFS_RETRY(s, source_size(((struct netfs *)s->priv)->inner, path, ret));
 }

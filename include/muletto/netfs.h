@@ -5,7 +5,7 @@
  * called (capture), with nodev, nosuid and noexec, on a private folder under
  * /run/muletto. One mount serves every worker of the process (counted); the
  * last user unmounts it. Everything else goes to the file source on the
- * mounted folder. */
+ * mounted folder, retried while the server is away (MULETTO_RETRY_SECONDS). */
 #ifndef MULETTO_NETFS_H
 #define MULETTO_NETFS_H
 
@@ -14,6 +14,7 @@
 struct netfs {
 	struct source *inner; /* the file source on the mounted folder */
 	char *dir;	      /* the mount point */
+	char *root;	      /* the repository's folder inside it */
 };
 
 /* Mounts (or reuses) fstype from dev with data (options) and opens the file

@@ -74,10 +74,12 @@ for d in "$T/smb/share" "$T/nfs/export"; do
 		fail "capture the large image into $d"
 done
 chown -R mulettosmb "$T/smb/share"
-outage() { # log: once the restore runs, take the server away for 5 s
+outage() { # log: once data reaches the disk, take the server away for 5 s
 	local i
-	for i in $(seq 900); do grep -qa "unattended restore of" "$1" && break; sleep 0.2; done
-	sleep 1
+	for i in $(seq 1500); do
+		[ "$(du -k "$T/target.img" | cut -f1)" -gt 20000 ] && break
+		sleep 0.1
+	done
 	"${SERVER}_stop" "$T/$DIR"
 	sleep 5
 	"${SERVER}_again" "$T/$DIR"
