@@ -18,8 +18,6 @@
 #include "muletto/http_pool.h"
 #include "muletto/util.h"
 
-#define HTTP_RETRY_SECONDS_DEFAULT 300
-#define HTTP_BACKOFF_MAX_MS 10000
 
 static const struct cred_key key_password = { "MULETTO_PASSWORD", "password", 1 };
 static const struct cred_key key_token = { "MULETTO_TOKEN", "token", 1 };
@@ -466,13 +464,6 @@ static int http_retriable(CURLcode code, long status)
 	}
 }
 
-static int http_retry_seconds(void)
-{
-	const char *v = getenv("MULETTO_RETRY_SECONDS");
-
-	return v && *v ? atoi(v) : HTTP_RETRY_SECONDS_DEFAULT;
-}
-
 /* One line now and then while waiting, not one per worker per attempt. */
 static void http_note_retry(const char *url, int budget)
 {
@@ -521,7 +512,7 @@ static CURLcode http_attempt(struct http_conn *c, const char *url, struct http_r
 int http_conn_do(struct http_conn *c, const char *url, struct http_req *q)
 {
 	double start = now_seconds();
-	int budget, delay_ms = 250, r;
+	int budget, delay_ms = RETRY_DELAY_FIRST_MS, r;
 	long status;
 	CURLcode code;
 
@@ -538,7 +529,7 @@ int http_conn_do(struct http_conn *c, const char *url, struct http_req *q)
 			r = http_status_error(url, status);
 		else
 			r = http_curl_error(c, url, code, q);
-		budget = atomic_load(&http_ever_ok) ? http_retry_seconds() : 0;
+		budget = atomic_load(&http_ever_ok) ? retry_budget_seconds() : 0;
 		if (!http_retriable(code, status))
 			return r;
 		if (now_seconds() - start > budget) {
@@ -552,6 +543,6 @@ int http_conn_do(struct http_conn *c, const char *url, struct http_req *q)
 		http_note_retry(url, budget);
 		debug_log("net", "%s; retrying in %d ms", err_msg(), delay_ms);
 		sleep_ms(delay_ms);
-		delay_ms = MIN(delay_ms * 2, HTTP_BACKOFF_MAX_MS);
+		delay_ms = MIN(delay_ms * 2, RETRY_DELAY_MAX_MS);
 	}
 }

@@ -231,15 +231,14 @@ static int netfs_transient(int r)
 #define NETFS_RETRY(s, call)                                                               \
 	do {                                                                               \
 		double start_ = now_seconds();                                             \
-		int delay_ = 250, r_, note_ = 0;                                           \
-		const char *v_ = getenv("MULETTO_RETRY_SECONDS");                          \
-		int budget_ = v_ && *v_ ? atoi(v_) : 300;                                  \
+		int delay_ = RETRY_DELAY_FIRST_MS, r_, note_ = 0;                          \
+		int budget_ = retry_budget_seconds();                                      \
 		while (netfs_transient(r_ = (call)) && now_seconds() - start_ < budget_) { \
 			if (!note_++)                                                      \
 				fprintf(stderr, "\nmuletto: %s: %s; retrying for up to %d s\n", \
 					s->url, err_msg(), budget_);                       \
 			sleep_ms(delay_);                                                  \
-			delay_ = MIN(delay_ * 2, 10000);                                   \
+			delay_ = MIN(delay_ * 2, RETRY_DELAY_MAX_MS);                       \
 		}                                                                          \
 		return netfs_msg(s, r_);                                                   \
 	} while (0)

@@ -62,13 +62,5 @@ static int uuid_open(struct source *s)
 	return local_open(s, "UUID");
 }
 
-#define LOCAL_OPS(name, open_fn)                                                           \
-	const struct source_ops name = {                                                   \
-		.scheme = #open_fn, .priv_size = sizeof(struct netfs), .open = open_fn##_open, \
-		.list = netfs_list, .get_object = netfs_get, .stream = netfs_stream,       \
-		.put_object = netfs_put, .sync = netfs_sync, .exists = netfs_exists,       \
-		.size = netfs_size, .close = netfs_close,                                  \
-	}
-
-LOCAL_OPS(source_label_ops, label);
-LOCAL_OPS(source_uuid_ops, uuid);
+NETFS_SOURCE_OPS(source_label_ops, "label", label_open);
+NETFS_SOURCE_OPS(source_uuid_ops, "uuid", uuid_open);

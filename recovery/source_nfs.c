@@ -74,16 +74,4 @@ static int nfs_open(struct source *s)
 	return netfs_attach(s, "nfs", dev, data, versions, "", nfs_explain);
 }
 
-const struct source_ops source_nfs_ops = {
-	.scheme = "nfs",
-	.priv_size = sizeof(struct netfs),
-	.open = nfs_open,
-	.list = netfs_list,
-	.get_object = netfs_get,
-	.stream = netfs_stream,
-	.put_object = netfs_put,
-	.sync = netfs_sync,
-	.exists = netfs_exists,
-	.size = netfs_size,
-	.close = netfs_close,
-};
+NETFS_SOURCE_OPS(source_nfs_ops, "nfs", nfs_open);

@@ -122,16 +122,4 @@ static int smb_open(struct source *s)
 	return r;
 }
 
-const struct source_ops source_smb_ops = {
-	.scheme = "smb",
-	.priv_size = sizeof(struct netfs),
-	.open = smb_open,
-	.list = netfs_list,
-	.get_object = netfs_get,
-	.stream = netfs_stream,
-	.put_object = netfs_put,
-	.sync = netfs_sync,
-	.exists = netfs_exists,
-	.size = netfs_size,
-	.close = netfs_close,
-};
+NETFS_SOURCE_OPS(source_smb_ops, "smb", smb_open);

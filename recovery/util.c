@@ -193,6 +193,13 @@ char *str_printf(const char *fmt, ...)
 	return n < 0 ? NULL : s;
 }
 
+int retry_budget_seconds(void)
+{
+	const char *v = getenv("MULETTO_RETRY_SECONDS");
+
+	return v && *v ? atoi(v) : 300;
+}
+
 void sleep_ms(int ms)
 {
 	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L };

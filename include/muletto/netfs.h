@@ -40,4 +40,13 @@ int netfs_sync(struct source *s);
 int netfs_exists(struct source *s, const char *path);
 int netfs_size(struct source *s, const char *path, uint64_t *ret);
 
+/* The source_ops of a mounted kind of repository: its scheme and open. */
+#define NETFS_SOURCE_OPS(name, scheme_, open_)                                             \
+	const struct source_ops name = {                                                   \
+		.scheme = scheme_, .priv_size = sizeof(struct netfs), .open = open_,       \
+		.list = netfs_list, .get_object = netfs_get, .stream = netfs_stream,       \
+		.put_object = netfs_put, .sync = netfs_sync, .exists = netfs_exists,       \
+		.size = netfs_size, .close = netfs_close,                                  \
+	}
+
 #endif

@@ -38,6 +38,11 @@ void human_size(uint64_t bytes, char *out, size_t out_size);
 /* Monotonic seconds. */
 double now_seconds(void);
 void sleep_ms(int ms);
+/* How long to wait for a server that went away (MULETTO_RETRY_SECONDS, 300),
+ * and the backoff between tries: from the first delay, doubling, to the max. */
+int retry_budget_seconds(void);
+#define RETRY_DELAY_FIRST_MS 250
+#define RETRY_DELAY_MAX_MS 10000
 /* A new string, as asprintf; NULL when out of memory. */
 char *str_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* "2026-11-25T02:00:00Z" for now. */
