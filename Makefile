@@ -3,18 +3,18 @@
 CC      ?= cc
 PKGS    := blkid libcurl libzstd libcrypto jansson liblzma zlib
 CFLAGS  ?= -O2 -g
-CFLAGS  += -std=gnu11 -Wall -Wextra -Wshadow -Wformat=2 -Wno-unused-parameter \
+CFLAGS  += -std=gnu11 -Wall -Wextra -Wshadow -Wformat=2 \
            -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -Iinclude -pthread -MMD -MP \
            $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -pthread
 SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer
 
 B       := build
-SRCS    := $(wildcard recovery/*.c)
+SRCS    := $(wildcard recovery/*/*.c)
 OBJS    := $(SRCS:recovery/%.c=$(B)/obj/%.o)
-LIBOBJS := $(filter-out $(B)/obj/main.o,$(OBJS))
+LIBOBJS := $(filter-out $(B)/obj/cli/%,$(OBJS))
 SOBJS   := $(SRCS:recovery/%.c=$(B)/san/obj/%.o)
-SLIBOBJS:= $(filter-out $(B)/san/obj/main.o,$(SOBJS))
+SLIBOBJS:= $(filter-out $(B)/san/obj/cli/%,$(SOBJS))
 UNITS   := $(wildcard tests/unit/test_*.c)
 UNITBIN := $(UNITS:tests/unit/%.c=$(B)/san/unit/%)
 

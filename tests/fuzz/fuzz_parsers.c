@@ -7,9 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "muletto/caibx.h"
-#include "muletto/manifest.h"
-#include "muletto/util.h"
+#include "muletto/format/caibx.h"
+#include "muletto/format/manifest.h"
+#include "muletto/core/util.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -52,7 +52,7 @@ int main(int argc, char **argv)
 	for (i = 1; i < argc; i++) {
 		void *buf = NULL;
 		size_t len = 0;
-		if (file_read_all(argv[i], &buf, &len) < 0) {
+		if (file_read_all(argv[i], 0, &buf, &len) < 0) {
 			fprintf(stderr, "cannot read %s\n", argv[i]);
 			return 1;
 		}

@@ -7,7 +7,7 @@
 #include <zstd.h>
 
 #include "check.h"
-#include "muletto/cacnk.h"
+#include "muletto/format/cacnk.h"
 
 #define N 100000
 

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "muletto/caibx.h"
+#include "muletto/format/caibx.h"
 
 static struct caibx *sample(size_t n, uint64_t chunk)
 {

@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "muletto/hash.h"
+#include "muletto/core/hash.h"
 
 static void known_vectors(void)
 {

@@ -4,9 +4,9 @@
 #include <string.h>
 
 #include "check.h"
-#include "muletto/err.h"
-#include "muletto/manifest.h"
-#include "muletto/util.h"
+#include "muletto/core/err.h"
+#include "muletto/format/manifest.h"
+#include "muletto/core/util.h"
 
 static struct manifest *sample(void)
 {

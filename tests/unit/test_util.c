@@ -5,9 +5,9 @@
 #include <string.h>
 
 #include "check.h"
-#include "muletto/err.h"
-#include "muletto/pfor.h"
-#include "muletto/util.h"
+#include "muletto/core/err.h"
+#include "muletto/core/pfor.h"
+#include "muletto/core/util.h"
 
 static void human_size_rounds_to_binary_units(void)
 {

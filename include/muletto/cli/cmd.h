@@ -1,0 +1,33 @@
+/* The commands. Each parses its own options (argv[0] is the command name),
+ * asks the engine to do the work, shows its events (show.h) and its result on
+ * stdout, one "muletto: ..." line per error on stderr, and returns the
+ * process exit code: 0 ok, 1 failed, 2 wrong arguments. */
+#ifndef MULETTO_CLI_CMD_H
+#define MULETTO_CLI_CMD_H
+
+#define EXIT_FAILED 1
+#define EXIT_USAGE 2
+
+int cmd_disks(int argc, char **argv);
+int cmd_capture(int argc, char **argv);
+int cmd_ls(int argc, char **argv);
+int cmd_restore(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
+int cmd_keygen(int argc, char **argv);
+
+/* Prints "muletto: <msg>" on stderr (one line, control characters escaped)
+ * and returns EXIT_FAILED. */
+int cmd_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Like cmd_fail, for a bad option value: returns EXIT_USAGE. */
+int cmd_bad_option(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Prints "muletto: <usage>" and returns EXIT_USAGE. */
+int cmd_usage(const char *usage);
+/* A whole number from min to max for option opt ("--threads"): 0, or the
+ * usual one-line error and EXIT_USAGE. */
+int cmd_int_option(const char *opt, const char *arg, int min, int max, int *ret);
+/* Settings from the environment that take numbers: 0, or EXIT_USAGE. */
+int cmd_check_environment(void);
+/* Asks for a password on the terminal, not echoed (cred_set_asker). */
+int cmd_ask_password(const char *prompt, char **ret, void *ctx);
+
+#endif

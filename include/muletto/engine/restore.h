@@ -1,0 +1,74 @@
+/* Restoring a disk: from an image in a repository, a bare casync index, or a
+ * raw image. restore_run() is the whole sequence a command or a screen asks
+ * for (the image, the target and its safety checks, the confirmation, the
+ * writing, the read-back); the rest are its stages. Progress and notices go
+ * out as events (core/event.h). */
+#ifndef MULETTO_ENGINE_RESTORE_H
+#define MULETTO_ENGINE_RESTORE_H
+
+#include <stdint.h>
+
+#include "muletto/disk/target.h"
+#include "muletto/format/caibx.h"
+
+struct restore_opts {
+	int threads;	  /* parallel fetches; 0: automatic */
+	int no_seed;	  /* fetch every chunk, even those the target already holds */
+	const char *seed; /* another local copy to take chunks from (--seed) */
+	int verify;	  /* read every chunk back after writing */
+};
+
+struct restore_stats {
+	uint64_t bytes_total, bytes_written, bytes_fetched;
+	uint64_t chunks_total, chunks_fetched, chunks_seeded, chunks_zero;
+	double seconds;
+};
+
+struct restore_request {
+	const char *from;  /* REPO, INDEX.caibx or IMAGE-URL (.img, .img.zst) */
+	const char *name;  /* the image in REPO; NULL: from is an index or a raw image */
+	const char *store; /* the chunk store of a bare index */
+	const char *to;	   /* DEVICE, FILE or "auto" */
+	int disk;	   /* the image's disk */
+	const char *trust; /* only images signed by this key (default: repo_default_trust) */
+	struct restore_opts o;
+	/* Called once the image and the target are known, before anything is
+	 * written; need is the image's size (0 for a raw image: not known yet).
+	 * 0 to go on, or a negative code with a message (not confirmed). NULL:
+	 * no question. */
+	int (*confirm)(void *ctx, const char *target, uint64_t need);
+	void *ctx;
+};
+
+struct restore_result {
+	char what[300];	  /* "web01 disk0", or the index's or image's name */
+	char target[256]; /* what was written ("auto": the disk picked) */
+	struct restore_stats st;
+};
+
+/* The whole restore. On failure after writing began, the message says that
+ * the target holds a partly restored image and what to do. */
+int restore_run(const struct restore_request *q, struct restore_result *res);
+
+/* The stages. store_url: a path or URL of a casync chunk store (folder of
+ * XXXX/<id>.cacnk). The target must be open and at least caibx_blob_size(idx)
+ * bytes. image/disk name the work in its events. */
+int restore_index(const struct caibx *idx, const char *store_url, struct target *t,
+		  const struct restore_opts *o, const char *image, int disk,
+		  struct restore_stats *st);
+
+/* Flushes the target, drops it from the page cache and reads every chunk back,
+ * comparing it with its id: what the disk returns, not what the cache holds. */
+int restore_verify(const struct caibx *idx, struct target *t, const char *image, int disk);
+
+/* A raw disk image (.img, or .img.zst / .zst compressed with zstd) at a path
+ * or URL, streamed to target_path (which is opened with the usual checks once
+ * the image's size is known). */
+int restore_raw(const char *url, const char *target_path, const struct restore_opts *o,
+		struct restore_stats *st);
+
+/* Bytes of an index's chunks that are not all zero (what a file target must
+ * find room for). */
+uint64_t restore_data_bytes(const struct caibx *idx);
+
+#endif

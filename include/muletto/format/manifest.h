@@ -1,0 +1,90 @@
+/* manifest.json: what casync has no place for. One per image, written last.
+ *
+ * {
+ *   "format": "muletto-manifest", "version": 1,
+ *   "name": "web01", "created": "2026-11-25T02:00:00Z", "tool": "muletto 0.1.0",
+ *   "machine": { "firmware": "uefi"|"bios"|"unknown", "hostname": "...",
+ *                "storage_controllers": ["..."], "network_controllers": ["..."] },
+ *   "chunking": { "hash": "sha256", "compression": "zstd", "chunk_size": 1048576 },
+ *   "disks": [ { "index": 0, "file": "disk0.caibx", "index_sha256": "<hex>",
+ *                "size": 4294967296, "logical_sector_size": 512,
+ *                "physical_sector_size": 4096, "source": "/dev/sda",
+ *                "model": "...", "serial": "...",
+ *                "partition_table": { "type": "gpt"|"dos"|"", "uuid": "..." },
+ *                "partitions": [ { "number": 1, "start": 1048576, "size": 536870912,
+ *                                  "type": "<GPT type GUID or MBR hex>", "name": "...",
+ *                                  "uuid": "...", "fs": "vfat", "label": "ESP",
+ *                                  "fs_uuid": "..." } ],
+ *                "bytes_used": 123, "chunks": 4096, "chunks_zero": 3000 } ]
+ * }
+ * All sizes and offsets in bytes. Unknown keys are ignored on reading. */
+#ifndef MULETTO_MANIFEST_H
+#define MULETTO_MANIFEST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define MANIFEST_VERSION 1
+#define MANIFEST_STR 256
+
+struct manifest_part {
+	int number;
+	uint64_t start, size;
+	char type[MANIFEST_STR];
+	char name[MANIFEST_STR];
+	char uuid[MANIFEST_STR];
+	char fs[MANIFEST_STR];
+	char label[MANIFEST_STR];
+	char fs_uuid[MANIFEST_STR];
+};
+
+struct manifest_disk {
+	int index;
+	char file[MANIFEST_STR];	 /* "disk0.caibx" */
+	char index_sha256[MANIFEST_STR]; /* hex SHA-256 of the .caibx file */
+	uint64_t size;
+	uint32_t logical_sector_size, physical_sector_size;
+	char source[MANIFEST_STR], model[MANIFEST_STR], serial[MANIFEST_STR];
+	char pt_type[MANIFEST_STR], pt_uuid[MANIFEST_STR];
+	size_t nparts;
+	struct manifest_part *parts;
+	uint64_t bytes_used; /* bytes in chunks that are not all zero */
+	uint64_t chunks, chunks_zero;
+};
+
+struct manifest {
+	int version;
+	char name[MANIFEST_STR];
+	char created[MANIFEST_STR];
+	char tool[MANIFEST_STR];
+	char firmware[MANIFEST_STR];
+	char hostname[MANIFEST_STR];
+	size_t nstorage, nnetwork;
+	char (*storage)[MANIFEST_STR];
+	char (*network)[MANIFEST_STR];
+	char hash[MANIFEST_STR];	/* "sha256" | "sha512-256" */
+	char compression[MANIFEST_STR]; /* "zstd" */
+	uint64_t chunk_size;
+	size_t ndisks;
+	struct manifest_disk *disks;
+};
+
+/* Parses JSON text; name is for messages. *ret is new (manifest_free).
+ * -EBADMSG with a message naming the field when malformed or truncated. */
+int manifest_parse(const char *json, size_t len, const char *name, struct manifest **ret);
+/* Serialises to a new NUL-terminated, pretty-printed string (caller frees). */
+int manifest_serialize(const struct manifest *m, char **ret);
+void manifest_free(struct manifest *m);
+/* Allocates an empty manifest (version set) and appends disks/parts. */
+struct manifest *manifest_new(void);
+struct manifest_disk *manifest_add_disk(struct manifest *m);
+struct manifest_part *manifest_disk_add_part(struct manifest_disk *d);
+int manifest_add_controller(struct manifest *m, int network, const char *desc);
+/* The disk numbered index ("index" in the manifest), or NULL. */
+const struct manifest_disk *manifest_find_disk(const struct manifest *m, int index);
+
+/* The most bytes a manifest may take: a machine with many disks and
+ * partitions needs some kilobytes. */
+#define MANIFEST_MAX (16 * 1024 * 1024)
+
+#endif

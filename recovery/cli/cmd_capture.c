@@ -1,0 +1,121 @@
+/* muletto capture DEVICE|FILE... REPO --name NAME [--json] */
+#include <getopt.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "muletto/cli/cmd.h"
+#include "muletto/cli/show.h"
+#include "muletto/core/err.h"
+#include "muletto/core/util.h"
+#include "muletto/engine/capture.h"
+
+#define CAPTURE_THREADS_MAX 256
+
+static const char capture_usage[] =
+	"muletto capture DEVICE|FILE... REPO --name NAME [--json] [--chunk-size BYTES] "
+	"[--level N] [--threads N] [--progress auto|bar|json|none] [--sign KEY]";
+
+struct capture_args {
+	int json;
+	enum show_mode progress;
+	struct capture_request q;
+};
+
+static int capture_chunk_size(const char *arg, uint64_t *ret)
+{
+	if (parse_u64(arg, CAPTURE_CHUNK_MIN, CAPTURE_CHUNK_MAX, ret) < 0 || (*ret & (*ret - 1)))
+		return cmd_bad_option("--chunk-size %s: use a power of two from %d to %d", arg,
+				      CAPTURE_CHUNK_MIN, CAPTURE_CHUNK_MAX);
+	return 0;
+}
+
+static int capture_parse(int argc, char **argv, struct capture_args *a)
+{
+	static const struct option opts[] = {
+		{ "name", required_argument, NULL, 'n' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "chunk-size", required_argument, NULL, 'c' },
+		{ "level", required_argument, NULL, 'l' },
+		{ "threads", required_argument, NULL, 't' },
+		{ "progress", required_argument, NULL, 'p' },
+		{ "sign", required_argument, NULL, 's' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c, r = 0;
+
+	a->q.o.chunk_size = CAPTURE_CHUNK_SIZE;
+	a->q.o.level = CAPTURE_LEVEL_DEFAULT;
+	while ((c = getopt_long(argc, argv, "n:j", opts, NULL)) != -1 && r == 0) {
+		switch (c) {
+		case 'n': a->q.name = optarg; break;
+		case 'j': a->json = 1; break;
+		case 'c': r = capture_chunk_size(optarg, &a->q.o.chunk_size); break;
+		case 'l': r = cmd_int_option("--level", optarg, 1, 19, &a->q.o.level); break;
+		case 't':
+			r = cmd_int_option("--threads", optarg, 1, CAPTURE_THREADS_MAX,
+					   &a->q.o.threads);
+			break;
+		case 's': a->q.sign = optarg; break;
+		case 'p':
+			if (show_mode_parse(optarg, &a->progress) < 0)
+				r = cmd_bad_option("%s", err_msg());
+			break;
+		case 'h': printf("usage: %s\n", capture_usage); return -1;
+		default: return cmd_usage(capture_usage);
+		}
+	}
+	if (r)
+		return r;
+	if (argc - optind < 2 || !a->q.name)
+		return cmd_usage(capture_usage);
+	if (a->json && a->progress == SHOW_AUTO)
+		a->progress = SHOW_NONE;
+	return 0;
+}
+
+static void capture_report(const struct capture_args *a, const struct capture_result *res)
+{
+	const struct capture_stats *s = &res->st;
+	char tot[32], stored[32], zero[32];
+
+	if (a->json) {
+		show_json_line(json_pack("{s:s, s:o, s:i, s:I, s:I, s:I, s:I, s:I, s:I, s:f}",
+					 "name", a->q.name, "repo", show_json_string(res->repo),
+					 "disks", a->q.ndevs, "bytes_total",
+					 (json_int_t)s->bytes_total, "bytes_zero",
+					 (json_int_t)s->bytes_zero, "bytes_stored",
+					 (json_int_t)s->bytes_stored, "chunks_total",
+					 (json_int_t)s->chunks_total, "chunks_new",
+					 (json_int_t)s->chunks_new, "chunks_zero",
+					 (json_int_t)s->chunks_zero, "seconds", s->seconds));
+		return;
+	}
+	human_size(s->bytes_total, tot, sizeof(tot));
+	human_size(s->bytes_stored, stored, sizeof(stored));
+	human_size(s->bytes_zero, zero, sizeof(zero));
+	printf("captured '%s' into %s: %d disk(s), %s (%s empty), %llu chunks, %llu new "
+	       "(%s stored), in %.1f s\n", a->q.name, res->repo, a->q.ndevs, tot, zero,
+	       (unsigned long long)s->chunks_total, (unsigned long long)s->chunks_new, stored,
+	       s->seconds);
+}
+
+int cmd_capture(int argc, char **argv)
+{
+	struct capture_args a = { 0 };
+	struct capture_result res;
+	int r = capture_parse(argc, argv, &a);
+
+	if (r)
+		return r < 0 ? 0 : r;
+	a.q.devs = argv + optind;
+	a.q.ndevs = argc - optind - 1;
+	a.q.repo = argv[argc - 1];
+	show_start(a.progress, NULL);
+	if (capture_run(&a.q, &res) < 0)
+		return cmd_fail("%s", err_msg());
+	capture_report(&a, &res);
+	return 0;
+}

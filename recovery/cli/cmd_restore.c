@@ -1,0 +1,179 @@
+/* muletto restore: from a repository image, a bare casync index, or a raw image. */
+#include <errno.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "muletto/cli/cmd.h"
+#include "muletto/cli/show.h"
+#include "muletto/core/err.h"
+#include "muletto/core/util.h"
+#include "muletto/engine/restore.h"
+
+#define RESTORE_THREADS_MAX 256
+
+static const char restore_usage[] =
+	"muletto restore REPO NAME --to DEVICE|FILE|auto [--disk N] [--yes] [--json]\n"
+	"       muletto restore IMAGE-URL --to DEVICE|FILE [--yes]   (.img, .img.zst)\n"
+	"       muletto restore INDEX.caibx --store STORE --to DEVICE|FILE [--yes]\n"
+	"  options: --seed FILE|DEVICE (take chunks from a local copy), --no-seed (fetch every\n"
+	"  chunk), --verify (read the disk back), --trust PUBKEY (only images signed by it),\n"
+	"  --threads N, --progress auto|bar|json|none";
+
+struct restore_args {
+	int yes, json;
+	enum show_mode progress;
+	struct restore_request q;
+};
+
+static int restore_parse(int argc, char **argv, struct restore_args *a)
+{
+	static const struct option opts[] = {
+		{ "to", required_argument, NULL, 'o' },	   { "store", required_argument, NULL, 's' },
+		{ "disk", required_argument, NULL, 'd' },  { "yes", no_argument, NULL, 'y' },
+		{ "json", no_argument, NULL, 'j' },	   { "threads", required_argument, NULL, 't' },
+		{ "progress", required_argument, NULL, 'p' }, { "help", no_argument, NULL, 'h' },
+		{ "seed", required_argument, NULL, 'S' },  { "no-seed", no_argument, NULL, 'N' },
+		{ "verify", no_argument, NULL, 'V' },	   { "trust", required_argument, NULL, 'T' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c, r;
+
+	while ((c = getopt_long(argc, argv, "o:s:d:yj", opts, NULL)) != -1) {
+		switch (c) {
+		case 'o': a->q.to = optarg; break;
+		case 's': a->q.store = optarg; break;
+		case 'd':
+			if (parse_int(optarg, 0, INT32_MAX, &a->q.disk) < 0)
+				return cmd_bad_option("--disk %s: give the disk's number (0, 1, ...) "
+						      "as 'muletto ls' shows it", optarg);
+			break;
+		case 'y': a->yes = 1; break;
+		case 'j': a->json = 1; break;
+		case 't':
+			if ((r = cmd_int_option("--threads", optarg, 1, RESTORE_THREADS_MAX,
+						&a->q.o.threads)))
+				return r;
+			break;
+		case 'p':
+			if (show_mode_parse(optarg, &a->progress) < 0)
+				return cmd_bad_option("%s", err_msg());
+			break;
+		case 'S': a->q.o.seed = optarg; break;
+		case 'N': a->q.o.no_seed = 1; break;
+		case 'V': a->q.o.verify = 1; break;
+		case 'T': a->q.trust = optarg; break;
+		case 'h': printf("usage: %s\n", restore_usage); return -1;
+		default: return cmd_usage(restore_usage);
+		}
+	}
+	if (!a->q.to || argc - optind < 1 || argc - optind > 2)
+		return cmd_usage(restore_usage);
+	if (a->json && a->progress == SHOW_AUTO)
+		a->progress = SHOW_NONE;
+	return 0;
+}
+
+/* Shows what is on the target and asks; 0 to go on. */
+static int restore_confirm(void *ctx, const char *target, uint64_t need)
+{
+	const struct restore_args *a = ctx;
+	struct disk_info info;
+	char size[32], want[32], answer[32], s1[2 * DISK_STR], s2[2 * DISK_STR];
+	int is_block = 0, exists = 0, r;
+	size_t i;
+
+	r = target_inspect(target, &info, &is_block, &exists);
+	if (r < 0)
+		return r;
+	if (a->yes || (!is_block && (!exists || info.size == 0))) {
+		disk_info_clear(&info);
+		return 0;
+	}
+	if (!isatty(STDIN_FILENO)) {
+		disk_info_clear(&info);
+		return err_set(-EPERM, "refusing to overwrite %s without confirmation: run "
+				       "on a terminal to be asked, or pass --yes", target);
+	}
+	human_size(info.size, size, sizeof(size));
+	show_break();
+	fprintf(stderr, "About to overwrite %s: %s", target,
+		info.model[0] ? show_safe(info.model, s1, sizeof(s1))
+			      : (is_block ? "unknown model" : "image file"));
+	if (info.serial[0])
+		fprintf(stderr, " (serial %s)", show_safe(info.serial, s1, sizeof(s1)));
+	fprintf(stderr, ", %s%s%s\n", size, info.transport[0] ? ", " : "", info.transport);
+	for (i = 0; i < info.nparts; i++) {
+		const struct disk_part *p = &info.parts[i];
+		human_size(p->size, size, sizeof(size));
+		fprintf(stderr, "  partition %d  %-10s %-8s %s%s%s\n", p->number, size,
+			p->fs[0] ? show_safe(p->fs, s1, sizeof(s1)) : "-", p->label[0] ? "\"" : "",
+			show_safe(p->label, s2, sizeof(s2)), p->label[0] ? "\"" : "");
+	}
+	if (!info.nparts)
+		fprintf(stderr, "  (no partitions found)\n");
+	if (need) {
+		human_size(need, want, sizeof(want));
+		fprintf(stderr, "The image (%s) replaces everything on it. Type 'yes' to continue: ",
+			want);
+	} else {
+		fprintf(stderr, "The image replaces everything on it. Type 'yes' to continue: ");
+	}
+	disk_info_clear(&info);
+	if (!fgets(answer, sizeof(answer), stdin) || strcmp(answer, "yes\n"))
+		return err_set(-ECANCELED, "not confirmed: %s was left unchanged", target);
+	return 0;
+}
+
+static void restore_report(const struct restore_args *a, const struct restore_result *res)
+{
+	const struct restore_stats *s = &res->st;
+	char tot[32], fetched[32], rate[32], what[1200];
+
+	if (a->json) {
+		show_json_line(json_pack("{s:o, s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:f}",
+					 "image", show_json_string(res->what), "target",
+					 show_json_string(res->target), "bytes_total",
+					 (json_int_t)s->bytes_total, "bytes_written",
+					 (json_int_t)s->bytes_written, "bytes_fetched",
+					 (json_int_t)s->bytes_fetched, "chunks_total",
+					 (json_int_t)s->chunks_total, "chunks_fetched",
+					 (json_int_t)s->chunks_fetched, "chunks_seeded",
+					 (json_int_t)s->chunks_seeded, "chunks_zero",
+					 (json_int_t)s->chunks_zero, "seconds", s->seconds));
+		return;
+	}
+	human_size(s->bytes_total, tot, sizeof(tot));
+	human_size(s->bytes_fetched, fetched, sizeof(fetched));
+	human_size(s->seconds > 0 ? (uint64_t)((double)s->bytes_total / s->seconds) : 0, rate,
+		   sizeof(rate));
+	printf("restored %s to %s: %s in %.1f s (%s/s), %s fetched",
+	       show_safe(res->what, what, sizeof(what)), res->target, tot, s->seconds, rate,
+	       fetched);
+	if (s->chunks_total)
+		printf(", %llu of %llu chunks fetched, %llu empty",
+		       (unsigned long long)s->chunks_fetched, (unsigned long long)s->chunks_total,
+		       (unsigned long long)s->chunks_zero);
+	putchar('\n');
+}
+
+int cmd_restore(int argc, char **argv)
+{
+	struct restore_args a = { .q.confirm = restore_confirm };
+	struct restore_result res;
+	int r = restore_parse(argc, argv, &a);
+
+	if (r)
+		return r < 0 ? 0 : r;
+	a.q.ctx = &a;
+	a.q.from = argv[optind];
+	a.q.name = argc - optind == 2 ? argv[optind + 1] : NULL;
+	show_start(a.progress, NULL);
+	if (restore_run(&a.q, &res) < 0)
+		return cmd_fail("%s", err_msg());
+	restore_report(&a, &res);
+	return 0;
+}

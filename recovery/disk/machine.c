@@ -1,0 +1,63 @@
+/* The machine an image was captured on: firmware and PCI controllers. */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "muletto/disk/machine.h"
+#include "muletto/core/util.h"
+
+#define PCI_DEVICES "/sys/bus/pci/devices"
+
+static void pci_describe(const char *dev, char *out, size_t n)
+{
+	char path[512], vendor[32] = "", device[32] = "", link[512];
+	const char *driver = "no driver";
+	ssize_t k;
+
+	snprintf(path, sizeof(path), PCI_DEVICES "/%s/vendor", dev);
+	read_line_file(path, vendor, sizeof(vendor));
+	snprintf(path, sizeof(path), PCI_DEVICES "/%s/device", dev);
+	read_line_file(path, device, sizeof(device));
+	snprintf(path, sizeof(path), PCI_DEVICES "/%s/driver", dev);
+	k = readlink(path, link, sizeof(link) - 1);
+	if (k > 0) {
+		link[k] = 0;
+		driver = strrchr(link, '/') ? strrchr(link, '/') + 1 : link;
+	}
+	snprintf(out, n, "%.40s [%.8s:%.8s] %.60s", dev, vendor[0] == '0' && vendor[1] == 'x' ? vendor + 2
+				       : vendor, device[0] == '0' && device[1] == 'x' ? device + 2 : device,
+		 driver);
+}
+
+int machine_describe(struct manifest *m)
+{
+	char path[512], cls[32], desc[MANIFEST_STR];
+	struct dirent *de;
+	DIR *d;
+	int r = 0;
+
+	str_copy(m->firmware, sizeof(m->firmware),
+		 access("/sys/firmware/efi", F_OK) == 0 ? "uefi" : "bios");
+	if (gethostname(m->hostname, sizeof(m->hostname) - 1) < 0)
+		m->hostname[0] = 0;
+	d = opendir(PCI_DEVICES);
+	if (!d)
+		return 0; /* no PCI bus (a container, some VMs): nothing to say */
+	while ((de = readdir(d)) && r == 0) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), PCI_DEVICES "/%s/class", de->d_name);
+		if (read_line_file(path, cls, sizeof(cls)) < 0 || strncmp(cls, "0x0", 3))
+			continue;
+		/* class 0x01xxxx: mass storage, 0x02xxxx: network */
+		if (cls[3] != '1' && cls[3] != '2')
+			continue;
+		pci_describe(de->d_name, desc, sizeof(desc));
+		r = manifest_add_controller(m, cls[3] == '2', desc);
+	}
+	closedir(d);
+	return r;
+}
