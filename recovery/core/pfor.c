@@ -45,6 +45,8 @@ static void *pfor_worker(void *v)
 		r = p->ops->init(p->arg, &ws);
 	if (r < 0) {
 		pfor_record(p, r);
+		if (ws && p->ops->fini) /* what a half-done start holds */
+			p->ops->fini(p->arg, ws);
 		goto out;
 	}
 	while (!atomic_load(&p->stop)) {

@@ -191,6 +191,17 @@ double now_seconds(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+void *array_append(void **arr, size_t *n, size_t size)
+{
+	char *a;
+
+	if (*n >= SIZE_MAX / size - 1 || !(a = realloc(*arr, (*n + 1) * size)))
+		return NULL;
+	*arr = a;
+	memset(a + *n * size, 0, size);
+	return a + (*n)++ * size;
+}
+
 char *str_printf(const char *fmt, ...)
 {
 	char *s = NULL;

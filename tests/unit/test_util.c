@@ -162,6 +162,68 @@ static void pfor_returns_the_first_failure_message(void)
 	free(c);
 }
 
+/* A worker whose set-up fails half-way hands what it holds to fini: nothing
+ * a failed start allocated is left behind (capture leaked its buffers). */
+static atomic_int live_states;
+
+static int half_init(void *arg, void **ret)
+{
+	static atomic_int started;
+	int *state = malloc(sizeof(int));
+
+	(void)arg;
+	*ret = state;
+	atomic_fetch_add(&live_states, 1);
+	if (atomic_fetch_add(&started, 1) == 1)
+		return err_set(-ENOMEM, "the second worker cannot start");
+	return 0;
+}
+
+static int half_fn(void *arg, void *ws, size_t i)
+{
+	(void)arg;
+	(void)ws;
+	(void)i;
+	return 0;
+}
+
+static void half_fini(void *arg, void *ws)
+{
+	(void)arg;
+	free(ws);
+	atomic_fetch_sub(&live_states, 1);
+}
+
+static void pfor_releases_a_worker_that_failed_to_start(void)
+{
+	static const struct pfor_ops ops = { .init = half_init, .fn = half_fn, .fini = half_fini };
+
+	CHECK(pfor_run(100, 4, &ops, NULL) == -ENOMEM);
+	CHECK(!strcmp(err_msg(), "the second worker cannot start"));
+	CHECK(atomic_load(&live_states) == 0);
+}
+
+static void parse_numbers_strictly(void)
+{
+	int v = 7;
+	uint64_t u = 7;
+
+	CHECK(parse_int("12", 1, 100, &v) == 0 && v == 12);
+	CHECK(parse_int("-3", -5, 5, &v) == 0 && v == -3);
+	CHECK(parse_int("0", 1, 100, &v) == -EINVAL);
+	CHECK(parse_int("101", 1, 100, &v) == -EINVAL);
+	CHECK(parse_int("abc", 1, 100, &v) == -EINVAL);
+	CHECK(parse_int("12abc", 1, 100, &v) == -EINVAL);
+	CHECK(parse_int("", 1, 100, &v) == -EINVAL);
+	CHECK(parse_int(" 5", 1, 100, &v) == -EINVAL);
+	CHECK(parse_int("99999999999999999999", 1, 100, &v) == -EINVAL);
+	CHECK(parse_int("-2147483648", INT32_MIN, 0, &v) == 0 && v == INT32_MIN);
+	CHECK(v == INT32_MIN);
+	CHECK(parse_u64("18446744073709551615", 0, UINT64_MAX, &u) == 0 && u == UINT64_MAX);
+	CHECK(parse_u64("18446744073709551616", 0, UINT64_MAX, &u) == -EINVAL);
+	CHECK(parse_u64("-1", 0, UINT64_MAX, &u) == -EINVAL);
+}
+
 int main(void)
 {
 	RUN(human_size_rounds_to_binary_units);
@@ -172,5 +234,7 @@ int main(void)
 	RUN(pfor_runs_each_index_once);
 	RUN(pfor_spans_cover_each_index_once);
 	RUN(pfor_returns_the_first_failure_message);
+	RUN(pfor_releases_a_worker_that_failed_to_start);
+	RUN(parse_numbers_strictly);
 	CHECK_EXIT();
 }

@@ -11,7 +11,8 @@
 #include <stddef.h>
 
 struct pfor_ops {
-	int (*init)(void *arg, void **ret_wstate); /* may be NULL */
+	/* May be NULL. On failure, *ret_wstate (if set) still goes to fini. */
+	int (*init)(void *arg, void **ret_wstate);
 	int (*fn)(void *arg, void *wstate, size_t i);
 	void (*fini)(void *arg, void *wstate); /* may be NULL */
 	void (*tick)(void *arg);	       /* may be NULL */

@@ -56,6 +56,9 @@ int parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *ret);
 #define RETRY_BUDGET_MAX (7 * 86400)
 #define RETRY_DELAY_FIRST_MS 250
 #define RETRY_DELAY_MAX_MS 10000
+/* Grows the array *arr of *n elements of size bytes by one, zeroed; returns
+ * it (NULL when out of memory, the array unchanged). */
+void *array_append(void **arr, size_t *n, size_t size);
 /* A new string, as asprintf; NULL when out of memory. */
 char *str_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* "2026-11-25T02:00:00Z" for now. */
