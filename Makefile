@@ -75,12 +75,12 @@ FORCE:
 
 check:
 	@scripts/deps.sh build check e2e
-	@$(MAKE) --no-print-directory $(B)/muletto $(B)/san/muletto $(UNITBIN) $(B)/muletto.iso \
-		$(B)/pxe/pxelinux.0
+	@$(MAKE) --no-print-directory $(B)/muletto $(B)/san/muletto $(UNITBIN) $(FUZZSMOKE) \
+		$(B)/muletto.iso $(B)/pxe/pxelinux.0
 	@tests/run
 
 unit:
-	@$(MAKE) --no-print-directory $(B)/san/muletto $(UNITBIN)
+	@$(MAKE) --no-print-directory $(B)/san/muletto $(UNITBIN) $(FUZZSMOKE)
 	@tests/run unit
 
 demo: all
@@ -93,22 +93,46 @@ bench: all
 	@tests/bench.sh
 	@tests/bench_sources.sh
 
-# make fuzz: libFuzzer on the index and manifest parsers (FUZZ_SECONDS each run).
+# make fuzz: libFuzzer on every parser of what servers and media send
+# (tests/fuzz/fuzz.c), FUZZ_SECONDS each, seeded from tests/fuzz/seeds/.
 FUZZ_SECONDS ?= 60
-FUZZ_SRCS := recovery/caibx.c recovery/manifest.c recovery/hash.c recovery/err.c recovery/util.c
+FUZZ_TARGETS := index manifest url html s3 lines sign conf
+FUZZ_LIB  := $(filter recovery/core/% recovery/format/% recovery/store/%,$(SRCS))
+FUZZ_OBJS := $(FUZZ_LIB:recovery/%.c=$(B)/fuzz/obj/%.o)
+FUZZ_CC   := clang -g -O1 -fsanitize=address,undefined -std=gnu11 -D_GNU_SOURCE \
+	-D_FILE_OFFSET_BITS=64 -Iinclude -pthread $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+$(B)/fuzz/obj/%.o: recovery/%.c
+	@mkdir -p $(@D)
+	@$(FUZZ_CC) -fsanitize=fuzzer-no-link -c -o $@ $<
+$(B)/fuzz/fuzz_%: tests/fuzz/fuzz.c $(FUZZ_OBJS)
+	@echo "  fuzz target $*"
+	@$(FUZZ_CC) -fsanitize=fuzzer -DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION -DFUZZ_TARGET=$* \
+		-o $@ $^ $(LDLIBS)
 fuzz:
 	@scripts/deps.sh build fuzz
-	@mkdir -p $(B)/fuzz/corpus
-	clang -g -O1 -fsanitize=fuzzer,address,undefined -std=gnu11 -D_GNU_SOURCE -Iinclude \
-		-DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION \
-		$(shell pkg-config --cflags jansson) -o $(B)/fuzz/fuzz_parsers tests/fuzz/fuzz_parsers.c \
-		$(FUZZ_SRCS) $(shell pkg-config --libs jansson libcrypto) -pthread
-	$(B)/fuzz/fuzz_parsers -max_total_time=$(FUZZ_SECONDS) $(B)/fuzz/corpus tests/fuzz/seeds
+	@$(MAKE) --no-print-directory $(FUZZ_TARGETS:%=$(B)/fuzz/fuzz_%)
+	@for t in $(FUZZ_TARGETS); do \
+		mkdir -p $(B)/fuzz/corpus/$$t; \
+		echo "== fuzz $$t ($(FUZZ_SECONDS) s)"; \
+		$(B)/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+			$(B)/fuzz/corpus/$$t tests/fuzz/seeds/$$t >$(B)/fuzz/$$t.log 2>&1 || \
+			{ grep -A30 -E '^==[0-9]+==ERROR|deadly signal' $(B)/fuzz/$$t.log; \
+			  echo "fuzz $$t: FAILED (the input is saved as crash-*; log $(B)/fuzz/$$t.log)"; \
+			  exit 1; }; \
+		grep -E '^Done' $(B)/fuzz/$$t.log; \
+	done
+
+# The fuzz targets as plain programs (sanitised, no libFuzzer): make check
+# runs every seed through them.
+$(B)/san/fuzz/fuzz_%: tests/fuzz/fuzz.c $(SLIBOBJS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(SAN) -DFUZZ_TARGET=$* -o $@ $^ $(LDLIBS)
+FUZZSMOKE := $(FUZZ_TARGETS:%=$(B)/san/fuzz/fuzz_%)
 
 clean:
 	rm -rf $(B)
 
 # A change of flags or libraries rebuilds everything.
-$(OBJS) $(SOBJS): Makefile
+$(OBJS) $(SOBJS) $(FUZZ_OBJS): Makefile
 
--include $(OBJS:.o=.d) $(SOBJS:.o=.d)
+-include $(OBJS:.o=.d) $(SOBJS:.o=.d) $(FUZZ_OBJS:.o=.d)

@@ -185,6 +185,13 @@ def file_blocks(f, start, length):
         yield b
 
 
+def readable(sock, timeout):
+    """Whether sock has data or EOF within timeout seconds (poll: no FD_SETSIZE limit)."""
+    p = select.poll()
+    p.register(sock, select.POLLIN | select.POLLERR | select.POLLHUP)
+    return bool(p.poll(timeout * 1000))
+
+
 def forever(blocks):
     yield from blocks
     while True:
@@ -193,6 +200,7 @@ def forever(blocks):
 
 class Liar(BaseHTTPRequestHandler):
     protocol_version = 'HTTP/1.1'
+
     def version_string(self):
         return 'liar/1'
 
@@ -211,8 +219,8 @@ class Liar(BaseHTTPRequestHandler):
         try:
             super().send_error(code, message, explain)
         finally:
-            log_line(getattr(self, 'command', None) or '-', log_safe(getattr(self, 'path', '') or ''),
-                     code, '-', '-', 'ok')
+            log_line(getattr(self, 'command', None) or '-',
+                     log_safe(getattr(self, 'path', '') or ''), code, '-', '-', 'ok')
 
     def do_GET(self):
         self.serve(head=False)
@@ -248,9 +256,9 @@ class Liar(BaseHTTPRequestHandler):
             except BadMode as e:
                 return self.answer(400, {}, 'liar: bad mode: %s\n' % e, {}, head)
         if modes is None:
-            modes, prefix, rest = {}, '', rawpath
+            modes, rest = {}, rawpath
         else:
-            prefix, rest = '/' + segs[1], rawpath[len(segs[1]) + 1:] or '/'
+            rest = rawpath[len(segs[1]) + 1:] or '/'
         if 'slowheaders' in modes:
             self.wait_or_gone(modes['slowheaders'])
         if 'status' in modes:
@@ -262,7 +270,6 @@ class Liar(BaseHTTPRequestHandler):
         if b'..' in parts or b'\0' in rel:
             return self.answer(400, {}, 'liar: bad path\n', modes, head)
         path = os.path.join(os.fsencode(self.server.root), *parts)
-        hdrs = {}
         if os.path.isdir(path):
             if not rawpath.endswith('/'):
                 return self.answer(301, {'Location': rawpath + '/'}, 'moved\n', modes, head)
@@ -305,7 +312,8 @@ class Liar(BaseHTTPRequestHandler):
             body = body.encode()
             hdrs.setdefault('Content-Type', 'text/plain')
         if isinstance(body, bytes):
-            length, blocks = len(body), iter([body[i:i + BLOCK] for i in range(0, len(body), BLOCK)])
+            length = len(body)
+            blocks = iter([body[i:i + BLOCK] for i in range(0, len(body), BLOCK)])
         else:
             f, start, length = body
             blocks = file_blocks(f, start, length)
@@ -398,8 +406,7 @@ class Liar(BaseHTTPRequestHandler):
                 raise Gone()
 
     def closed_by_peer(self, timeout):
-        r, _, _ = select.select([self.connection], [], [], timeout)
-        if not r:
+        if not readable(self.connection, timeout):
             return False
         try:
             data = self.connection.recv(BLOCK, socket.MSG_PEEK)
@@ -414,8 +421,7 @@ class Liar(BaseHTTPRequestHandler):
         """Hold the connection open, sending nothing, until the client closes it."""
         self.close_connection = True
         while True:
-            r, _, _ = select.select([self.connection], [], [], 60)
-            if r:
+            if readable(self.connection, 60):
                 try:
                     if not self.connection.recv(BLOCK):
                         return
@@ -451,6 +457,7 @@ def main():
         LOG = sys.stderr
     elif a.log:
         LOG = open(a.log, 'a', encoding='utf-8', errors='backslashreplace')
+    mimetypes.init()
     srv = Server(('127.0.0.1', a.port), Liar)
     srv.root = os.path.abspath(a.root)
 

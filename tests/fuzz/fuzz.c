@@ -1,0 +1,166 @@
+/* libFuzzer targets for everything muletto reads from a server or a medium:
+ * one target per parser, chosen when building (-DFUZZ_TARGET=name):
+ *   index     a casync index (.caibx)          manifest  manifest.json
+ *   url       a repository URL                 html      a web server's listing page
+ *   s3        an S3 ListObjectsV2 page         lines     an SFTP listing
+ *   sign      a signature line                 conf      a muletto.conf
+ * Built without libFuzzer (no -fsanitize=fuzzer), it is a plain program that
+ * runs the files named on its command line: the seeds as a smoke test. */
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "muletto/core/cred.h"
+#include "muletto/core/util.h"
+#include "muletto/format/caibx.h"
+#include "muletto/format/manifest.h"
+#include "muletto/format/sign.h"
+#include "muletto/store/listing.h"
+#include "muletto/store/url.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+/* The targets are not static: each build uses one of them. */
+void fuzz_index(const char *s, size_t n);
+void fuzz_manifest(const char *s, size_t n);
+void fuzz_url(const char *s, size_t n);
+void fuzz_html(const char *s, size_t n);
+void fuzz_lines(const char *s, size_t n);
+void fuzz_s3(const char *s, size_t n);
+void fuzz_sign(const char *s, size_t n);
+void fuzz_conf(const char *s, size_t n);
+
+/* The input as a NUL-terminated string, as every text parser gets it. */
+static char *fuzz_text(const uint8_t *data, size_t size)
+{
+	char *s = malloc(size + 1);
+
+	if (s) {
+		memcpy(s, data, size);
+		s[size] = 0;
+	}
+	return s;
+}
+
+void fuzz_index(const char *s, size_t n)
+{
+	struct caibx *x = NULL;
+	void *buf = NULL;
+	size_t len = 0;
+
+	if (caibx_parse(s, n, "fuzz.caibx", &x) == 0) {
+		if (caibx_serialize(x, &buf, &len) == 0)
+			free(buf);
+		caibx_free(x);
+	}
+}
+
+void fuzz_manifest(const char *s, size_t n)
+{
+	struct manifest *m = NULL;
+	char *json = NULL;
+
+	if (manifest_parse(s, n, "fuzz.json", &m) == 0) {
+		if (manifest_serialize(m, &json) == 0)
+			free(json);
+		manifest_free(m);
+	}
+}
+
+void fuzz_url(const char *s, size_t n)
+{
+	struct url *u = NULL;
+	char *a = NULL, *b = NULL;
+
+	(void)n;
+	if (url_parse(s, &u) == 0) {
+		free(url_authority(u));
+		free(url_host_with_zone(u));
+		url_free(u);
+	}
+	if (url_split(s, &a, &b) == 0) {
+		free(a);
+		free(b);
+	}
+}
+
+static void fuzz_names(int (*parse)(const char *, size_t, struct source_names *), const char *s,
+		       size_t n)
+{
+	struct source_names l = { 0 };
+
+	parse(s, n, &l);
+	source_names_clear(&l);
+}
+
+void fuzz_html(const char *s, size_t n)
+{
+	fuzz_names(listing_parse_html, s, n);
+}
+
+void fuzz_lines(const char *s, size_t n)
+{
+	fuzz_names(listing_parse_lines, s, n);
+}
+
+void fuzz_s3(const char *s, size_t n)
+{
+	struct source_names l = { 0 };
+	char *next = NULL;
+
+	listing_parse_s3(s, n, "repo/images/", &l, &next);
+	free(next);
+	free(listing_xml_text(s, "Code", NULL));
+	source_names_clear(&l);
+}
+
+void fuzz_sign(const char *s, size_t n)
+{
+	struct sign_line sl;
+
+	sign_parse_line(s, n, &sl);
+}
+
+void fuzz_conf(const char *s, size_t n)
+{
+	static const char *const keys[] = { "password", "repo", "aws_secret_access_key", "x" };
+	size_t i;
+	char *v;
+
+	for (i = 0; i < ARRAY_SIZE(keys); i++)
+		if (cred_conf_parse(s, n, keys[i], &v) == 0)
+			free(v);
+}
+
+#define FUZZ_FN_(name) fuzz_##name
+#define FUZZ_FN(name) FUZZ_FN_(name)
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	char *s = fuzz_text(data, size);
+
+	if (s)
+		FUZZ_FN(FUZZ_TARGET)(s, size);
+	free(s);
+	return 0;
+}
+
+#ifndef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
+int main(int argc, char **argv)
+{
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		void *buf = NULL;
+		size_t len = 0;
+		if (file_read_all(argv[i], 0, &buf, &len) < 0) {
+			fprintf(stderr, "cannot read %s\n", argv[i]);
+			return 1;
+		}
+		LLVMFuzzerTestOneInput(buf, len);
+		free(buf);
+	}
+	return 0;
+}
+#endif

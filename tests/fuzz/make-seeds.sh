@@ -1,0 +1,67 @@
+#!/bin/bash
+# Regenerates tests/fuzz/seeds/ from what real servers send: a capture into a
+# folder (index, manifest, signature), nginx's listing page, s3rver's
+# ListObjectsV2 page, OpenSSH's SFTP listing, and a muletto.conf and URLs as
+# the README writes them. Run by hand (as root, after make check's deps) when
+# a format changes; the seeds are committed.
+. "$(dirname "$0")/../lib.sh"
+. "$MULETTO_TOP/tests/lib_disk.sh"
+S=$MULETTO_TOP/tests/fuzz/seeds
+rm -rf "$S"
+mkdir -p "$S"/{index,manifest,url,html,s3,lines,sign,conf}
+make_sample_disk "$T/a.img" 48
+"$MULETTO" keygen "$T/k" >/dev/null
+"$MULETTO" capture "$T/a.img" "$T/repo" --name web01 --chunk-size 65536 --sign "$T/k" \
+	--progress none >/dev/null
+cp "$T/repo/images/web01/disk0.caibx" "$S/index/"
+cp "$T/repo/images/web01/manifest.json" "$S/manifest/"
+cp "$T/repo/images/web01/manifest.json.sig" "$S/sign/"
+
+port=$(nginx_start "$T")
+curl -s "http://127.0.0.1:$port/repo/images/" >"$S/html/nginx-images.html"
+curl -s "http://127.0.0.1:$port/repo/store/" >"$S/html/nginx-store.html"
+
+mkdir -p "$T/s3"
+sport=$(s3_start "$T/s3")
+AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER AWS_ENDPOINT_URL=http://127.0.0.1:$sport \
+	MULETTO_CONF=$T/none "$MULETTO" capture "$T/a.img" s3://backups/repo --name web01 \
+	--progress none >/dev/null
+AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER AWS_ENDPOINT_URL=http://127.0.0.1:$sport \
+	MULETTO_CONF=$T/none "$MULETTO" capture "$T/a.img" s3://backups/repo --name db01 \
+	--progress none >/dev/null
+for q in "delimiter=%2F&list-type=2&max-keys=1000&prefix=repo%2Fimages%2F" \
+	"delimiter=%2F&list-type=2&max-keys=1&prefix=repo%2Fimages%2F"; do
+	curl -s --aws-sigv4 "aws:amz:us-east-1:s3" --user S3RVER:S3RVER \
+		-H "x-amz-content-sha256: e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855" \
+		"http://127.0.0.1:$sport/backups?$q" >"$S/s3/list-$(echo "$q" | md5sum | cut -c1-8).xml"
+done
+curl -s "http://127.0.0.1:$sport/nosuchbucket?list-type=2" >"$S/s3/error.xml"
+
+port=$(sshd_start "$T/ssh")
+ssh-keygen -q -t ed25519 -N '' -f "$T/id"
+cat "$T/id.pub" >"$T/ssh/authorized_keys"
+ssh-keyscan -p "$port" -t ed25519 127.0.0.1 >"$T/kh" 2>/dev/null
+curl -s -l --key "$T/id" --pubkey "$T/id.pub" -k \
+	"sftp://root@127.0.0.1:$port$T/repo/images/" >"$S/lines/sftp-images.txt"
+curl -s -l --key "$T/id" --pubkey "$T/id.pub" -k \
+	"sftp://root@127.0.0.1:$port$T/repo/store/" >"$S/lines/sftp-store.txt"
+
+cat >"$S/conf/muletto.conf" <<'CONF'
+repo=http://nas.local/backups
+image=web01
+target=auto
+auto=restore
+after=poweroff
+password=secret
+aws_secret_access_key=abc/def+ghi
+ip=192.168.1.50::192.168.1.1:255.255.255.0:muletto:eth0:none
+CONF
+i=0
+for u in "/srv/backups" "file:///srv/my%20backups/" "label://BACKUPS/images" \
+	"uuid://1234-ABCD/r" "https://tech@nas.example:8443/backups/" "s3://bucket/site1/servers" \
+	"sftp://us%40er@[fe80::1%25eth0]:2222/srv/b" "smb://OFFICE;tech@[fe80::1]:445/share/path" \
+	"nfs://[2001:db8::5]:2049/export/x" "http://tech:pw@nas/x" "HTTPS://Nas/X/"; do
+	printf '%s' "$u" >"$S/url/$i"
+	i=$((i + 1))
+done
+for d in "$S"/*; do echo "$(basename "$d"): $(ls "$d" | wc -l) seeds, $(cat "$d"/* | wc -c) bytes"; done
