@@ -60,6 +60,33 @@ need_root() {
 	if [ "$(id -u)" != 0 ]; then skip "$1" "needs root for loop devices"; exit 0; fi
 }
 
+# wait_port PORT: until something accepts connections on 127.0.0.1:PORT (10 s at most)
+wait_port() {
+	local i
+	for i in $(seq 200); do
+		(exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+# daemon_start BASE PORT CMD...: CMD in the background (output to BASE.out, its pid
+# in BASE.job) until PORT answers; daemon_stop BASE SECONDS: stopped, then a pause
+# for its clients to notice
+daemon_start() {
+	local base=$1 port=$2
+	shift 2
+	"$@" >>"$base.out" 2>&1 &
+	echo $! >"$base.job"
+	wait_port "$port"
+}
+
+daemon_stop() {
+	[ -f "$1.job" ] && kill "$(cat "$1.job")" 2>/dev/null
+	rm -f "$1.job"
+	sleep "$2"
+}
+
 # nginx
 # nginx_start DOCROOT [EXTRA_CONF]: Debian's nginx on a free 127.0.0.1 port,
 # serving DOCROOT with directory listings; prints the port; stopped at exit.
@@ -70,7 +97,7 @@ free_port() {
 }
 
 nginx_start() {
-	local root=$1 extra=${2:-} port dir i
+	local root=$1 extra=${2:-} port dir
 	port=$(free_port)
 	dir=$T/nginx-$port
 	mkdir -p "$dir"
@@ -104,10 +131,7 @@ NGINX
 		return 1
 	}
 	at_exit "nginx_stop $dir"
-	for i in $(seq 100); do
-		curl -s -o /dev/null "http://127.0.0.1:$port/" && break
-		sleep 0.05
-	done
+	wait_port "$port"
 	echo "$port"
 }
 
@@ -130,7 +154,7 @@ make_test_ca() {
 # Prints the front's port; its request log is DIR/front.log. s3_front_stop DIR
 # and s3_front_start DIR take the front away and back (the server "restarts").
 s3_start() {
-	local dir=$1 delay=${2:-} sport fport i node=${MULETTO_NODE:-/var/cache/muletto/node}/node_modules
+	local dir=$1 delay=${2:-} sport fport node=${MULETTO_NODE:-/var/cache/muletto/node}/node_modules
 	sport=$(free_port)
 	fport=$(free_port)
 	mkdir -p "$dir/data"
@@ -142,24 +166,16 @@ s3_start() {
 	echo "$fport $sport S3RVER S3RVER $delay" >"$dir/front.args"
 	s3_front_start "$dir"
 	at_exit "s3_front_stop $dir"
-	for i in $(seq 100); do
-		curl -s -o /dev/null "http://127.0.0.1:$sport/" && break
-		sleep 0.1
-	done
+	wait_port "$sport"
 	echo "$fport"
 }
 
 s3_front_start() {
-	local i port
-	port=$(cut -d' ' -f1 "$1/front.args")
 	# shellcheck disable=SC2046
 	NODE_PATH=${MULETTO_NODE:-/var/cache/muletto/node}/node_modules \
 		node "$MULETTO_TOP/tests/s3/front.js" $(cat "$1/front.args") >>"$1/front.log" 2>&1 &
 	echo $! >"$1/front.pid"
-	for i in $(seq 100); do
-		curl -s -o /dev/null "http://127.0.0.1:$port/" && break
-		sleep 0.05
-	done
+	wait_port "$(cut -d' ' -f1 "$1/front.args")"
 }
 
 s3_front_delay() { # DIR MS: restart the front, slowing GETs down by MS
@@ -203,13 +219,8 @@ SSHD
 }
 
 sshd_again() {
-	local i port
-	port=$(sed -n 's/^Port //p' "$1/sshd_config")
 	/usr/sbin/sshd -f "$1/sshd_config" -E "$1/sshd.log"
-	for i in $(seq 100); do
-		(exec 3<>/dev/tcp/127.0.0.1/"$port") 2>/dev/null && break
-		sleep 0.05
-	done
+	wait_port "$(sed -n 's/^Port //p' "$1/sshd_config")"
 }
 
 sshd_slow() {

@@ -4,6 +4,7 @@
 #   ganesha_start DIR            -> "NFSPORT MOUNTPORT"; export /backups = DIR/export
 #                                   (NFS 4 and 3), /v3only = DIR/v3 (NFS 3 only)
 #   smbd_stop/smbd_again DIR, ganesha_stop/ganesha_again DIR: away and back, same ports
+# (daemon_start, daemon_stop and wait_port are lib.sh's)
 
 smbd_start() {
 	local dir=$1 user=$2 pw=$3 port
@@ -43,16 +44,12 @@ SMB
 
 smbd_again() {
 	# in a session of its own: smbd signals its whole process group when it stops
-	setsid /usr/sbin/smbd --foreground --no-process-group --configfile="$1/smb.conf" \
-		>>"$1/smbd.out" 2>&1 &
-	echo $! >"$1/smbd.job"
-	wait_port "$(sed -n 's/^\tsmb ports = //p' "$1/smb.conf")"
+	daemon_start "$1/smbd" "$(sed -n 's/^\tsmb ports = //p' "$1/smb.conf")" \
+		setsid /usr/sbin/smbd --foreground --no-process-group --configfile="$1/smb.conf"
 }
 
 smbd_stop() {
-	[ -f "$1/smbd.job" ] && kill "$(cat "$1/smbd.job")" 2>/dev/null
-	rm -f "$1/smbd.job"
-	sleep 0.5
+	daemon_stop "$1/smbd" 0.5
 }
 
 ganesha_start() {
@@ -96,23 +93,10 @@ GANESHA
 }
 
 ganesha_again() {
-	ganesha.nfsd -F -f "$1/ganesha.conf" -L "$1/ganesha.log" -p "$1/ganesha.pid" \
-		>>"$1/ganesha.out" 2>&1 &
-	echo $! >"$1/ganesha.jobpid"
-	wait_port "$(sed -n 's/^\tNFS_Port = \(.*\);/\1/p' "$1/ganesha.conf")"
+	daemon_start "$1/ganesha" "$(sed -n 's/^\tNFS_Port = \(.*\);/\1/p' "$1/ganesha.conf")" \
+		ganesha.nfsd -F -f "$1/ganesha.conf" -L "$1/ganesha.log" -p "$1/ganesha.pid"
 }
 
 ganesha_stop() {
-	[ -f "$1/ganesha.jobpid" ] && kill "$(cat "$1/ganesha.jobpid")" 2>/dev/null
-	rm -f "$1/ganesha.jobpid"
-	sleep 1
-}
-
-wait_port() {
-	local i
-	for i in $(seq 100); do
-		(exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0
-		sleep 0.1
-	done
-	return 1
+	daemon_stop "$1/ganesha" 1
 }

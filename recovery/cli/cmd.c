@@ -14,11 +14,14 @@
 #include "muletto/core/err.h"
 #include "muletto/core/util.h"
 
-static void cmd_print_error(const char *fmt, va_list ap)
+int cmd_error(int code, const char *fmt, ...)
 {
 	char line[2048], safe[4 * sizeof(line)];
+	va_list ap;
 
+	va_start(ap, fmt);
 	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
 	/* One line, whatever the message holds; nothing raw from a server. */
 	for (char *p = line; *p; p++)
 		if (*p == '\n' || *p == '\r')
@@ -26,26 +29,7 @@ static void cmd_print_error(const char *fmt, va_list ap)
 	show_break();
 	fflush(stdout);
 	fprintf(stderr, "muletto: %s\n", show_safe(line, safe, sizeof(safe)));
-}
-
-int cmd_fail(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	cmd_print_error(fmt, ap);
-	va_end(ap);
-	return EXIT_FAILED;
-}
-
-int cmd_bad_option(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	cmd_print_error(fmt, ap);
-	va_end(ap);
-	return EXIT_USAGE;
+	return code;
 }
 
 int cmd_usage(const char *usage)

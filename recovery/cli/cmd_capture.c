@@ -1,6 +1,7 @@
 /* muletto capture DEVICE|FILE... REPO --name NAME [--json] */
 #include <getopt.h>
 #include <jansson.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -76,21 +77,23 @@ static int capture_parse(int argc, char **argv, struct capture_args *a)
 	return 0;
 }
 
+#define COUNT(f) { #f, offsetof(struct capture_stats, f) }
+static const struct show_count capture_counts[] = {
+	COUNT(bytes_total),  COUNT(bytes_zero), COUNT(bytes_stored),
+	COUNT(chunks_total), COUNT(chunks_new), COUNT(chunks_zero),
+};
+#undef COUNT
+
 static void capture_report(const struct capture_args *a, const struct capture_result *res)
 {
 	const struct capture_stats *s = &res->st;
 	char tot[32], stored[32], zero[32];
 
 	if (a->json) {
-		show_json_line(json_pack("{s:s, s:o, s:i, s:I, s:I, s:I, s:I, s:I, s:I, s:f}",
-					 "name", a->q.name, "repo", show_json_string(res->repo),
-					 "disks", a->q.ndevs, "bytes_total",
-					 (json_int_t)s->bytes_total, "bytes_zero",
-					 (json_int_t)s->bytes_zero, "bytes_stored",
-					 (json_int_t)s->bytes_stored, "chunks_total",
-					 (json_int_t)s->chunks_total, "chunks_new",
-					 (json_int_t)s->chunks_new, "chunks_zero",
-					 (json_int_t)s->chunks_zero, "seconds", s->seconds));
+		json_t *o = json_pack("{s:s, s:o, s:i}", "name", a->q.name, "repo",
+				      show_json_string(res->repo), "disks", a->q.ndevs);
+		show_counts(o, s, capture_counts, ARRAY_SIZE(capture_counts), s->seconds);
+		show_json_line(o);
 		return;
 	}
 	human_size(s->bytes_total, tot, sizeof(tot));

@@ -78,9 +78,9 @@ static void ls_print_row(const struct repo_image *e, int trust)
 	ls_totals(e->m, &s, &u);
 	human_size(s, size, sizeof(size));
 	human_size(u, used, sizeof(used));
-	printf("%-24s %-20s %5zu %10s %10s  %-16.16s%s\n", name,
+	printf("%-24s %-20s %5zu %10s %10s  %-*.16s%s\n", name,
 	       show_safe(e->m->created, created, sizeof(created)), e->m->ndisks, size, used,
-	       e->sig.signed_ ? e->sig.key : "-",
+	       trust ? 16 : 1, e->sig.signed_ ? e->sig.key : "-",
 	       !trust ? "" : e->sig.trusted > 0 ? " yes" : " REFUSED");
 	if (trust && e->sig.trusted == 0)
 		printf("%24s refused: %s\n", "", show_safe(e->sig.why, why, sizeof(why)));
@@ -105,8 +105,8 @@ static int ls_run(const char *url, const char *trust, int json)
 	} else if (!n) {
 		printf("no images in %s yet\n", repo->url);
 	} else {
-		printf("%-24s %-20s %5s %10s %10s  %-16s%s\n", "NAME", "CREATED", "DISKS", "SIZE",
-		       "USED", "SIGNED BY", repo->trust ? " TRUSTED" : "");
+		printf("%-24s %-20s %5s %10s %10s  %-*s%s\n", "NAME", "CREATED", "DISKS", "SIZE",
+		       "USED", repo->trust ? 16 : 1, "SIGNED BY", repo->trust ? " TRUSTED" : "");
 		for (i = 0; i < n; i++)
 			ls_print_row(&e[i], repo->trust != NULL);
 	}

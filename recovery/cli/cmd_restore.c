@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <jansson.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -128,22 +129,23 @@ static int restore_confirm(void *ctx, const char *target, uint64_t need)
 	return 0;
 }
 
+#define COUNT(f) { #f, offsetof(struct restore_stats, f) }
+static const struct show_count restore_counts[] = {
+	COUNT(bytes_total),    COUNT(bytes_written), COUNT(bytes_fetched), COUNT(chunks_total),
+	COUNT(chunks_fetched), COUNT(chunks_seeded), COUNT(chunks_zero),
+};
+#undef COUNT
+
 static void restore_report(const struct restore_args *a, const struct restore_result *res)
 {
 	const struct restore_stats *s = &res->st;
 	char tot[32], fetched[32], rate[32], what[1200];
 
 	if (a->json) {
-		show_json_line(json_pack("{s:o, s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:f}",
-					 "image", show_json_string(res->what), "target",
-					 show_json_string(res->target), "bytes_total",
-					 (json_int_t)s->bytes_total, "bytes_written",
-					 (json_int_t)s->bytes_written, "bytes_fetched",
-					 (json_int_t)s->bytes_fetched, "chunks_total",
-					 (json_int_t)s->chunks_total, "chunks_fetched",
-					 (json_int_t)s->chunks_fetched, "chunks_seeded",
-					 (json_int_t)s->chunks_seeded, "chunks_zero",
-					 (json_int_t)s->chunks_zero, "seconds", s->seconds));
+		json_t *o = json_pack("{s:o, s:o}", "image", show_json_string(res->what), "target",
+				      show_json_string(res->target));
+		show_counts(o, s, restore_counts, ARRAY_SIZE(restore_counts), s->seconds);
+		show_json_line(o);
 		return;
 	}
 	human_size(s->bytes_total, tot, sizeof(tot));

@@ -112,6 +112,17 @@ json_t *show_json_string(const char *s)
 	return j ? j : json_string("");
 }
 
+void show_counts(json_t *o, const void *stats, const struct show_count *c, size_t n,
+		 double seconds)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		json_object_set_new(o, c[i].name, json_integer((json_int_t) *
+			(const uint64_t *)((const char *)stats + c[i].offset)));
+	json_object_set_new(o, "seconds", json_real(seconds));
+}
+
 void show_json_line(json_t *o)
 {
 	show_break();

@@ -36,26 +36,12 @@ void manifest_free(struct manifest *m)
 
 struct manifest_disk *manifest_add_disk(struct manifest *m)
 {
-	struct manifest_disk *d = realloc(m->disks, (m->ndisks + 1) * sizeof(*d));
-
-	if (!d)
-		return NULL;
-	m->disks = d;
-	d = &m->disks[m->ndisks++];
-	memset(d, 0, sizeof(*d));
-	return d;
+	return array_append((void **)&m->disks, &m->ndisks, sizeof(*m->disks));
 }
 
 struct manifest_part *manifest_disk_add_part(struct manifest_disk *d)
 {
-	struct manifest_part *p = realloc(d->parts, (d->nparts + 1) * sizeof(*p));
-
-	if (!p)
-		return NULL;
-	d->parts = p;
-	p = &d->parts[d->nparts++];
-	memset(p, 0, sizeof(*p));
-	return p;
+	return array_append((void **)&d->parts, &d->nparts, sizeof(*d->parts));
 }
 
 const struct manifest_disk *manifest_find_disk(const struct manifest *m, int index)
@@ -70,15 +56,12 @@ const struct manifest_disk *manifest_find_disk(const struct manifest *m, int ind
 
 int manifest_add_controller(struct manifest *m, int network, const char *desc)
 {
-	char (**list)[MANIFEST_STR] = network ? &m->network : &m->storage;
-	size_t *n = network ? &m->nnetwork : &m->nstorage;
-	char (*nl)[MANIFEST_STR] = realloc(*list, (*n + 1) * sizeof(**list));
+	char *c = array_append(network ? (void **)&m->network : (void **)&m->storage,
+			       network ? &m->nnetwork : &m->nstorage, MANIFEST_STR);
 
-	if (!nl)
+	if (!c)
 		return -ENOMEM;
-	*list = nl;
-	str_copy(nl[*n], MANIFEST_STR, desc);
-	(*n)++;
+	str_copy(c, MANIFEST_STR, desc);
 	return 0;
 }
 

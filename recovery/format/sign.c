@@ -43,6 +43,20 @@ static int sign_load(const char *path, int private, EVP_PKEY **ret)
 	return 0;
 }
 
+/* The key in path and its fingerprint. */
+static int sign_load_key(const char *path, int private, EVP_PKEY **ret,
+			 char fp[SIGN_FINGERPRINT_SIZE])
+{
+	EVP_PKEY *k = NULL;
+	int r = sign_load(path, private, &k);
+
+	if (r == 0 && (r = sign_fingerprint(k, fp)) < 0)
+		EVP_PKEY_free(k);
+	if (r == 0)
+		*ret = k;
+	return r;
+}
+
 static int sign_write_pem(const char *path, EVP_PKEY *k, int private)
 {
 	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, private ? 0600 : 0644);
@@ -97,12 +111,11 @@ int sign_make(const char *keyfile, const void *buf, size_t len, char **ret_line)
 	size_t n = sizeof(sig);
 	EVP_MD_CTX *md = NULL;
 	EVP_PKEY *k = NULL;
-	int r = sign_load(keyfile, 1, &k);
+	int r = sign_load_key(keyfile, 1, &k, fp);
 
 	if (r < 0)
 		return r;
-	r = sign_fingerprint(k, fp);
-	if (r == 0 && (!(md = EVP_MD_CTX_new()) || EVP_DigestSignInit(md, NULL, NULL, NULL, k) != 1 ||
+	if ((!(md = EVP_MD_CTX_new()) || EVP_DigestSignInit(md, NULL, NULL, NULL, k) != 1 ||
 		       EVP_DigestSign(md, sig, &n, buf, len) != 1))
 		r = err_set(-EINVAL, "cannot sign with %s", keyfile);
 	if (r == 0) {
@@ -154,13 +167,10 @@ int sign_check(const char *pubfile, const void *buf, size_t len, const char *lin
 	struct sign_line sl;
 	EVP_MD_CTX *md = NULL;
 	EVP_PKEY *k = NULL;
-	int r = sign_load(pubfile, 0, &k);
+	int r = sign_load_key(pubfile, 0, &k, fp);
 
 	if (r < 0)
 		return r;
-	r = sign_fingerprint(k, fp);
-	if (r < 0)
-		goto out;
 	if (sign_parse_line(line, line_len, &sl) < 0) {
 		r = err_set(-EBADMSG, "%s: the signature is unreadable; the image cannot be "
 				      "trusted", what);

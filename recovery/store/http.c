@@ -17,6 +17,7 @@
 #include "muletto/core/event.h"
 #include "muletto/store/http.h"
 #include "muletto/store/http_pool.h"
+#include "muletto/store/listing.h"
 #include "muletto/core/util.h"
 
 
@@ -511,11 +512,23 @@ int http_conn_do(struct http_conn *c, const char *url, struct http_req *q)
 	}
 }
 
-int http_source_get(struct source *s, http_do_fn do_req, const char *rel, size_t max,
-		    void **ret_buf, size_t *ret_len)
+int http_source_do(struct source *s, const char *rel, struct http_req *q)
 {
+	struct http_source *h = s->priv;
+	size_t n = strlen(rel);
+	_cleanup_free_ char *url = http_join_url(s->u->base, rel, n && rel[n - 1] == '/');
+
+	if (!url)
+		return -ENOMEM;
+	return http_conn_do(&h->c, url, q);
+}
+
+int http_source_get(struct source *s, const char *rel, size_t max, void **ret_buf,
+		    size_t *ret_len)
+{
+	struct http_source *h = s->priv;
 	struct http_req q = { .method = HTTP_GET, .max = max };
-	int r = do_req(s, rel, &q);
+	int r = h->do_req(s, rel, &q);
 
 	if (r < 0) {
 		free(q.buf);
@@ -528,30 +541,76 @@ int http_source_get(struct source *s, http_do_fn do_req, const char *rel, size_t
 	return 0;
 }
 
-int http_source_stream(struct source *s, http_do_fn do_req, const char *rel,
-		       source_stream_cb cb, void *ctx)
+int http_source_stream(struct source *s, const char *rel, source_stream_cb cb, void *ctx)
 {
+	struct http_source *h = s->priv;
 	struct http_req q = { .method = HTTP_GET, .cb = cb, .ctx = ctx };
 
-	return do_req(s, rel, &q);
+	return h->do_req(s, rel, &q);
 }
 
-int http_source_head(struct source *s, http_do_fn do_req, struct http_conn *c, const char *rel,
-		     uint64_t *ret_size)
+static int http_source_head(struct source *s, const char *rel, uint64_t *ret_size)
 {
+	struct http_source *h = s->priv;
 	struct http_req q = { .method = HTTP_HEAD };
 	curl_off_t len = -1;
-	int r = do_req(s, rel, &q);
+	int r = h->do_req(s, rel, &q);
 
 	free(q.buf);
 	if (r < 0)
 		return r;
-	curl_easy_getinfo(c->curl, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &len);
+	curl_easy_getinfo(h->c.curl, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &len);
 	if (ret_size) {
 		if (len < 0)
 			return err_set(-EIO, "%s/%s: the server does not say how large it is", s->url,
 				       rel);
 		*ret_size = (uint64_t)len;
 	}
+	return 0;
+}
+
+int http_source_size(struct source *s, const char *rel, uint64_t *ret)
+{
+	return http_source_head(s, rel, ret);
+}
+
+int http_source_exists(struct source *s, const char *rel)
+{
+	int r = http_source_head(s, rel, NULL);
+
+	if (r == -ENOENT) {
+		err_clear();
+		return 0;
+	}
+	return r < 0 ? r : 1;
+}
+
+void http_source_close(struct source *s)
+{
+	struct http_source *h = s->priv;
+
+	http_conn_done(&h->c);
+}
+
+int http_source_list(struct source *s, const char *dir,
+		     int (*parse)(const char *text, size_t len, struct source_names *out),
+		     char ***ret_names, size_t *ret_n)
+{
+	_cleanup_free_ char *folder = str_printf("%s/", dir);
+	_cleanup_free_ void *text = NULL;
+	struct source_names names = { 0 };
+	size_t len = 0;
+	int r;
+
+	if (!folder)
+		return -ENOMEM;
+	r = http_source_get(s, folder, LISTING_MAX, &text, &len);
+	if (r == 0)
+		r = parse(text, len, &names);
+	if (r < 0) {
+		source_names_clear(&names);
+		return r;
+	}
+	source_names_take(&names, ret_names, ret_n);
 	return 0;
 }

@@ -29,7 +29,7 @@ static const struct cred_key key_style = { "MULETTO_S3_ADDRESSING", "s3_addressi
 static const struct cred_key key_page = { "MULETTO_S3_PAGE", "s3_page", 0 };
 
 struct s3 {
-	struct http_conn c;
+	struct http_source h; /* first: the generic requests use it */
 	char *root;   /* URL of the bucket, ending in '/' */
 	char *prefix; /* key prefix of the repository, "" or ending in '/' */
 	int page;     /* keys per listing request */
@@ -79,6 +79,8 @@ static int s3_root(struct source *s, const char *bucket, const char *region)
 	return b->root ? 0 : -ENOMEM;
 }
 
+static int s3_do(struct source *s, const char *rel, struct http_req *q);
+
 static int s3_sign(struct source *s, const char *region)
 {
 	struct s3 *b = s->priv;
@@ -95,23 +97,23 @@ static int s3_sign(struct source *s, const char *region)
 					"muletto.conf (chmod 600)", s->url);
 	}
 	/* the hash of an empty body, for every request without one */
-	l = curl_slist_append(b->c.headers, "x-amz-content-sha256: "
+	l = curl_slist_append(b->h.c.headers, "x-amz-content-sha256: "
 		"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
 	if (!l) {
 		free(id);
 		cred_free(secret);
 		return -ENOMEM;
 	}
-	b->c.headers = l;
+	b->h.c.headers = l;
 	snprintf(sig, sizeof(sig), "aws:amz:%s:s3", region);
-	curl_easy_setopt(b->c.curl, CURLOPT_AWS_SIGV4, sig);
-	curl_easy_setopt(b->c.curl, CURLOPT_USERNAME, id);
-	curl_easy_setopt(b->c.curl, CURLOPT_PASSWORD, secret);
+	curl_easy_setopt(b->h.c.curl, CURLOPT_AWS_SIGV4, sig);
+	curl_easy_setopt(b->h.c.curl, CURLOPT_USERNAME, id);
+	curl_easy_setopt(b->h.c.curl, CURLOPT_PASSWORD, secret);
 	if (cred_get(&key_token, &token) == 0) {
 		hdr = str_printf("x-amz-security-token: %s", token);
-		l = hdr ? curl_slist_append(b->c.headers, hdr) : NULL;
+		l = hdr ? curl_slist_append(b->h.c.headers, hdr) : NULL;
 		if (l)
-			b->c.headers = l;
+			b->h.c.headers = l;
 		else
 			r = -ENOMEM;
 		cred_free(hdr);
@@ -143,7 +145,8 @@ static int s3_open(struct source *s)
 	b->page = S3_PAGE_DEFAULT;
 	if (page && (parse_int(page, 1, 1000, &b->page) < 0))
 		return err_set(-EINVAL, "MULETTO_S3_PAGE=%s: use a number from 1 to 1000", page);
-	r = http_conn_init(&b->c, NULL, 0);
+	b->h.do_req = s3_do;
+	r = http_conn_init(&b->h.c, NULL, 0);
 	if (r == 0)
 		r = s3_root(s, u->host, region ? region : "us-east-1");
 	if (r == 0)
@@ -155,7 +158,7 @@ static void s3_close(struct source *s)
 {
 	struct s3 *b = s->priv;
 
-	http_conn_done(&b->c);
+	http_conn_done(&b->h.c);
 	free(b->root);
 	free(b->prefix);
 }
@@ -205,19 +208,8 @@ static int s3_do(struct source *s, const char *rel, struct http_req *q)
 
 	if (!url)
 		return -ENOMEM;
-	r = http_conn_do(&b->c, url, q);
+	r = http_conn_do(&b->h.c, url, q);
 	return r < 0 ? s3_error(s, r, q, rel) : 0;
-}
-
-static int s3_get(struct source *s, const char *rel, size_t max, void **ret_buf,
-		   size_t *ret_len)
-{
-	return http_source_get(s, s3_do, rel, max, ret_buf, ret_len);
-}
-
-static int s3_stream(struct source *s, const char *rel, source_stream_cb cb, void *ctx)
-{
-	return http_source_stream(s, s3_do, rel, cb, ctx);
 }
 
 /* The connection's headers with the payload hash of buf instead of the empty one. */
@@ -228,7 +220,7 @@ static int s3_put_headers(struct s3 *b, const void *buf, size_t len, struct curl
 
 	hash_sha256_hex(buf, len, hex);
 	snprintf(line, sizeof(line), "x-amz-content-sha256: %s", hex);
-	for (h = b->c.headers; h; h = h->next) {
+	for (h = b->h.c.headers; h; h = h->next) {
 		nl = curl_slist_append(l, strncasecmp(h->data, "x-amz-content-sha256:", 21) ?
 					      h->data : line);
 		if (!nl) {
@@ -272,7 +264,7 @@ static int s3_list_page(struct source *s, const char *prefix, int max, char **to
 			 ep ? ep : "");
 	if (!ep || !url)
 		goto out;
-	r = http_conn_do(&b->c, url, &q);
+	r = http_conn_do(&b->h.c, url, &q);
 	if (r < 0) {
 		r = s3_error(s, r, &q, prefix + strlen(b->prefix));
 		goto out;
@@ -314,13 +306,6 @@ static int s3_list(struct source *s, const char *dir, char ***ret_names, size_t 
 	return 0;
 }
 
-static int s3_size(struct source *s, const char *rel, uint64_t *ret)
-{
-	struct s3 *b = s->priv;
-
-	return http_source_head(s, s3_do, &b->c, rel, ret);
-}
-
 /* An object, or a folder: a prefix that some key starts with. */
 static int s3_exists(struct source *s, const char *rel)
 {
@@ -328,11 +313,10 @@ static int s3_exists(struct source *s, const char *rel)
 	_cleanup_free_ char *prefix = NULL;
 	struct source_names names = { 0 };
 	char *token = NULL;
-	int r = s3_size(s, rel, NULL);
+	int r = http_source_exists(s, rel);
 
-	if (r != -ENOENT)
-		return r < 0 ? r : 1;
-	err_clear();
+	if (r != 0)
+		return r;
 	if (!(prefix = str_printf("%s%s/", b->prefix, rel)))
 		return -ENOMEM;
 	r = s3_list_page(s, prefix, 1, &token, &names);
@@ -359,11 +343,11 @@ SOURCE_BACKEND(s3_ops) = {
 	.priv_size = sizeof(struct s3),
 	.open = s3_open,
 	.list = s3_list,
-	.get_object = s3_get,
-	.stream = s3_stream,
+	.get_object = http_source_get,
+	.stream = http_source_stream,
 	.put_object = s3_put,
 	.sync = s3_sync,
 	.exists = s3_exists,
-	.size = s3_size,
+	.size = http_source_size,
 	.close = s3_close,
 };

@@ -26,7 +26,7 @@ static const struct cred_key key_pass = { "MULETTO_PASSWORD", "password", 1 };
 static const struct cred_key key_phrase = { "MULETTO_SSH_PASSPHRASE", "ssh_key_passphrase", 1 };
 
 struct sftp {
-	struct http_conn c;
+	struct http_source h; /* first: the generic requests use it */
 	char *known_hosts;
 };
 
@@ -68,12 +68,12 @@ static int sftp_hostkey(CURL *easy, const struct curl_khkey *known, const struct
 		return CURLKHSTAT_FINE;
 	sftp_fingerprint(found, fp, sizeof(fp));
 	if (match == CURLKHMATCH_MISMATCH)
-		snprintf(f->c.note, sizeof(f->c.note), "the server's host key CHANGED (it is now "
+		snprintf(f->h.c.note, sizeof(f->h.c.note), "the server's host key CHANGED (it is now "
 			 "%s, not the one in %s): another machine may be answering; if the server "
 			 "was reinstalled, check that fingerprint on its console and update %s",
 			 fp, f->known_hosts, f->known_hosts);
 	else
-		snprintf(f->c.note, sizeof(f->c.note), "unknown host key %s (not in %s): check "
+		snprintf(f->h.c.note, sizeof(f->h.c.note), "unknown host key %s (not in %s): check "
 			 "that fingerprint on the server ('ssh-keygen -lf /etc/ssh/ssh_host_*.pub') "
 			 "and add the key with 'ssh-keyscan' to %s", fp, f->known_hosts,
 			 f->known_hosts);
@@ -113,10 +113,10 @@ static int sftp_auth(struct source *s, const char *user, const char *host)
 			free(keyfile);
 			return r;
 		}
-		curl_easy_setopt(f->c.curl, CURLOPT_SSH_PRIVATE_KEYFILE, keyfile);
+		curl_easy_setopt(f->h.c.curl, CURLOPT_SSH_PRIVATE_KEYFILE, keyfile);
 		free(keyfile);
 		if (cred_get(&key_phrase, &secret) == 0)
-			curl_easy_setopt(f->c.curl, CURLOPT_KEYPASSWD, secret);
+			curl_easy_setopt(f->h.c.curl, CURLOPT_KEYPASSWD, secret);
 		cred_free(secret);
 		secret = NULL;
 		types |= CURLSSH_AUTH_PUBLICKEY;
@@ -128,11 +128,11 @@ static int sftp_auth(struct source *s, const char *user, const char *host)
 		return r;
 	err_clear();
 	if (secret) {
-		curl_easy_setopt(f->c.curl, CURLOPT_PASSWORD, secret);
+		curl_easy_setopt(f->h.c.curl, CURLOPT_PASSWORD, secret);
 		types |= CURLSSH_AUTH_PASSWORD | CURLSSH_AUTH_KEYBOARD;
 		cred_free(secret);
 	}
-	curl_easy_setopt(f->c.curl, CURLOPT_SSH_AUTH_TYPES, types);
+	curl_easy_setopt(f->h.c.curl, CURLOPT_SSH_AUTH_TYPES, types);
 	return 0;
 }
 
@@ -146,7 +146,8 @@ static int sftp_open(struct source *s)
 
 	if (!u->user || !*u->user || !u->host || !*u->host)
 		return err_set(-EINVAL, "%s: use sftp://USER@HOST[:PORT]/PATH", s->url);
-	r = http_conn_init(&f->c, NULL, 0);
+	f->h.do_req = http_source_do;
+	r = http_conn_init(&f->h.c, NULL, 0);
 	if (r < 0)
 		return r;
 	if (cred_get(&key_known, &f->known_hosts) == -ENOENT) {
@@ -156,12 +157,12 @@ static int sftp_open(struct source *s)
 	err_clear();
 	if (!f->known_hosts)
 		return -ENOMEM;
-	curl_easy_setopt(f->c.curl, CURLOPT_PROTOCOLS_STR, "sftp");
-	curl_easy_setopt(f->c.curl, CURLOPT_USERNAME, u->user);
-	curl_easy_setopt(f->c.curl, CURLOPT_SSH_KNOWNHOSTS, f->known_hosts);
-	curl_easy_setopt(f->c.curl, CURLOPT_SSH_KEYFUNCTION, sftp_hostkey);
-	curl_easy_setopt(f->c.curl, CURLOPT_SSH_KEYDATA, f);
-	curl_easy_setopt(f->c.curl, CURLOPT_FTP_CREATE_MISSING_DIRS, (long)CURLFTP_CREATE_DIR);
+	curl_easy_setopt(f->h.c.curl, CURLOPT_PROTOCOLS_STR, "sftp");
+	curl_easy_setopt(f->h.c.curl, CURLOPT_USERNAME, u->user);
+	curl_easy_setopt(f->h.c.curl, CURLOPT_SSH_KNOWNHOSTS, f->known_hosts);
+	curl_easy_setopt(f->h.c.curl, CURLOPT_SSH_KEYFUNCTION, sftp_hostkey);
+	curl_easy_setopt(f->h.c.curl, CURLOPT_SSH_KEYDATA, f);
+	curl_easy_setopt(f->h.c.curl, CURLOPT_FTP_CREATE_MISSING_DIRS, (long)CURLFTP_CREATE_DIR);
 	where = url_authority(u);
 	return where ? sftp_auth(s, u->user, where) : -ENOMEM;
 }
@@ -170,62 +171,19 @@ static void sftp_close(struct source *s)
 {
 	struct sftp *f = s->priv;
 
-	http_conn_done(&f->c);
+	http_source_close(s);
 	free(f->known_hosts);
-}
-
-/* One request for rel (a folder when it ends in '/'). */
-static int sftp_do(struct source *s, const char *rel, struct http_req *q)
-{
-	struct sftp *f = s->priv;
-	size_t n = strlen(rel);
-	_cleanup_free_ char *url = http_join_url(s->u->base, rel, n && rel[n - 1] == '/');
-
-	if (!url)
-		return -ENOMEM;
-	return http_conn_do(&f->c, url, q);
-}
-
-static int sftp_get(struct source *s, const char *rel, size_t max, void **ret_buf,
-		   size_t *ret_len)
-{
-	return http_source_get(s, sftp_do, rel, max, ret_buf, ret_len);
-}
-
-static int sftp_stream(struct source *s, const char *rel, source_stream_cb cb, void *ctx)
-{
-	return http_source_stream(s, sftp_do, rel, cb, ctx);
-}
-
-static int sftp_size(struct source *s, const char *rel, uint64_t *ret)
-{
-	struct sftp *f = s->priv;
-
-	return http_source_head(s, sftp_do, &f->c, rel, ret);
 }
 
 static int sftp_list(struct source *s, const char *dir, char ***ret_names, size_t *ret_n)
 {
 	struct sftp *f = s->priv;
-	_cleanup_free_ char *folder = str_printf("%s/", dir);
-	_cleanup_free_ void *text = NULL;
-	struct source_names names = { 0 };
-	size_t len = 0;
 	int r;
 
-	if (!folder)
-		return -ENOMEM;
-	curl_easy_setopt(f->c.curl, CURLOPT_DIRLISTONLY, 1L);
-	r = sftp_get(s, folder, LISTING_MAX, &text, &len);
-	curl_easy_setopt(f->c.curl, CURLOPT_DIRLISTONLY, 0L);
-	if (r == 0)
-		r = listing_parse_lines(text, len, &names);
-	if (r < 0) {
-		source_names_clear(&names);
-		return r;
-	}
-	source_names_take(&names, ret_names, ret_n);
-	return 0;
+	curl_easy_setopt(f->h.c.curl, CURLOPT_DIRLISTONLY, 1L);
+	r = http_source_list(s, dir, listing_parse_lines, ret_names, ret_n);
+	curl_easy_setopt(f->h.c.curl, CURLOPT_DIRLISTONLY, 0L);
+	return r;
 }
 
 /* A directory answers a listing, a file its size. */
@@ -234,7 +192,7 @@ static int sftp_exists(struct source *s, const char *rel)
 	uint64_t size;
 	char **names = NULL;
 	size_t n = 0;
-	int r = sftp_size(s, rel, &size);
+	int r = http_source_size(s, rel, &size);
 
 	if (r == -ENOENT || r == -EIO) {
 		err_clear();
@@ -266,9 +224,9 @@ static int sftp_put(struct source *s, const char *rel, const void *buf, size_t l
 		curl_slist_free_all(post);
 		return r;
 	}
-	curl_easy_setopt(f->c.curl, CURLOPT_POSTQUOTE, post);
-	r = sftp_do(s, tmp, &q);
-	curl_easy_setopt(f->c.curl, CURLOPT_POSTQUOTE, NULL);
+	curl_easy_setopt(f->h.c.curl, CURLOPT_POSTQUOTE, post);
+	r = http_source_do(s, tmp, &q);
+	curl_easy_setopt(f->h.c.curl, CURLOPT_POSTQUOTE, NULL);
 	curl_slist_free_all(post);
 	free(q.buf);
 	return r;
@@ -290,11 +248,11 @@ SOURCE_BACKEND(sftp_ops) = {
 	.priv_size = sizeof(struct sftp),
 	.open = sftp_open,
 	.list = sftp_list,
-	.get_object = sftp_get,
-	.stream = sftp_stream,
+	.get_object = http_source_get,
+	.stream = http_source_stream,
 	.put_object = sftp_put,
 	.sync = sftp_sync,
 	.exists = sftp_exists,
-	.size = sftp_size,
+	.size = http_source_size,
 	.close = sftp_close,
 };

@@ -16,10 +16,11 @@ int cmd_verify(int argc, char **argv);
 int cmd_keygen(int argc, char **argv);
 
 /* Prints "muletto: <msg>" on stderr (one line, control characters escaped)
- * and returns EXIT_FAILED. */
-int cmd_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* Like cmd_fail, for a bad option value: returns EXIT_USAGE. */
-int cmd_bad_option(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+ * and returns code. */
+int cmd_error(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A failure (exit status 1), a bad option value (2). */
+#define cmd_fail(...) cmd_error(EXIT_FAILED, __VA_ARGS__)
+#define cmd_bad_option(...) cmd_error(EXIT_USAGE, __VA_ARGS__)
 /* Prints "muletto: <usage>" and returns EXIT_USAGE. */
 int cmd_usage(const char *usage);
 /* A whole number from min to max for option opt ("--threads"): 0, or the

@@ -24,6 +24,14 @@ void show_break(void);
 const char *show_safe(const char *s, char *buf, size_t size);
 /* A JSON string of s; bytes that are not UTF-8 become U+FFFD. */
 json_t *show_json_string(const char *s);
+/* The uint64_t fields of a result struct, named for JSON. */
+struct show_count {
+	const char *name;
+	size_t offset; /* offsetof the field */
+};
+/* Adds each count of stats to o, then "seconds". */
+void show_counts(json_t *o, const void *stats, const struct show_count *c, size_t n,
+		 double seconds);
 /* Prints o on stdout (one line, or indented) and frees it. Non-ASCII is
  * escaped: JSON output is plain ASCII. */
 void show_json_line(json_t *o);

@@ -60,17 +60,30 @@ int http_conn_do(struct http_conn *c, const char *url, struct http_req *q);
  * trailing "/" when dir is set); a new string, NULL when out of memory. */
 char *http_join_url(const char *base, const char *rel, int dir);
 
-/* The requests every libcurl source makes the same way, through its own way
- * of doing one request (do_req: builds the URL for rel and calls
- * http_conn_do on the connection c). */
+/* A libcurl source's private state begins with this: its connection, and its
+ * way of doing one request for an object path (http_source_do, or S3's, which
+ * signs and reads S3's error answers). Then the functions below serve as its
+ * source_ops directly. */
 typedef int (*http_do_fn)(struct source *s, const char *rel, struct http_req *q);
-int http_source_get(struct source *s, http_do_fn do_req, const char *rel, size_t max,
-		    void **ret_buf, size_t *ret_len);
-int http_source_stream(struct source *s, http_do_fn do_req, const char *rel,
-		       source_stream_cb cb, void *ctx);
-/* HEAD: the size the server announces (ret_size may be NULL: only whether
- * the object is there). */
-int http_source_head(struct source *s, http_do_fn do_req, struct http_conn *c, const char *rel,
-		     uint64_t *ret_size);
+struct http_source {
+	struct http_conn c;
+	http_do_fn do_req;
+};
+
+/* The URL of rel below the repository (a folder when rel ends in '/'), then
+ * http_conn_do. */
+int http_source_do(struct source *s, const char *rel, struct http_req *q);
+int http_source_get(struct source *s, const char *rel, size_t max, void **ret_buf,
+		    size_t *ret_len);
+int http_source_stream(struct source *s, const char *rel, source_stream_cb cb, void *ctx);
+/* HEAD: the size the server announces. */
+int http_source_size(struct source *s, const char *rel, uint64_t *ret);
+/* HEAD: 1 when the object is there, 0 when the server says it is not. */
+int http_source_exists(struct source *s, const char *rel);
+void http_source_close(struct source *s);
+/* A folder's listing (rel + "/"), as parse reads the server's answer. */
+int http_source_list(struct source *s, const char *dir,
+		     int (*parse)(const char *text, size_t len, struct source_names *out),
+		     char ***ret_names, size_t *ret_n);
 
 #endif
