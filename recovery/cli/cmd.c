@@ -53,12 +53,24 @@ int cmd_int_option(const char *opt, const char *arg, int min, int max, int *ret)
 
 int cmd_check_environment(void)
 {
-	const char *v = getenv("MULETTO_RETRY_SECONDS");
+	static const struct {
+		const char *name, *what;
+		int min, max;
+	} nums[] = {
+		{ "MULETTO_RETRY_SECONDS", "the seconds to wait for a server", 0, RETRY_BUDGET_MAX },
+		{ "MULETTO_STALL_SECONDS", "the seconds a transfer may stall", 1, STALL_SECONDS_MAX },
+		{ "MULETTO_MIN_RATE", "the bytes a second a transfer must move", 0, INT32_MAX },
+	};
+	const char *v;
+	size_t i;
 	int n;
 
-	if (v && *v && parse_int(v, 0, RETRY_BUDGET_MAX, &n) < 0)
-		return cmd_bad_option("MULETTO_RETRY_SECONDS=%s: give the seconds to wait for a "
-				      "server, a whole number from 0 to %d", v, RETRY_BUDGET_MAX);
+	for (i = 0; i < ARRAY_SIZE(nums); i++)
+		if ((v = getenv(nums[i].name)) && *v &&
+		    parse_int(v, nums[i].min, nums[i].max, &n) < 0)
+			return cmd_bad_option("%s=%s: give %s, a whole number from %d to %d",
+					      nums[i].name, v, nums[i].what, nums[i].min,
+					      nums[i].max);
 	return 0;
 }
 

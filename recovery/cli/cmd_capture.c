@@ -117,8 +117,8 @@ int cmd_capture(int argc, char **argv)
 	a.q.ndevs = argc - optind - 1;
 	a.q.repo = argv[argc - 1];
 	show_start(a.progress, NULL);
-	if (capture_run(&a.q, &res) < 0)
-		return cmd_fail("%s", err_msg());
+	if ((r = capture_run(&a.q, &res)) < 0)
+		return cmd_fail("%s", err_text(r));
 	capture_report(&a, &res);
 	return 0;
 }

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "muletto/cli/cmd.h"
+#include "muletto/cli/show.h"
 #include "muletto/disk/disk.h"
 #include "muletto/core/err.h"
 #include "muletto/core/util.h"
@@ -40,7 +41,7 @@ static const char *gpt_type_name(const char *guid)
 
 static void disks_print_table(const struct disk_info *d, size_t n)
 {
-	char size[32], flags[128];
+	char size[32], flags[128], s1[4 * DISK_STR], s2[4 * DISK_STR], s3[4 * DISK_STR];
 	size_t i, k;
 
 	printf("%-14s %9s  %-24s %-20s %-7s %-5s %s\n", "DEVICE", "SIZE", "MODEL", "SERIAL",
@@ -51,20 +52,26 @@ static void disks_print_table(const struct disk_info *d, size_t n)
 			 d[i].in_use ? "IN USE " : "", d[i].read_only ? "read-only " : "",
 			 d[i].removable ? "removable " : "", d[i].rotational ? "rotational" : "");
 		printf("%-14s %9s  %-24.24s %-20.20s %-7s %-5s %s\n", d[i].dev, size,
-		       d[i].model[0] ? d[i].model : "-", d[i].serial[0] ? d[i].serial : "-",
+		       d[i].model[0] ? show_safe(d[i].model, s1, sizeof(s1)) : "-",
+		       d[i].serial[0] ? show_safe(d[i].serial, s2, sizeof(s2)) : "-",
 		       d[i].transport[0] ? d[i].transport : "-",
 		       d[i].pt_type[0] ? d[i].pt_type : "-", flags);
 		if (d[i].in_use)
-			printf("%14s   in use: %s\n", "", d[i].in_use_why);
+			printf("%14s   in use: %s\n", "", show_safe(d[i].in_use_why, s1, sizeof(s1)));
 		for (k = 0; k < d[i].nparts; k++) {
 			const struct disk_part *p = &d[i].parts[k];
 			human_size(p->size, size, sizeof(size));
 			printf("  %-12s %9s  %-8s %-16s %s\n", p->dev[0] ? p->dev : "-", size,
-			       p->fs[0] ? p->fs : "-", p->label[0] ? p->label : "-",
-			       gpt_type_name(p->type));
+			       p->fs[0] ? show_safe(p->fs, s1, sizeof(s1)) : "-",
+			       p->label[0] ? show_safe(p->label, s2, sizeof(s2)) : "-",
+			       show_safe(gpt_type_name(p->type), s3, sizeof(s3)));
 		}
 	}
 }
+
+/* Strings from disks (labels, models, serials) are shown as anything else from
+ * outside: JSON strings, never broken UTF-8. */
+#define J(x) show_json_string(x)
 
 static json_t *disk_json(const struct disk_info *d)
 {
@@ -74,22 +81,22 @@ static json_t *disk_json(const struct disk_info *d)
 	for (k = 0; k < d->nparts; k++) {
 		const struct disk_part *p = &d->parts[k];
 		json_array_append_new(
-			parts, json_pack("{s:i, s:s, s:I, s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:s}",
-					 "number", p->number, "device", p->dev, "start",
+			parts, json_pack("{s:i, s:o, s:I, s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
+					 "number", p->number, "device", J(p->dev), "start",
 					 (json_int_t)p->start, "size", (json_int_t)p->size, "type",
-					 p->type, "type_name", gpt_type_name(p->type), "name",
-					 p->name, "uuid", p->uuid, "fs", p->fs, "label", p->label,
-					 "fs_uuid", p->fs_uuid));
+					 J(p->type), "type_name", J(gpt_type_name(p->type)), "name",
+					 J(p->name), "uuid", J(p->uuid), "fs", J(p->fs), "label",
+					 J(p->label), "fs_uuid", J(p->fs_uuid)));
 	}
-	return json_pack("{s:s, s:s, s:I, s:i, s:i, s:s, s:s, s:s, s:b, s:b, s:b, s:s, s:s, "
-			 "s:b, s:s, s:b, s:o}",
-			 "name", d->name, "device", d->dev, "size", (json_int_t)d->size,
+	return json_pack("{s:o, s:o, s:I, s:i, s:i, s:o, s:o, s:o, s:b, s:b, s:b, s:o, s:o, "
+			 "s:b, s:o, s:b, s:o}",
+			 "name", J(d->name), "device", J(d->dev), "size", (json_int_t)d->size,
 			 "logical_sector_size", (int)d->logical_sector_size,
-			 "physical_sector_size", (int)d->physical_sector_size, "model", d->model,
-			 "serial", d->serial, "transport", d->transport, "rotational",
+			 "physical_sector_size", (int)d->physical_sector_size, "model", J(d->model),
+			 "serial", J(d->serial), "transport", J(d->transport), "rotational",
 			 d->rotational, "removable", d->removable, "read_only", d->read_only,
-			 "partition_table", d->pt_type, "partition_table_uuid", d->pt_uuid,
-			 "in_use", d->in_use, "in_use_why", d->in_use_why, "boot", d->is_boot,
+			 "partition_table", J(d->pt_type), "partition_table_uuid", J(d->pt_uuid),
+			 "in_use", d->in_use, "in_use_why", J(d->in_use_why), "boot", d->is_boot,
 			 "partitions", parts);
 }
 
@@ -116,16 +123,13 @@ int cmd_disks(int argc, char **argv)
 	}
 	if (optind != argc)
 		return cmd_usage(disks_usage);
-	if (disk_list(sysroot, &d, &n) < 0)
-		return cmd_fail("%s", err_msg());
+	if ((c = disk_list(sysroot, &d, &n)) < 0)
+		return cmd_fail("%s", err_text(c));
 	if (json) {
-		json_t *arr = json_array(), *root;
+		json_t *arr = json_array();
 		for (i = 0; i < n; i++)
 			json_array_append_new(arr, disk_json(&d[i]));
-		root = json_pack("{s:o}", "disks", arr);
-		json_dumpf(root, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-		putchar('\n');
-		json_decref(root);
+		show_json_pretty(json_pack("{s:o}", "disks", arr));
 	} else if (n == 0) {
 		printf("no disks found: check that the storage controller's driver is loaded\n");
 	} else {

@@ -21,7 +21,7 @@ int cmd_keygen(int argc, char **argv)
 		return cmd_usage(keygen_usage);
 	r = sign_keygen(argv[1], fp);
 	if (r < 0)
-		return cmd_fail("%s", err_msg());
+		return cmd_fail("%s", err_text(r));
 	printf("signing key:  %s (private: keep it where captures run, nowhere else)\n"
 	       "trusted key:  %s.pub (for restore --trust, MULETTO_TRUST or make iso TRUST=)\n"
 	       "fingerprint:  %s\n", argv[1], argv[1], fp);

@@ -137,5 +137,6 @@ int cmd_ls(int argc, char **argv)
 	}
 	if (argc - optind != 1)
 		return cmd_usage(ls_usage);
-	return ls_run(argv[optind], trust, json) < 0 ? cmd_fail("%s", err_msg()) : 0;
+	c = ls_run(argv[optind], trust, json);
+	return c < 0 ? cmd_fail("%s", err_text(c)) : 0;
 }

@@ -174,8 +174,8 @@ int cmd_restore(int argc, char **argv)
 	a.q.from = argv[optind];
 	a.q.name = argc - optind == 2 ? argv[optind + 1] : NULL;
 	show_start(a.progress, NULL);
-	if (restore_run(&a.q, &res) < 0)
-		return cmd_fail("%s", err_msg());
+	if ((r = restore_run(&a.q, &res)) < 0)
+		return cmd_fail("%s", err_text(r));
 	restore_report(&a, &res);
 	return 0;
 }

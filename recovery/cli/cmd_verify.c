@@ -44,8 +44,8 @@ int cmd_verify(int argc, char **argv)
 	if (argc - optind != 2)
 		return cmd_usage(verify_usage);
 	show_start(pm, stdout); /* each bad chunk is a line of the result */
-	if (verify_image(argv[optind], argv[optind + 1], threads, &res) < 0)
-		return cmd_fail("%s", err_msg());
+	if ((r = verify_image(argv[optind], argv[optind + 1], threads, &res)) < 0)
+		return cmd_fail("%s", err_text(r));
 	human_size(res.bytes, tot, sizeof(tot));
 	printf("image '%s' in %s is intact: %zu distinct chunks, %s, every one matches its id\n",
 	       argv[optind + 1], res.repo, res.chunks, tot);

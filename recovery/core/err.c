@@ -60,7 +60,14 @@ const char *err_msg(void)
 		return err_buf;
 	if (err_code)
 		return strerror(-err_code);
-	return "unknown error";
+	return "failed, and no reason was recorded (MULETTO_DEBUG=all may show more)";
+}
+
+const char *err_text(int code)
+{
+	if (err_buf[0] || err_code)
+		return err_msg();
+	return code < 0 ? strerror(-code) : err_msg();
 }
 
 void err_clear(void)

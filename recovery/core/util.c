@@ -223,6 +223,22 @@ int retry_budget_seconds(void)
 	return v && *v && parse_int(v, 0, RETRY_BUDGET_MAX, &n) == 0 ? n : RETRY_BUDGET_DEFAULT;
 }
 
+int stall_window_seconds(void)
+{
+	const char *v = getenv("MULETTO_STALL_SECONDS");
+	int n;
+
+	return v && *v && parse_int(v, 1, STALL_SECONDS_MAX, &n) == 0 ? n : STALL_SECONDS_DEFAULT;
+}
+
+uint64_t min_rate_bytes(void)
+{
+	const char *v = getenv("MULETTO_MIN_RATE");
+	uint64_t n;
+
+	return v && *v && parse_u64(v, 0, UINT32_MAX, &n) == 0 ? n : MIN_RATE_DEFAULT;
+}
+
 int parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *ret)
 {
 	unsigned long long v;

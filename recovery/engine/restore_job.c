@@ -111,13 +111,27 @@ static int restore_unsigned_allowed(const struct restore_request *q)
 	return 0;
 }
 
+/* The most a bare index may take: the size the server announces (an
+ * endless answer is then cut there), else CAIBX_UNSIZED_MAX. */
+static int restore_index_size(struct source *src, const char *name, size_t *ret)
+{
+	uint64_t size = 0;
+	int r = source_size(src, name, &size);
+
+	if (r == -ENOENT)
+		return r;
+	err_clear();
+	*ret = r == 0 ? (size_t)MIN(size, CAIBX_FILE_MAX) : CAIBX_UNSIZED_MAX;
+	return 0;
+}
+
 static int restore_from_caibx(const struct restore_request *q, struct restore_result *res)
 {
 	_cleanup_free_ char *parent = NULL, *name = NULL;
 	_cleanup_free_ void *buf = NULL;
 	struct source *src = NULL;
 	struct caibx *idx = NULL;
-	size_t len = 0;
+	size_t len = 0, max = 0;
 	int r;
 
 	if (!q->store)
@@ -129,7 +143,9 @@ static int restore_from_caibx(const struct restore_request *q, struct restore_re
 	if (r == 0)
 		r = source_open(parent, 0, &src);
 	if (r == 0)
-		r = source_get(src, name, CAIBX_FILE_MAX, &buf, &len);
+		r = restore_index_size(src, name, &max);
+	if (r == 0)
+		r = source_get(src, name, max, &buf, &len);
 	if (r == -ENOENT)
 		r = err_set(r, "%s does not exist: check the path", q->from);
 	if (r == 0) {

@@ -132,8 +132,6 @@ int http_conn_init(struct http_conn *c, const struct url *u, int auth)
 	curl_easy_setopt(c->curl, CURLOPT_FOLLOWLOCATION, 1L);
 	curl_easy_setopt(c->curl, CURLOPT_MAXREDIRS, 5L);
 	curl_easy_setopt(c->curl, CURLOPT_CONNECTTIMEOUT, 15L);
-	curl_easy_setopt(c->curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
-	curl_easy_setopt(c->curl, CURLOPT_LOW_SPEED_TIME, 30L);
 	curl_easy_setopt(c->curl, CURLOPT_TCP_KEEPALIVE, 1L);
 	curl_easy_setopt(c->curl, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
 	/* Over TLS, wait for a connection that can multiplex (HTTP/2) rather than
@@ -168,7 +166,40 @@ struct http_xfer {
 	uint64_t resume; /* asked the server to start here */
 	int first;	 /* no body byte of this attempt seen yet */
 	int error_page;	 /* status 400 and up: the body explains, it is not the object */
+	/* the stall window: when it began, and the bytes moved by then */
+	double win_start;
+	uint64_t win_moved;
+	int window;	 /* seconds */
+	uint64_t min_rate;
 };
+
+/* Marks in cb_err of why the writer or the progress callback cut a transfer. */
+#define HTTP_CUT_ERROR_PAGE 1 /* enough of an error page: the status says it all */
+#define HTTP_CUT_STALLED 2    /* less than the minimum moved in the window */
+
+/* Called by libcurl about once a second, and while waiting: cuts a transfer
+ * that moved less than min_rate bytes a second over the last window (a
+ * server that trickles or stalls; connecting has its own timeout). */
+static int http_progress(void *v, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+			 curl_off_t ulnow)
+{
+	struct http_xfer *x = v;
+	uint64_t moved = (uint64_t)dlnow + (uint64_t)ulnow;
+	double t = now_seconds();
+
+	(void)dltotal;
+	(void)ultotal;
+	if (t - x->win_start < x->window)
+		return 0;
+	if (moved - x->win_moved < x->min_rate * (uint64_t)x->window) {
+		x->q->stall_moved = moved - x->win_moved;
+		x->q->cb_err = HTTP_CUT_STALLED;
+		return 1;
+	}
+	x->win_start = t;
+	x->win_moved = moved;
+	return 0;
+}
 
 static size_t http_write(char *data, size_t size, size_t nmemb, void *v)
 {
@@ -178,15 +209,22 @@ static size_t http_write(char *data, size_t size, size_t nmemb, void *v)
 	long status = 0;
 
 	if (x->first) {
+		curl_off_t len = -1;
 		x->first = 0;
 		curl_easy_getinfo(x->c->curl, CURLINFO_RESPONSE_CODE, &status);
+		curl_easy_getinfo(x->c->curl, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &len);
 		/* a server that ignored the range sends it all again: skip what we have */
 		q->skip = x->resume && status == 200 ? (size_t)x->resume : 0;
+		q->total = len < 0 ? 0 : (uint64_t)len + (status == 206 ? x->resume : 0);
 		x->error_page = status >= 400;
 		q->errbody[0] = 0;
 	}
 	if (x->error_page) { /* never reaches a writer: a 404 page must not land on a disk */
 		k = strlen(q->errbody);
+		if (k + 1 >= sizeof(q->errbody)) {
+			q->cb_err = HTTP_CUT_ERROR_PAGE; /* an endless error page is read no further */
+			return 0;
+		}
 		snprintf(q->errbody + k, sizeof(q->errbody) - k, "%.*s", (int)n, data);
 		return n;
 	}
@@ -383,7 +421,6 @@ static int http_curl_error(struct http_conn *c, const char *url, CURLcode code,
 {
 	const struct http_fault *f = http_fault_of(code);
 	const char *why = c->errbuf[0] ? c->errbuf : curl_easy_strerror(code);
-	curl_off_t expect = -1;
 
 	if (c->note[0])
 		return err_set(code == CURLE_PEER_FAILED_VERIFICATION ? -EPROTO : -EIO, "%s: %s",
@@ -393,11 +430,11 @@ static int http_curl_error(struct http_conn *c, const char *url, CURLcode code,
 	if (f->say == SAY_TLS)
 		return http_tls_error(url, code, why);
 	if (f->say == SAY_DROPPED) {
-		curl_easy_getinfo(c->curl, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &expect);
-		if (expect > 0)
-			return err_set(f->err, "%s: connection dropped after %zu of %lld bytes (%s): "
+		if (q->total)
+			return err_set(f->err, "%s: connection dropped after %zu of %llu bytes (%s): "
 					       "check the network and the server, then run the same "
-					       "command again", url, q->len, (long long)expect, why);
+					       "command again", url, q->len,
+				       (unsigned long long)q->total, why);
 		return err_set(f->err, "%s: connection dropped (%s): check the network and the "
 				       "server, then run the same command again", url, why);
 	}
@@ -435,7 +472,8 @@ static int http_too_large(const char *url, const struct http_req *q)
 static CURLcode http_attempt(struct http_conn *c, const char *url, struct http_req *q,
 			     long *ret_status)
 {
-	struct http_xfer x = { .c = c, .q = q, .first = 1 };
+	struct http_xfer x = { .c = c, .q = q, .first = 1, .win_start = now_seconds(),
+			       .window = stall_window_seconds(), .min_rate = min_rate_bytes() };
 	CURLcode code;
 
 	c->errbuf[0] = 0;
@@ -449,6 +487,10 @@ static CURLcode http_attempt(struct http_conn *c, const char *url, struct http_r
 	curl_easy_setopt(c->curl, CURLOPT_WRITEDATA, &x);
 	curl_easy_setopt(c->curl, CURLOPT_RESUME_FROM_LARGE, (curl_off_t)0);
 	curl_easy_setopt(c->curl, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)q->max);
+	curl_easy_setopt(c->curl, CURLOPT_NOPROGRESS, 0L);
+	curl_easy_setopt(c->curl, CURLOPT_XFERINFOFUNCTION, http_progress);
+	curl_easy_setopt(c->curl, CURLOPT_XFERINFODATA, &x);
+	curl_easy_setopt(c->curl, CURLOPT_HTTPGET, 1L); /* no body, no upload, then: */
 	if (q->method == HTTP_HEAD) {
 		curl_easy_setopt(c->curl, CURLOPT_NOBODY, 1L);
 	} else if (q->method == HTTP_PUT) {
@@ -458,20 +500,58 @@ static CURLcode http_attempt(struct http_conn *c, const char *url, struct http_r
 		curl_easy_setopt(c->curl, CURLOPT_READDATA, q);
 		curl_easy_setopt(c->curl, CURLOPT_INFILESIZE_LARGE, (curl_off_t)q->body_len);
 	} else {
-		curl_easy_setopt(c->curl, CURLOPT_HTTPGET, 1L);
 		x.resume = q->len;
 		curl_easy_setopt(c->curl, CURLOPT_RESUME_FROM_LARGE, (curl_off_t)x.resume);
 	}
+	q->from = x.resume;
 	code = http_pool_perform(c->curl);
 	*ret_status = 0;
 	curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, ret_status);
 	return code;
 }
 
+static int http_stalled(const char *url, const struct http_req *q)
+{
+	int w = stall_window_seconds();
+
+	return err_set(-ETIMEDOUT, "%s: too slow: %llu bytes in the last %d s, less than %llu "
+				   "bytes a second (MULETTO_MIN_RATE over MULETTO_STALL_SECONDS): "
+				   "check the network and the server", url,
+		       (unsigned long long)q->stall_moved, w,
+		       (unsigned long long)min_rate_bytes());
+}
+
+/* What an attempt that did not succeed means: a negative code with its
+ * message, and whether waiting may cure it; 0 when it did succeed. */
+static int http_outcome(struct http_conn *c, const char *url, struct http_req *q, CURLcode code,
+			long status, int *ret_retry)
+{
+	*ret_retry = 0;
+	if (code == CURLE_ABORTED_BY_CALLBACK && q->cb_err == HTTP_CUT_STALLED) {
+		*ret_retry = 1;
+		return http_stalled(url, q);
+	}
+	if (code == CURLE_WRITE_ERROR && q->cb_err == HTTP_CUT_ERROR_PAGE)
+		code = CURLE_OK; /* the status is what matters */
+	if ((code == CURLE_WRITE_ERROR && q->cb_err == -EFBIG) || code == CURLE_FILESIZE_EXCEEDED)
+		return http_too_large(url, q);
+	if (code == CURLE_WRITE_ERROR && q->cb_err == -ENOMEM)
+		return err_set(-ENOMEM, "%s: out of memory for the answer", url);
+	if (code == CURLE_WRITE_ERROR && q->cb_err < 0)
+		return q->cb_err; /* the caller's callback said why */
+	if (code == CURLE_OK && status < 400)
+		return 0;
+	*ret_retry = http_retriable(code, status);
+	if (code == CURLE_OK || code == CURLE_HTTP_RETURNED_ERROR)
+		return http_status_error(url, status);
+	return http_curl_error(c, url, code, q);
+}
+
 int http_conn_do(struct http_conn *c, const char *url, struct http_req *q)
 {
-	double start = now_seconds();
-	int budget, delay_ms = RETRY_DELAY_FIRST_MS, r;
+	double since = now_seconds(); /* the last time the object was moving well */
+	uint64_t moved_since = q->len;
+	int budget, delay_ms = RETRY_DELAY_FIRST_MS, r, retry;
 	long status;
 	CURLcode code;
 
@@ -480,35 +560,31 @@ int http_conn_do(struct http_conn *c, const char *url, struct http_req *q)
 		q->status = status;
 		if (code == CURLE_OK || status > 0 || q->len > 0)
 			atomic_store(&http_ever_ok, 1); /* the server is there */
-		if (code == CURLE_WRITE_ERROR && q->cb_err == -EFBIG)
-			return http_too_large(url, q);
-		if (code == CURLE_FILESIZE_EXCEEDED)
-			return http_too_large(url, q);
-		if (code == CURLE_WRITE_ERROR && q->cb_err == -ENOMEM)
-			return err_set(-ENOMEM, "%s: out of memory for the answer", url);
-		if (code == CURLE_WRITE_ERROR && q->cb_err < 0)
-			return q->cb_err; /* the caller's callback said why */
-		if (code == CURLE_OK && status < 400)
-			return 0;
-		if (code == CURLE_OK || code == CURLE_HTTP_RETURNED_ERROR)
-			r = http_status_error(url, status);
-		else
-			r = http_curl_error(c, url, code, q);
-		budget = atomic_load(&http_ever_ok) ? retry_budget_seconds() : 0;
-		if (!http_retriable(code, status))
+		r = http_outcome(c, url, q, code, status, &retry);
+		if (r == 0 || !retry)
 			return r;
-		if (now_seconds() - start > budget) {
+		/* An attempt that kept up the minimum rate since the last good time
+		 * goes on at once from where it stopped (Range): a link that drops
+		 * often but moves data is not a failing one. */
+		if (q->len - moved_since >=
+		    min_rate_bytes() * (uint64_t)MAX(now_seconds() - since, 1.0) && q->len > moved_since) {
+			since = now_seconds();
+			moved_since = q->len;
+			delay_ms = 0;
+		}
+		budget = atomic_load(&http_ever_ok) ? retry_budget_seconds() : 0;
+		if (now_seconds() - since > budget) {
 			char msg[ERR_MSG_MAX];
 			if (budget <= 0)
 				return r;
 			snprintf(msg, sizeof(msg), "%s", err_msg());
 			return err_set(r, "%s (still failing after %.0f s of retrying)", msg,
-				       now_seconds() - start);
+				       now_seconds() - since);
 		}
 		http_note_retry(budget);
 		debug_log("net", "%s; retrying in %d ms", err_msg(), delay_ms);
 		sleep_ms(delay_ms);
-		delay_ms = MIN(delay_ms * 2, RETRY_DELAY_MAX_MS);
+		delay_ms = delay_ms ? MIN(delay_ms * 2, RETRY_DELAY_MAX_MS) : RETRY_DELAY_FIRST_MS;
 	}
 }
 

@@ -35,8 +35,10 @@ static int nfs_open(struct source *s)
 	r = netfs_resolve(s, addr, sizeof(addr));
 	if (r < 0)
 		return r;
-	if (cred_get(&key_mountport, &mport) < 0)
-		err_clear();
+	r = cred_get(&key_mountport, &mport);
+	if (r < 0 && r != -ENOENT)
+		return r;
+	err_clear();
 	v3 = str_printf("vers=3,nolock,proto=tcp,mountproto=tcp,mountaddr=%s%s%s", addr,
 			mport ? ",mountport=" : "", mport ? mport : "");
 	dev = str_printf("%s%s%s:%s", strchr(u->host, ':') ? "[" : "", u->host,

@@ -35,22 +35,55 @@ struct s3 {
 	int page;     /* keys per listing request */
 };
 
-static char *s3_setting(const struct cred_key *k, const char *dflt)
-{
-	char *v = NULL;
+/* The settings of S3 that are not secret, read once; NULL when not set. */
+struct s3_settings {
+	char *endpoint, *style, *id, *region, *page;
+};
 
-	if (cred_get(k, &v) == 0)
-		return v;
+static void s3_settings_free(struct s3_settings *v)
+{
+	free(v->endpoint);
+	free(v->style);
+	free(v->id);
+	free(v->region);
+	free(v->page);
+}
+
+/* A muletto.conf that cannot be used is an error, with its reason; a setting
+ * that is not there is not. */
+static int s3_settings_read(struct s3_settings *v)
+{
+	const struct {
+		const struct cred_key *k;
+		char **out;
+	} t[] = {
+		{ &key_endpoint, &v->endpoint }, { &key_style, &v->style }, { &key_id, &v->id },
+		{ &key_region, &v->region },	 { &key_page, &v->page },
+	};
+	size_t i;
+	int r;
+
+	for (i = 0; i < ARRAY_SIZE(t); i++) {
+		r = cred_get(t[i].k, t[i].out);
+		if (r < 0 && r != -ENOENT)
+			return r;
+		if (r == -ENOENT)
+			*t[i].out = NULL;
+	}
+	if (!v->region && (r = cred_get(&key_region2, &v->region)) < 0 && r != -ENOENT)
+		return r;
 	err_clear();
-	return dflt ? strdup(dflt) : NULL;
+	if (!v->region && !(v->region = strdup("us-east-1")))
+		return -ENOMEM;
+	return 0;
 }
 
 /* root = endpoint + "/bucket/" (path style) or scheme://bucket.host/ (virtual). */
-static int s3_root(struct source *s, const char *bucket, const char *region)
+static int s3_root(struct source *s, const char *bucket, const struct s3_settings *v)
 {
 	struct s3 *b = s->priv;
-	_cleanup_free_ char *endpoint = s3_setting(&key_endpoint, NULL);
-	_cleanup_free_ char *style = s3_setting(&key_style, NULL), *aws = NULL, *auth = NULL;
+	const char *endpoint = v->endpoint, *style = v->style, *region = v->region;
+	_cleanup_free_ char *aws = NULL, *auth = NULL;
 	struct url *ep = NULL;
 	int path_style, r;
 
@@ -81,17 +114,19 @@ static int s3_root(struct source *s, const char *bucket, const char *region)
 
 static int s3_do(struct source *s, const char *rel, struct http_req *q);
 
-static int s3_sign(struct source *s, const char *region)
+static int s3_sign(struct source *s, const struct s3_settings *v)
 {
 	struct s3 *b = s->priv;
-	char *id = s3_setting(&key_id, NULL), *secret = NULL, *token = NULL, sig[200], *hdr;
+	char *secret = NULL, *token = NULL, sig[200], *hdr;
 	struct curl_slist *l;
 	int r = 0;
 
-	if (!id)
+	if (!v->id)
 		return 0; /* anonymous: a public bucket */
-	if (cred_get(&key_secret, &secret) < 0) {
-		free(id);
+	r = cred_get(&key_secret, &secret);
+	if (r < 0) {
+		if (r != -ENOENT) /* the secret is there, but cannot be used: say why */
+			return err_prefix(r, "%s", s->url);
 		return err_set(-EACCES, "%s: AWS_ACCESS_KEY_ID is set but not its secret: set "
 					"AWS_SECRET_ACCESS_KEY or aws_secret_access_key= in "
 					"muletto.conf (chmod 600)", s->url);
@@ -100,16 +135,20 @@ static int s3_sign(struct source *s, const char *region)
 	l = curl_slist_append(b->h.c.headers, "x-amz-content-sha256: "
 		"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
 	if (!l) {
-		free(id);
 		cred_free(secret);
 		return -ENOMEM;
 	}
 	b->h.c.headers = l;
-	snprintf(sig, sizeof(sig), "aws:amz:%s:s3", region);
+	snprintf(sig, sizeof(sig), "aws:amz:%s:s3", v->region);
 	curl_easy_setopt(b->h.c.curl, CURLOPT_AWS_SIGV4, sig);
-	curl_easy_setopt(b->h.c.curl, CURLOPT_USERNAME, id);
+	curl_easy_setopt(b->h.c.curl, CURLOPT_USERNAME, v->id);
 	curl_easy_setopt(b->h.c.curl, CURLOPT_PASSWORD, secret);
-	if (cred_get(&key_token, &token) == 0) {
+	cred_free(secret);
+	r = cred_get(&key_token, &token);
+	if (r < 0 && r != -ENOENT)
+		return r;
+	r = 0;
+	if (token) {
 		hdr = str_printf("x-amz-security-token: %s", token);
 		l = hdr ? curl_slist_append(b->h.c.headers, hdr) : NULL;
 		if (l)
@@ -119,8 +158,6 @@ static int s3_sign(struct source *s, const char *region)
 		cred_free(hdr);
 	}
 	err_clear();
-	free(id);
-	cred_free(secret);
 	cred_free(token);
 	return r;
 }
@@ -129,7 +166,7 @@ static int s3_open(struct source *s)
 {
 	struct s3 *b = s->priv;
 	const struct url *u = s->u;
-	_cleanup_free_ char *region = NULL, *page = NULL;
+	struct s3_settings v = { 0 };
 	int r;
 
 	if (!u->host || !*u->host || u->user || u->port)
@@ -138,19 +175,18 @@ static int s3_open(struct source *s)
 	b->prefix = str_printf("%s%s", u->path + 1, strcmp(u->path, "/") ? "/" : "");
 	if (!b->prefix)
 		return -ENOMEM;
-	region = s3_setting(&key_region, NULL);
-	if (!region)
-		region = s3_setting(&key_region2, "us-east-1");
-	page = s3_setting(&key_page, NULL);
 	b->page = S3_PAGE_DEFAULT;
-	if (page && (parse_int(page, 1, 1000, &b->page) < 0))
-		return err_set(-EINVAL, "MULETTO_S3_PAGE=%s: use a number from 1 to 1000", page);
 	b->h.do_req = s3_do;
-	r = http_conn_init(&b->h.c, NULL, 0);
+	r = s3_settings_read(&v);
+	if (r == 0 && v.page && parse_int(v.page, 1, 1000, &b->page) < 0)
+		r = err_set(-EINVAL, "MULETTO_S3_PAGE=%s: use a number from 1 to 1000", v.page);
 	if (r == 0)
-		r = s3_root(s, u->host, region ? region : "us-east-1");
+		r = http_conn_init(&b->h.c, NULL, 0);
 	if (r == 0)
-		r = s3_sign(s, region ? region : "us-east-1");
+		r = s3_root(s, u->host, &v);
+	if (r == 0)
+		r = s3_sign(s, &v);
+	s3_settings_free(&v);
 	return r;
 }
 

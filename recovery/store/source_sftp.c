@@ -115,7 +115,10 @@ static int sftp_auth(struct source *s, const char *user, const char *host)
 		}
 		curl_easy_setopt(f->h.c.curl, CURLOPT_SSH_PRIVATE_KEYFILE, keyfile);
 		free(keyfile);
-		if (cred_get(&key_phrase, &secret) == 0)
+		r = cred_get(&key_phrase, &secret);
+		if (r < 0 && r != -ENOENT)
+			return r;
+		if (secret)
 			curl_easy_setopt(f->h.c.curl, CURLOPT_KEYPASSWD, secret);
 		cred_free(secret);
 		secret = NULL;
@@ -150,7 +153,10 @@ static int sftp_open(struct source *s)
 	r = http_conn_init(&f->h.c, NULL, 0);
 	if (r < 0)
 		return r;
-	if (cred_get(&key_known, &f->known_hosts) == -ENOENT) {
+	r = cred_get(&key_known, &f->known_hosts);
+	if (r < 0 && r != -ENOENT)
+		return r;
+	if (r == -ENOENT) {
 		home = getenv("HOME");
 		f->known_hosts = str_printf("%s/.ssh/known_hosts", home ? home : "");
 	}

@@ -110,3 +110,25 @@ MULETTO_TRUST=$T/site.key.pub "$MULETTO" ls "$T/repo" --json >"$T/ls.json" 2>&1
 	[ "$(jq -r '.images[] | select(.name == "signed") | .signed_by' "$T/ls.json")" = "$fp" ] &&
 	pass "ls --json under MULETTO_TRUST: signed_by and trusted" ||
 	fail "ls --json under MULETTO_TRUST: signed_by and trusted" "$(cat "$T/ls.json")"
+
+# a muletto.conf is refused for its real reason
+printf 'aws_secret_access_key=abc\n' >"$T/g.conf"
+chmod 640 "$T/g.conf"
+expect_fail "an S3 secret in a group-readable muletto.conf: says others can read it" \
+	"g.conf holds aws_secret_access_key but other users can read it: run 'chmod 600" \
+	env -u AWS_SECRET_ACCESS_KEY AWS_ACCESS_KEY_ID=k MULETTO_CONF="$T/g.conf" \
+	"$MULETTO" ls s3://bucket/repo
+chmod 600 "$T/g.conf"
+printf 'ssh_key_passphrase=x\n' >"$T/p.conf"
+chmod 644 "$T/p.conf"
+expect_fail "an SSH key passphrase in a readable muletto.conf: says others can read it" \
+	"p.conf holds ssh_key_passphrase but other users can read it" \
+	env MULETTO_SSH_KEY="$T/site.key" MULETTO_CONF="$T/p.conf" "$MULETTO" ls sftp://u@127.0.0.1:1/x
+mkdir -p "$T/dir.conf"
+expect_fail "a muletto.conf that cannot be read: says so" "cannot read $T/dir.conf" \
+	env -u AWS_SECRET_ACCESS_KEY AWS_ACCESS_KEY_ID=k MULETTO_CONF="$T/dir.conf" \
+	"$MULETTO" ls s3://bucket/repo
+head -c 2000000 /dev/zero | tr '\0' 'x' >"$T/big.conf"
+expect_fail "a muletto.conf of 2 MB: too large to be one" "big.conf is larger than 1048576 bytes" \
+	env -u AWS_SECRET_ACCESS_KEY AWS_ACCESS_KEY_ID=k MULETTO_CONF="$T/big.conf" \
+	"$MULETTO" ls s3://bucket/repo

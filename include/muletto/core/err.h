@@ -17,6 +17,9 @@ int err_set(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3))
 int err_prefix(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* The current message, or strerror(-code) style text if none was set. */
 const char *err_msg(void);
+/* The message for a failure that returned code: the one recorded, or, when
+ * none was, the system's text for code ("Cannot allocate memory"). */
+const char *err_text(int code);
 void err_clear(void);
 
 /* MULETTO_DEBUG=fetch,write,... : DEBUG events (core/event.h) for the named areas. */

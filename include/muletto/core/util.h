@@ -48,6 +48,13 @@ void sleep_ms(int ms);
 /* How long to wait for a server that went away (MULETTO_RETRY_SECONDS, 300),
  * and the backoff between tries: from the first delay, doubling, to the max. */
 int retry_budget_seconds(void);
+/* A transfer that moves less than MULETTO_MIN_RATE bytes a second (512) over
+ * MULETTO_STALL_SECONDS (30) is stalled: it is cut and tried again. */
+#define STALL_SECONDS_DEFAULT 30
+#define STALL_SECONDS_MAX 3600
+#define MIN_RATE_DEFAULT 512
+int stall_window_seconds(void);
+uint64_t min_rate_bytes(void);
 /* Strict number parsing for options and settings: the whole of s is a
  * decimal number from min to max. 0, or -EINVAL (no message). */
 int parse_int(const char *s, int min, int max, int *ret);

@@ -22,6 +22,8 @@
  * chunks needs 1.3 GB); an image's index is exactly as large as its manifest
  * says (caibx_file_size). */
 #define CAIBX_FILE_MAX (4ULL << 30)
+/* ... and one whose size the server does not say beforehand. */
+#define CAIBX_UNSIZED_MAX (64ULL << 20)
 
 struct caibx_entry {
 	uint64_t end; /* offset just past this chunk in the blob */

@@ -43,6 +43,9 @@ struct http_req {
 	/* internal */
 	size_t cap, skip, sent;
 	int cb_err;
+	uint64_t from;	 /* the byte this attempt asked to start at */
+	uint64_t total;	 /* the object's size as the server says it, 0 when not said */
+	uint64_t stall_moved; /* bytes the stalled attempt moved in its window */
 };
 
 /* Sets up c for the server of u: its user name ("https://user@host/") with a
