@@ -21,6 +21,8 @@ static const char usage_text[] =
 	"  restore INDEX.caibx --store STORE --to DEVICE|FILE [--yes]\n"
 	"                                       write an image to a disk\n"
 	"  verify REPO NAME                     check every chunk of an image\n"
+	"  serve REPO NAME --nbd unix:PATH|tcp:ADDR:PORT [--to DEVICE|FILE | --cow ram|FILE]\n"
+	"                                       an image's disk as a block device (NBD) at once\n"
 	"  keygen FILE                          make a key pair for signing images\n"
 	"\n"
 	"REPO is a folder, or a file://, http://, https://, s3://, sftp://, smb://, nfs://,\n"
@@ -35,6 +37,7 @@ int main(int argc, char **argv)
 	} cmds[] = {
 		{ "disks", cmd_disks },	    { "capture", cmd_capture }, { "ls", cmd_ls },
 		{ "restore", cmd_restore }, { "verify", cmd_verify },	{ "keygen", cmd_keygen },
+		{ "serve", cmd_serve },
 	};
 	size_t i;
 	int r;

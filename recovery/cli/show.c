@@ -15,6 +15,7 @@
 
 static struct {
 	enum show_mode mode;
+	int events_json;  /* states, notices and warnings as JSON lines on stdout */
 	FILE *warnings;
 	int bar_open;	  /* a bar line is on the terminal without its newline */
 	double last_json; /* when the last JSON progress line went out */
@@ -237,16 +238,51 @@ static void show_progress(const struct event *e)
 	}
 }
 
+static const char *const show_kinds[] = {
+	[EVENT_PROGRESS] = "progress", [EVENT_FINISHED] = "finished", [EVENT_NOTICE] = "notice",
+	[EVENT_WARNING] = "warning",   [EVENT_DEBUG] = "debug",	      [EVENT_STATE] = "state",
+};
+
+/* An event as a JSON line on stdout, for scripts (serve --json). */
+static void show_event_json(const struct event *e)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, "event", json_string(show_kinds[e->kind]));
+	if (e->op)
+		json_object_set_new(o, "op", show_json_string(e->op));
+	if (e->image)
+		json_object_set_new(o, "image", show_json_string(e->image));
+	if (e->state)
+		json_object_set_new(o, "state", show_json_string(e->state));
+	if (e->kind == EVENT_PROGRESS || e->kind == EVENT_FINISHED) {
+		json_object_set_new(o, "done", json_integer((json_int_t)e->done));
+		json_object_set_new(o, "total", json_integer((json_int_t)e->total));
+		json_object_set_new(o, "rate", json_integer((json_int_t)e->rate));
+	}
+	if (e->message)
+		json_object_set_new(o, "message", show_json_string(e->message));
+	show_json_line(o);
+}
+
 static void show_event(const struct event *e, void *ctx)
 {
 	char msg[2 * ERR_MSG_MAX];
 
 	(void)ctx;
+	if (show.events_json && e->kind != EVENT_DEBUG &&
+	    (e->kind != EVENT_PROGRESS || now_seconds() - show.last_json >= SHOW_JSON_INTERVAL)) {
+		if (e->kind == EVENT_PROGRESS)
+			show.last_json = now_seconds();
+		show_event_json(e);
+		return;
+	}
 	switch (e->kind) {
 	case EVENT_PROGRESS:
 	case EVENT_FINISHED:
 		show_progress(e);
 		break;
+	case EVENT_STATE:
 	case EVENT_NOTICE:
 		show_break();
 		fprintf(stderr, "muletto: %s\n", show_safe(e->message, msg, sizeof(msg)));
@@ -263,6 +299,11 @@ static void show_event(const struct event *e, void *ctx)
 			show_safe(e->message, msg, sizeof(msg)));
 		break;
 	}
+}
+
+void show_events_json(int on)
+{
+	show.events_json = on;
 }
 
 void show_start(enum show_mode mode, FILE *warnings_out)

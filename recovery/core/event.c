@@ -53,3 +53,16 @@ void event_warning(const char *fmt, ...)
 	event_message(EVENT_WARNING, fmt, ap);
 	va_end(ap);
 }
+
+void event_state(const char *op, const char *image, const char *state, const char *fmt, ...)
+{
+	char msg[ERR_MSG_MAX];
+	struct event e = { .kind = EVENT_STATE, .op = op, .image = image, .disk = -1, .eta = -1,
+			   .state = state, .message = msg };
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	event_emit(&e);
+}

@@ -5,6 +5,8 @@
 #ifndef MULETTO_CLI_CMD_H
 #define MULETTO_CLI_CMD_H
 
+#include <stdint.h>
+
 #define EXIT_FAILED 1
 #define EXIT_USAGE 2
 
@@ -14,6 +16,7 @@ int cmd_ls(int argc, char **argv);
 int cmd_restore(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_keygen(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
 
 /* Prints "muletto: <msg>" on stderr (one line, control characters escaped)
  * and returns code. */
@@ -28,6 +31,10 @@ int cmd_usage(const char *usage);
 int cmd_int_option(const char *opt, const char *arg, int min, int max, int *ret);
 /* Settings from the environment that take numbers: 0, or EXIT_USAGE. */
 int cmd_check_environment(void);
+/* Shows what is on target and asks for "yes" on the terminal (ctx: an int,
+ * nonzero for --yes). 0 to go on; -EPERM without a terminal, -ECANCELED
+ * when not confirmed. As restore's and serve's confirm callback. */
+int cmd_confirm_target(void *ctx, const char *target, uint64_t need);
 /* Asks for a password on the terminal, not echoed (cred_set_asker). */
 int cmd_ask_password(const char *prompt, char **ret, void *ctx);
 

@@ -16,6 +16,9 @@ int show_mode_parse(const char *s, enum show_mode *ret);
  * terminal). warnings_out: the stream WARNING events go to (verify's bad
  * chunks are its result: stdout), NULL for stderr. */
 void show_start(enum show_mode mode, FILE *warnings_out);
+/* Every event but debug lines as a JSON line on stdout instead (progress at
+ * most once a second): for scripts watching a long job (serve --json). */
+void show_events_json(int on);
 /* Ends a bar line in progress, before other output. */
 void show_break(void);
 

@@ -20,6 +20,7 @@ enum event_kind {
 	EVENT_NOTICE,	/* worth knowing, the work goes on (retrying a server) */
 	EVENT_WARNING,	/* a fault that did not stop the work (a bad chunk) */
 	EVENT_DEBUG,	/* MULETTO_DEBUG lines, for the area named */
+	EVENT_STATE,	/* a long-running job changed state ("ready", "hydrated", "stopped") */
 };
 
 struct event {
@@ -33,6 +34,7 @@ struct event {
 	double elapsed;	   /* seconds since the operation started */
 	int ok;		   /* FINISHED: 1 when it succeeded */
 	const char *area;  /* DEBUG: "fetch", "net", "mount", ... */
+	const char *state; /* STATE: the new state */
 	const char *message; /* NOTICE, WARNING, DEBUG: one line, no newline */
 };
 
@@ -45,5 +47,8 @@ void event_emit(const struct event *e);
 /* A NOTICE or WARNING with a formatted message. */
 void event_notice(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void event_warning(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* A STATE event of op for image, with a message. */
+void event_state(const char *op, const char *image, const char *state, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 
 #endif
