@@ -211,11 +211,34 @@ static int is_swap(const char *sysroot, const char *name)
 	return found;
 }
 
+/* "LVM volume vg0-root (/dev/dm-0)", "RAID array /dev/md0": what holds a disk. */
+static void holder_describe(const char *sysroot, const char *holder, char *out, size_t n)
+{
+	char name[DISK_STR], uuid[DISK_STR];
+	const char *kind = "device-mapper";
+
+	if (!strncmp(holder, "md", 2)) {
+		snprintf(out, n, "RAID array /dev/%.60s", holder);
+		return;
+	}
+	if (strncmp(holder, "dm-", 3)) {
+		snprintf(out, n, "/dev/%.60s", holder);
+		return;
+	}
+	sys_read(sysroot, holder, "dm/name", name, sizeof(name));
+	sys_read(sysroot, holder, "dm/uuid", uuid, sizeof(uuid));
+	if (!strncmp(uuid, "LVM-", 4))
+		kind = "LVM volume";
+	else if (!strncmp(uuid, "CRYPT-", 6))
+		kind = "encrypted volume";
+	snprintf(out, n, "%s %.100s (/dev/%.60s)", kind, name[0] ? name : holder, holder);
+}
+
 /* One block device (the disk or a partition): mounted, swap or held? */
 static int node_in_use(const char *sysroot, const char *dir, const char *name,
 		       const struct mounts *m, char *why, size_t n)
 {
-	char path[768], devno[32] = "", holder[DISK_STR];
+	char path[768], devno[32] = "", holder[DISK_STR], what[DISK_STR];
 	const char *mp;
 
 	snprintf(path, sizeof(path), "%s/dev", dir);
@@ -230,8 +253,8 @@ static int node_in_use(const char *sysroot, const char *dir, const char *name,
 	}
 	snprintf(path, sizeof(path), "%s/holders", dir);
 	if (dir_nonempty(path, holder, sizeof(holder))) {
-		snprintf(why, n, "/dev/%.60s is held by %.60s (LVM, RAID or device-mapper)", name,
-			 holder);
+		holder_describe(sysroot, holder, what, sizeof(what));
+		snprintf(why, n, "/dev/%.60s is held by %.150s", name, what);
 		return 1;
 	}
 	return 0;
