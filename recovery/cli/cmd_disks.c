@@ -74,12 +74,14 @@ static json_t *disk_json(const struct disk_info *d)
 	for (k = 0; k < d->nparts; k++) {
 		const struct disk_part *p = &d->parts[k];
 		json_array_append_new(
-			parts, json_pack("{s:i, s:s, s:I, s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:s}",
+			parts, json_pack("{s:i, s:s, s:I, s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:s, "
+					 "s:s, s:b}",
 					 "number", p->number, "device", p->dev, "start",
 					 (json_int_t)p->start, "size", (json_int_t)p->size, "type",
 					 p->type, "type_name", gpt_type_name(p->type), "name",
 					 p->name, "uuid", p->uuid, "fs", p->fs, "label", p->label,
-					 "fs_uuid", p->fs_uuid));
+					 "fs_uuid", p->fs_uuid, "mountpoint", p->mountpoint,
+					 "mounted_rw", p->mounted_rw));
 	}
 	return json_pack("{s:s, s:s, s:I, s:i, s:i, s:s, s:s, s:s, s:b, s:b, s:b, s:s, s:s, "
 			 "s:b, s:s, s:b, s:o}",
