@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "muletto/disk/disk.h"
+#include "muletto/disk/mounts.h"
 #include "muletto/core/err.h"
 #include "muletto/core/util.h"
 
@@ -132,50 +133,6 @@ static int disk_from_sysfs(const char *sysroot, const char *name, struct disk_in
 }
 
 /* ---- in use, boot ---- */
-
-struct mounts {
-	size_t n;
-	struct {
-		char devno[32];
-		char mp[DISK_STR];
-	} *e;
-};
-
-static void mounts_read(const char *sysroot, struct mounts *m)
-{
-	char path[512], line[4096];
-	FILE *f;
-
-	memset(m, 0, sizeof(*m));
-	snprintf(path, sizeof(path), "%s/proc/self/mountinfo", sysroot ? sysroot : "");
-	f = fopen(path, "re");
-	if (!f)
-		return;
-	while (fgets(line, sizeof(line), f)) {
-		char devno[32], mp[DISK_STR];
-		void *ne;
-		if (sscanf(line, "%*s %*s %31s %*s %255s", devno, mp) != 2)
-			continue;
-		ne = realloc(m->e, (m->n + 1) * sizeof(*m->e));
-		if (!ne)
-			break;
-		m->e = ne;
-		str_copy(m->e[m->n].devno, sizeof(m->e[m->n].devno), devno);
-		str_copy(m->e[m->n].mp, sizeof(m->e[m->n].mp), mp);
-		m->n++;
-	}
-	fclose(f);
-}
-
-static const char *mounts_find(const struct mounts *m, const char *devno)
-{
-	size_t i;
-
-	for (i = 0; i < m->n; i++)
-		if (!strcmp(m->e[i].devno, devno))
-			return m->e[i].mp;
-	return NULL;
-}
 
 static int dir_nonempty(const char *path, char *first, size_t n)
 {
@@ -375,6 +332,30 @@ static int disk_skip(const char *sysroot, const char *name)
 	return sys_u64(sysroot, name, "size") == 0;
 }
 
+/* Where each partition of the table is mounted, through its kernel node
+ * (/sys/block/loop0/loop0p1). */
+static void disk_parts_mounted(const char *sysroot, struct disk_info *d, const struct mounts *m)
+{
+	char path[768], devno[32];
+	const char *mp, *base;
+	size_t i;
+
+	for (i = 0; i < d->nparts; i++) {
+		struct disk_part *p = &d->parts[i];
+		if (!(base = strrchr(p->dev, '/')))
+			continue;
+		snprintf(path, sizeof(path), "%s/sys/block/%.200s/%.200s/dev",
+			 sysroot ? sysroot : "", d->name, base + 1);
+		devno[0] = 0;
+		if (read_line_file(path, devno, sizeof(devno)) < 0 || !devno[0])
+			continue;
+		mp = mounts_find_rw(m, devno);
+		p->mounted_rw = mp != NULL;
+		if (mp || (mp = mounts_find(m, devno)))
+			str_copy(p->mountpoint, sizeof(p->mountpoint), mp);
+	}
+}
+
 static void disk_fill(const char *sysroot, const char *name, const struct mounts *m,
 		      const struct boot_set *b, struct disk_info *d)
 {
@@ -390,6 +371,7 @@ static void disk_fill(const char *sysroot, const char *name, const struct mounts
 		disk_probe_fd(fd, d->size, d);
 		close(fd);
 	}
+	disk_parts_mounted(sysroot, d, m);
 }
 
 int disk_list(const char *sysroot, struct disk_info **ret, size_t *ret_n)
@@ -415,7 +397,7 @@ int disk_list(const char *sysroot, struct disk_info **ret, size_t *ret_n)
 		free(names[i]);
 	}
 	free(names);
-	free(m.e);
+	mounts_free(&m);
 	if (!list)
 		return -ENOMEM;
 	*ret = list;
@@ -470,6 +452,6 @@ int disk_probe(const char *sysroot, const char *path, struct disk_info *ret)
 	mounts_read(sysroot, &m);
 	boot_disks(sysroot, &m, &b);
 	disk_fill(sysroot, name, &m, &b, ret);
-	free(m.e);
+	mounts_free(&m);
 	return 0;
 }
