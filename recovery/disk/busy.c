@@ -44,22 +44,39 @@ static int busy_loop_is(const char *name, const struct stat *st)
 	return stat(file, &bst) == 0 && bst.st_dev == st->st_dev && bst.st_ino == st->st_ino;
 }
 
-int busy_loop_backing(const struct stat *st, char *dev, size_t dev_size)
+int busy_loops_of(const struct stat *st, int (*fn)(void *ctx, const char *loop), void *ctx)
 {
 	struct dirent *de;
 	DIR *d = opendir("/sys/block");
-	int found = 0;
+	int r = 0;
 
 	if (!d)
 		return 0;
-	while (!found && (de = readdir(d))) {
-		if (strncmp(de->d_name, "loop", 4) || !busy_loop_is(de->d_name, st))
-			continue;
-		snprintf(dev, dev_size, "/dev/%s", de->d_name);
-		found = 1;
-	}
+	while (!r && (de = readdir(d)))
+		if (!strncmp(de->d_name, "loop", 4) && busy_loop_is(de->d_name, st))
+			r = fn(ctx, de->d_name);
 	closedir(d);
-	return found;
+	return r;
+}
+
+struct busy_name {
+	char *out;
+	size_t size;
+};
+
+static int busy_first_loop(void *ctx, const char *loop)
+{
+	struct busy_name *n = ctx;
+
+	snprintf(n->out, n->size, "/dev/%s", loop);
+	return 1;
+}
+
+int busy_loop_backing(const struct stat *st, char *dev, size_t dev_size)
+{
+	struct busy_name n = { dev, dev_size };
+
+	return busy_loops_of(st, busy_first_loop, &n);
 }
 
 /* What a process's fd must be to count: a file (device, inode), or a block

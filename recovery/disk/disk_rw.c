@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 
+#include "muletto/disk/busy.h"
 #include "muletto/disk/disk.h"
 #include "muletto/disk/mounts.h"
 #include "muletto/core/err.h"
@@ -65,33 +66,31 @@ static int blk_rw_mount(const char *sysroot, const char *path, const struct stat
 	return tree_rw_mount(real, strrchr(real, '/') + 1, m, ret);
 }
 
+struct rw_loop {
+	const struct mounts *m;
+	struct disk_rw_mount *ret;
+};
+
+static int rw_loop_one(void *ctx, const char *loop)
+{
+	struct rw_loop *l = ctx;
+	char dir[300];
+	int found;
+
+	snprintf(dir, sizeof(dir), "/sys/block/%.200s", loop);
+	found = tree_rw_mount(dir, loop, l->m, l->ret);
+	if (found > 0)
+		snprintf(l->ret->loop, sizeof(l->ret->loop), "/dev/%.200s", loop);
+	return found;
+}
+
 /* Every loop device whose backing file is the file st describes. */
-static int file_rw_mount(const char *sysroot, const struct stat *st, const struct mounts *m,
+static int file_rw_mount(const struct stat *st, const struct mounts *m,
 			 struct disk_rw_mount *ret)
 {
-	char dir[512], sub[1024], backing[DISK_STR];
-	struct dirent *de;
-	struct stat bst;
-	DIR *dd;
-	int found = 0;
+	struct rw_loop l = { m, ret };
 
-	snprintf(dir, sizeof(dir), "%s/sys/block", sysroot ? sysroot : "");
-	if (!(dd = opendir(dir)))
-		return 0;
-	while (!found && (de = readdir(dd))) {
-		if (strncmp(de->d_name, "loop", 4))
-			continue;
-		snprintf(sub, sizeof(sub), "%s/%.200s/loop/backing_file", dir, de->d_name);
-		if (read_line_file(sub, backing, sizeof(backing)) < 0 || stat(backing, &bst) < 0 ||
-		    bst.st_dev != st->st_dev || bst.st_ino != st->st_ino)
-			continue;
-		snprintf(sub, sizeof(sub), "%s/%.200s", dir, de->d_name);
-		found = tree_rw_mount(sub, de->d_name, m, ret);
-		if (found)
-			snprintf(ret->loop, sizeof(ret->loop), "/dev/%.200s", de->d_name);
-	}
-	closedir(dd);
-	return found;
+	return busy_loops_of(st, rw_loop_one, &l);
 }
 
 int disk_find_rw_mount(const char *sysroot, const char *path, struct disk_rw_mount *ret)
@@ -108,7 +107,7 @@ int disk_find_rw_mount(const char *sysroot, const char *path, struct disk_rw_mou
 	if (S_ISBLK(st.st_mode))
 		r = blk_rw_mount(sysroot, path, &st, &m, &found);
 	else if (S_ISREG(st.st_mode))
-		r = file_rw_mount(sysroot, &st, &m, &found);
+		r = file_rw_mount(&st, &m, &found);
 	mounts_free(&m);
 	if (r > 0)
 		*ret = found;

@@ -15,6 +15,9 @@
 /* 1 when the file st describes backs a loop device, named in dev ("/dev/loop3");
  * 0 when none does. */
 int busy_loop_backing(const struct stat *st, char *dev, size_t dev_size);
+/* Calls fn with the name ("loop3") of each loop device the file st describes
+ * backs, until fn returns nonzero; returns that, or 0. */
+int busy_loops_of(const struct stat *st, int (*fn)(void *ctx, const char *loop), void *ctx);
 
 struct busy_proc {
 	pid_t pid;
