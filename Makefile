@@ -100,11 +100,11 @@ bench: all
 	@tests/bench.sh
 	@tests/bench_sources.sh
 
-# make fuzz: libFuzzer on every parser of what servers and media send
+# make fuzz: libFuzzer on every parser of what servers, media and NBD clients send
 # (tests/fuzz/fuzz.c), FUZZ_SECONDS each, seeded from tests/fuzz/seeds/.
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS := index manifest url html s3 lines sign conf
-FUZZ_LIB  := $(filter recovery/core/% recovery/format/% recovery/store/%,$(SRCS))
+FUZZ_TARGETS := index manifest url html s3 lines sign conf nbd
+FUZZ_LIB  := $(filter recovery/core/% recovery/format/% recovery/store/% recovery/serve/%,$(SRCS))
 FUZZ_OBJS := $(FUZZ_LIB:recovery/%.c=$(B)/fuzz/obj/%.o)
 FUZZ_CC   := clang -g -O1 -fsanitize=address,undefined -std=gnu11 -D_GNU_SOURCE \
 	-D_FILE_OFFSET_BITS=64 -Iinclude -pthread $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
