@@ -44,6 +44,13 @@ $(B)/san/unit/%: tests/unit/%.c $(SLIBOBJS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(SAN) -Itests/unit -o $@ $^ $(LDLIBS)
 
+# The NBD server behind a file, for real NBD clients to test the protocol on
+# (tests/integration/nbd_protocol.sh).
+NBDTEST := $(B)/san/nbd_file_server
+$(NBDTEST): tests/nbd/nbd_file_server.c $(SLIBOBJS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(SAN) -o $@ $^ $(LDLIBS)
+
 # The boot media: Debian's kernel, firmware, busybox, shim, GRUB, isolinux
 # (iso/packages.lock), the initramfs (initramfs/) and the tool.
 # make iso CONFIG=FILE bakes FILE in as /etc/muletto.conf; TRUST=PUBKEY bakes in
@@ -76,11 +83,11 @@ FORCE:
 check:
 	@scripts/deps.sh build check e2e
 	@$(MAKE) --no-print-directory $(B)/muletto $(B)/san/muletto $(UNITBIN) $(FUZZSMOKE) \
-		$(B)/muletto.iso $(B)/pxe/pxelinux.0
+		$(NBDTEST) $(B)/muletto.iso $(B)/pxe/pxelinux.0
 	@tests/run
 
 unit:
-	@$(MAKE) --no-print-directory $(B)/san/muletto $(UNITBIN) $(FUZZSMOKE)
+	@$(MAKE) --no-print-directory $(B)/san/muletto $(UNITBIN) $(FUZZSMOKE) $(NBDTEST)
 	@tests/run unit
 
 demo: all
@@ -93,11 +100,11 @@ bench: all
 	@tests/bench.sh
 	@tests/bench_sources.sh
 
-# make fuzz: libFuzzer on every parser of what servers and media send
+# make fuzz: libFuzzer on every parser of what servers, media and NBD clients send
 # (tests/fuzz/fuzz.c), FUZZ_SECONDS each, seeded from tests/fuzz/seeds/.
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS := index manifest url html s3 lines sign conf
-FUZZ_LIB  := $(filter recovery/core/% recovery/format/% recovery/store/%,$(SRCS))
+FUZZ_TARGETS := index manifest url html s3 lines sign conf nbd
+FUZZ_LIB  := $(filter recovery/core/% recovery/format/% recovery/store/% recovery/serve/%,$(SRCS))
 FUZZ_OBJS := $(FUZZ_LIB:recovery/%.c=$(B)/fuzz/obj/%.o)
 FUZZ_CC   := clang -g -O1 -fsanitize=address,undefined -std=gnu11 -D_GNU_SOURCE \
 	-D_FILE_OFFSET_BITS=64 -Iinclude -pthread $(shell pkg-config --cflags $(PKGS) 2>/dev/null)

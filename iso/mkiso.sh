@@ -8,7 +8,7 @@ TOP=$PWD
 D=$TOP/build/debs
 S=$TOP/build/iso-root
 OUT=$TOP/build/muletto.iso
-VERSION=$(sed -n 's/^#define MULETTO_VERSION "\(.*\)"/\1/p' include/muletto/util.h)
+VERSION=$(sed -n 's/^#define MULETTO_VERSION "\(.*\)"/\1/p' include/muletto/core/util.h)
 
 deb() { v=$(sed -n "s/^$1=//p" iso/packages.lock)
 	for f in "$D/$1"_*.deb; do [ "$(dpkg-deb -f "$f" Version)" = "$v" ] && { echo "$f"; return; }; done

@@ -192,7 +192,9 @@ s3_front_stop() {
 # sshd_start DIR: OpenSSH's sshd on a free 127.0.0.1 port with its own ed25519
 # host key (DIR/host_key) and DIR/authorized_keys, SFTP only; prints the port.
 # sshd_stop DIR / sshd_again DIR take it away and back; sshd_slow DIR BYTES_PER_S
-# restarts it with every SFTP answer throttled (pv).
+# restarts it with every SFTP answer throttled (pv), its sessions numbered in
+# DIR/sessions: the one whose number is in DIR/hold stops just before SFTP starts
+# and touches DIR/held (a session that a server going down catches half set up).
 sshd_start() {
 	local dir=$1 port
 	port=$(free_port)
@@ -210,6 +212,7 @@ KbdInteractiveAuthentication no
 UsePAM no
 StrictModes no
 PermitRootLogin prohibit-password
+MaxStartups 100
 Subsystem sftp internal-sftp
 ForceCommand internal-sftp
 SSHD
@@ -225,7 +228,12 @@ sshd_again() {
 
 sshd_slow() {
 	sshd_stop "$1"
-	printf '#!/bin/sh\n/usr/lib/openssh/sftp-server | pv -q -L %s\n' "$2" >"$1/sftp-slow"
+	cat >"$1/sftp-slow" <<SLOW
+#!/bin/sh
+n=\$(flock $1/sessions sh -c 'echo >>$1/sessions; wc -l <$1/sessions')
+if [ "\$n" = "\$(cat $1/hold 2>/dev/null)" ]; then touch $1/held; exec timeout 60 cat >/dev/null; fi
+/usr/lib/openssh/sftp-server | pv -q -L $2
+SLOW
 	chmod 755 "$1/sftp-slow"
 	sed -i "s|^ForceCommand .*|ForceCommand $1/sftp-slow|" "$1/sshd_config"
 	sshd_again "$1"

@@ -1,4 +1,4 @@
-/* muletto capture DEVICE|FILE... REPO --name NAME [--json] */
+/* muletto capture DEVICE|FILE... REPO --name NAME [--json] [--live | --snapshot] */
 #include <getopt.h>
 #include <jansson.h>
 #include <stddef.h>
@@ -16,7 +16,8 @@
 
 static const char capture_usage[] =
 	"muletto capture DEVICE|FILE... REPO --name NAME [--json] [--chunk-size BYTES] "
-	"[--level N] [--threads N] [--progress auto|bar|json|none] [--sign KEY]";
+	"[--level N] [--threads N] [--progress auto|bar|json|none] [--sign KEY] "
+	"[--live | --snapshot]";
 
 struct capture_args {
 	int json;
@@ -32,6 +33,14 @@ static int capture_chunk_size(const char *arg, uint64_t *ret)
 	return 0;
 }
 
+static int capture_mode_option(struct capture_args *a, enum capture_mode mode)
+{
+	if (a->q.o.mode != CAPTURE_MODE_NONE && a->q.o.mode != mode)
+		return cmd_bad_option("--live and --snapshot exclude each other: choose one");
+	a->q.o.mode = mode;
+	return 0;
+}
+
 static int capture_parse(int argc, char **argv, struct capture_args *a)
 {
 	static const struct option opts[] = {
@@ -42,6 +51,8 @@ static int capture_parse(int argc, char **argv, struct capture_args *a)
 		{ "threads", required_argument, NULL, 't' },
 		{ "progress", required_argument, NULL, 'p' },
 		{ "sign", required_argument, NULL, 's' },
+		{ "live", no_argument, NULL, 'L' },
+		{ "snapshot", no_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -60,6 +71,8 @@ static int capture_parse(int argc, char **argv, struct capture_args *a)
 					   &a->q.o.threads);
 			break;
 		case 's': a->q.sign = optarg; break;
+		case 'L': r = capture_mode_option(a, CAPTURE_MODE_LIVE); break;
+		case 'S': r = capture_mode_option(a, CAPTURE_MODE_SNAPSHOT); break;
 		case 'p':
 			if (show_mode_parse(optarg, &a->progress) < 0)
 				r = cmd_bad_option("%s", err_msg());

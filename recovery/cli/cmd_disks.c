@@ -81,12 +81,14 @@ static json_t *disk_json(const struct disk_info *d)
 	for (k = 0; k < d->nparts; k++) {
 		const struct disk_part *p = &d->parts[k];
 		json_array_append_new(
-			parts, json_pack("{s:i, s:o, s:I, s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
+			parts, json_pack("{s:i, s:o, s:I, s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:o, "
+					 "s:o, s:b}",
 					 "number", p->number, "device", J(p->dev), "start",
 					 (json_int_t)p->start, "size", (json_int_t)p->size, "type",
 					 J(p->type), "type_name", J(gpt_type_name(p->type)), "name",
 					 J(p->name), "uuid", J(p->uuid), "fs", J(p->fs), "label",
-					 J(p->label), "fs_uuid", J(p->fs_uuid)));
+					 J(p->label), "fs_uuid", J(p->fs_uuid), "mountpoint",
+					 J(p->mountpoint), "mounted_rw", p->mounted_rw));
 	}
 	return json_pack("{s:o, s:o, s:I, s:i, s:i, s:o, s:o, s:o, s:b, s:b, s:b, s:o, s:o, "
 			 "s:b, s:o, s:b, s:o}",

@@ -58,6 +58,9 @@ static void ls_print_json(const struct repo_image *e, size_t n)
 			json_object_set_new(o, "trusted", json_boolean(e[i].sig.trusted));
 		if (e[i].sig.trusted == 0)
 			json_object_set_new(o, "refused", show_json_string(e[i].sig.why));
+		if (e[i].m)
+			json_object_set_new(o, "consistency",
+					    json_string(manifest_consistency_name(e[i].m->consistency)));
 		if (e[i].error[0])
 			json_object_set_new(o, "error", show_json_string(e[i].error));
 		json_array_append_new(arr, o);
@@ -65,8 +68,15 @@ static void ls_print_json(const struct repo_image *e, size_t n)
 	show_json_pretty(json_pack("{s:o}", "images", arr));
 }
 
+/* What a NOTES column says of an image ("" for most). */
+static const char *ls_note(const struct repo_image *e)
+{
+	return e->m && e->m->consistency == MANIFEST_LIVE ? "live (may be inconsistent)" : "";
+}
+
 static void ls_print_row(const struct repo_image *e, int trust)
 {
+	const char *note = ls_note(e);
 	char size[32], used[32], name[1024], created[1024], why[2 * ERR_MSG_MAX];
 	uint64_t s, u;
 
@@ -78,19 +88,35 @@ static void ls_print_row(const struct repo_image *e, int trust)
 	ls_totals(e->m, &s, &u);
 	human_size(s, size, sizeof(size));
 	human_size(u, used, sizeof(used));
-	printf("%-24s %-20s %5zu %10s %10s  %-*.16s%s\n", name,
+	printf("%-24s %-20s %5zu %10s %10s  %-*.16s%-*s%s%s\n", name,
 	       show_safe(e->m->created, created, sizeof(created)), e->m->ndisks, size, used,
-	       trust ? 16 : 1, e->sig.signed_ ? e->sig.key : "-",
-	       !trust ? "" : e->sig.trusted > 0 ? " yes" : " REFUSED");
+	       trust || note[0] ? 16 : 1, e->sig.signed_ ? e->sig.key : "-",
+	       trust && note[0] ? 8 : 0, !trust ? "" : e->sig.trusted > 0 ? " yes" : " REFUSED",
+	       note[0] ? " " : "", note);
 	if (trust && e->sig.trusted == 0)
 		printf("%24s refused: %s\n", "", show_safe(e->sig.why, why, sizeof(why)));
+}
+
+/* A NOTES column only when an image has a note: the usual table stays as it was. */
+static void ls_print_table(const struct repo_image *e, size_t n, int trust)
+{
+	size_t i;
+	int notes = 0;
+
+	for (i = 0; i < n; i++)
+		notes |= ls_note(&e[i])[0] != 0;
+	printf("%-24s %-20s %5s %10s %10s  %-*s%-*s%s\n", "NAME", "CREATED", "DISKS", "SIZE",
+	       "USED", trust || notes ? 16 : 1, "SIGNED BY", trust && notes ? 8 : 0,
+	       trust ? " TRUSTED" : "", notes ? " NOTES" : "");
+	for (i = 0; i < n; i++)
+		ls_print_row(&e[i], trust);
 }
 
 static int ls_run(const char *url, const char *trust, int json)
 {
 	struct repo_image *e = NULL;
 	struct repo *repo = NULL;
-	size_t n = 0, i;
+	size_t n = 0;
 	int r;
 
 	r = repo_open(url, 0, &repo);
@@ -105,10 +131,7 @@ static int ls_run(const char *url, const char *trust, int json)
 	} else if (!n) {
 		printf("no images in %s yet\n", repo->url);
 	} else {
-		printf("%-24s %-20s %5s %10s %10s  %-*s%s\n", "NAME", "CREATED", "DISKS", "SIZE",
-		       "USED", repo->trust ? 16 : 1, "SIGNED BY", repo->trust ? " TRUSTED" : "");
-		for (i = 0; i < n; i++)
-			ls_print_row(&e[i], repo->trust != NULL);
+		ls_print_table(e, n, repo->trust != NULL);
 	}
 out:
 	repo_list_free(e, n);

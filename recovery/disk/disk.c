@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "muletto/disk/disk.h"
+#include "muletto/disk/mounts.h"
 #include "muletto/core/err.h"
 #include "muletto/core/util.h"
 
@@ -133,50 +134,6 @@ static int disk_from_sysfs(const char *sysroot, const char *name, struct disk_in
 
 /* ---- in use, boot ---- */
 
-struct mounts {
-	size_t n;
-	struct {
-		char devno[32];
-		char mp[DISK_STR];
-	} *e;
-};
-
-static void mounts_read(const char *sysroot, struct mounts *m)
-{
-	char path[512], line[4096];
-	FILE *f;
-
-	memset(m, 0, sizeof(*m));
-	snprintf(path, sizeof(path), "%s/proc/self/mountinfo", sysroot ? sysroot : "");
-	f = fopen(path, "re");
-	if (!f)
-		return;
-	while (fgets(line, sizeof(line), f)) {
-		char devno[32], mp[DISK_STR];
-		void *ne;
-		if (sscanf(line, "%*s %*s %31s %*s %255s", devno, mp) != 2)
-			continue;
-		ne = realloc(m->e, (m->n + 1) * sizeof(*m->e));
-		if (!ne)
-			break;
-		m->e = ne;
-		str_copy(m->e[m->n].devno, sizeof(m->e[m->n].devno), devno);
-		str_copy(m->e[m->n].mp, sizeof(m->e[m->n].mp), mp);
-		m->n++;
-	}
-	fclose(f);
-}
-
-static const char *mounts_find(const struct mounts *m, const char *devno)
-{
-	size_t i;
-
-	for (i = 0; i < m->n; i++)
-		if (!strcmp(m->e[i].devno, devno))
-			return m->e[i].mp;
-	return NULL;
-}
-
 static int dir_nonempty(const char *path, char *first, size_t n)
 {
 	struct dirent *de;
@@ -211,11 +168,34 @@ static int is_swap(const char *sysroot, const char *name)
 	return found;
 }
 
+/* "LVM volume vg0-root (/dev/dm-0)", "RAID array /dev/md0": what holds a disk. */
+static void holder_describe(const char *sysroot, const char *holder, char *out, size_t n)
+{
+	char name[DISK_STR], uuid[DISK_STR];
+	const char *kind = "device-mapper";
+
+	if (!strncmp(holder, "md", 2)) {
+		snprintf(out, n, "RAID array /dev/%.60s", holder);
+		return;
+	}
+	if (strncmp(holder, "dm-", 3)) {
+		snprintf(out, n, "/dev/%.60s", holder);
+		return;
+	}
+	sys_read(sysroot, holder, "dm/name", name, sizeof(name));
+	sys_read(sysroot, holder, "dm/uuid", uuid, sizeof(uuid));
+	if (!strncmp(uuid, "LVM-", 4))
+		kind = "LVM volume";
+	else if (!strncmp(uuid, "CRYPT-", 6))
+		kind = "encrypted volume";
+	snprintf(out, n, "%s %.100s (/dev/%.60s)", kind, name[0] ? name : holder, holder);
+}
+
 /* One block device (the disk or a partition): mounted, swap or held? */
 static int node_in_use(const char *sysroot, const char *dir, const char *name,
 		       const struct mounts *m, char *why, size_t n)
 {
-	char path[768], devno[32] = "", holder[DISK_STR];
+	char path[768], devno[32] = "", holder[DISK_STR], what[DISK_STR];
 	const char *mp;
 
 	snprintf(path, sizeof(path), "%s/dev", dir);
@@ -230,8 +210,8 @@ static int node_in_use(const char *sysroot, const char *dir, const char *name,
 	}
 	snprintf(path, sizeof(path), "%s/holders", dir);
 	if (dir_nonempty(path, holder, sizeof(holder))) {
-		snprintf(why, n, "/dev/%.60s is held by %.60s (LVM, RAID or device-mapper)", name,
-			 holder);
+		holder_describe(sysroot, holder, what, sizeof(what));
+		snprintf(why, n, "/dev/%.60s is held by %.150s", name, what);
 		return 1;
 	}
 	return 0;
@@ -352,6 +332,30 @@ static int disk_skip(const char *sysroot, const char *name)
 	return sys_u64(sysroot, name, "size") == 0;
 }
 
+/* Where each partition of the table is mounted, through its kernel node
+ * (/sys/block/loop0/loop0p1). */
+static void disk_parts_mounted(const char *sysroot, struct disk_info *d, const struct mounts *m)
+{
+	char path[768], devno[32];
+	const char *mp, *base;
+	size_t i;
+
+	for (i = 0; i < d->nparts; i++) {
+		struct disk_part *p = &d->parts[i];
+		if (!(base = strrchr(p->dev, '/')))
+			continue;
+		snprintf(path, sizeof(path), "%s/sys/block/%.200s/%.200s/dev",
+			 sysroot ? sysroot : "", d->name, base + 1);
+		devno[0] = 0;
+		if (read_line_file(path, devno, sizeof(devno)) < 0 || !devno[0])
+			continue;
+		mp = mounts_find_rw(m, devno);
+		p->mounted_rw = mp != NULL;
+		if (mp || (mp = mounts_find(m, devno)))
+			str_copy(p->mountpoint, sizeof(p->mountpoint), mp);
+	}
+}
+
 static void disk_fill(const char *sysroot, const char *name, const struct mounts *m,
 		      const struct boot_set *b, struct disk_info *d)
 {
@@ -367,6 +371,7 @@ static void disk_fill(const char *sysroot, const char *name, const struct mounts
 		disk_probe_fd(fd, d->size, d);
 		close(fd);
 	}
+	disk_parts_mounted(sysroot, d, m);
 }
 
 int disk_list(const char *sysroot, struct disk_info **ret, size_t *ret_n)
@@ -392,7 +397,7 @@ int disk_list(const char *sysroot, struct disk_info **ret, size_t *ret_n)
 		free(names[i]);
 	}
 	free(names);
-	free(m.e);
+	mounts_free(&m);
 	if (!list)
 		return -ENOMEM;
 	*ret = list;
@@ -447,6 +452,6 @@ int disk_probe(const char *sysroot, const char *path, struct disk_info *ret)
 	mounts_read(sysroot, &m);
 	boot_disks(sysroot, &m, &b);
 	disk_fill(sysroot, name, &m, &b, ret);
-	free(m.e);
+	mounts_free(&m);
 	return 0;
 }

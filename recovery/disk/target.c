@@ -12,8 +12,10 @@
 #include <unistd.h>
 
 #include "muletto/core/err.h"
-#include "muletto/disk/target.h"
 #include "muletto/core/util.h"
+#include "muletto/disk/busy.h"
+#include "muletto/disk/lock.h"
+#include "muletto/disk/target.h"
 
 int target_inspect(const char *path, struct disk_info *info, int *ret_is_block, int *ret_exists)
 {
@@ -85,11 +87,61 @@ static int target_zeroes_offloaded(int fd)
 	return 0;
 }
 
+/* "it" for the target itself, else the partition the process has open. */
+static const char *target_busy_what(const struct busy_proc *p)
+{
+	return p->whole ? "it" : p->what;
+}
+
+/* Refuses a target another process has open for writing (a dd, a VM, an
+ * editor): the restore and that process would overwrite each other. */
+static int target_check_writers(const struct target *t, const struct stat *st)
+{
+	struct busy_proc p;
+
+	if (!busy_find_process(st, 1, &p))
+		return 0;
+	return err_set(-EBUSY, "refusing to write to %s: it is in use by pid %ld (%s), which has "
+			       "%s open for writing; stop that process or choose another target",
+		       t->path, (long)p.pid, p.comm, target_busy_what(&p));
+}
+
+/* O_EXCL said EBUSY: find out who holds the device, so the message names it. */
+static int target_explain_busy(const struct target *t, const struct stat *st)
+{
+	struct disk_info now;
+	struct busy_proc p;
+	int r;
+
+	if (disk_probe(NULL, t->path, &now) == 0 && now.in_use) {
+		r = target_check_block(t->path, &now, 0);
+		disk_info_clear(&now);
+		return r;
+	}
+	disk_info_clear(&now);
+	if (busy_find_process(st, 0, &p))
+		return err_set(-EBUSY, "refusing to write to %s: it is in use by pid %ld (%s), "
+				       "which has %s open; stop that process or choose another disk",
+			       t->path, (long)p.pid, p.comm, target_busy_what(&p));
+	return err_set(-EBUSY, "refusing to write to %s: the kernel reports it in use, but no "
+			       "mount, swap, holder or process of ours can see it; check "
+			       "'lsblk %s' and 'fuser -v %s'", t->path, t->path, t->path);
+}
+
 static int target_open_block(struct target *t, uint64_t need)
 {
+	struct stat st;
 	int ro = 0, r;
 
+	if (stat(t->path, &st) < 0)
+		return err_set(-errno, "target %s: %s", t->path, strerror(errno));
+	r = lock_target(t->path, &st, &t->lock);
+	if (r < 0)
+		return r;
 	r = target_check_block(t->path, &t->info, need);
+	if (r < 0)
+		return r;
+	r = target_check_writers(t, &st);
 	if (r < 0)
 		return r;
 	/* O_EXCL on a block device fails while the kernel holds it (mounted, LVM, md). */
@@ -97,8 +149,7 @@ static int target_open_block(struct target *t, uint64_t need)
 	if (t->fd < 0) {
 		r = -errno;
 		if (r == -EBUSY)
-			return err_set(r, "refusing to write to %s: the kernel reports it in use "
-					  "(mounted, swap, RAID or LVM); stop that first", t->path);
+			return target_explain_busy(t, &st);
 		if (r == -EROFS || r == -EACCES)
 			return err_set(r, "target %s is read-only: choose a writable disk", t->path);
 		return err_set(r, "cannot open target %s: %s", t->path, strerror(-r));
@@ -137,25 +188,97 @@ static int target_check_space(struct target *t, uint64_t need, uint64_t data)
 		       t->path, a, m);
 }
 
-static int target_open_file(struct target *t, uint64_t need, uint64_t data, int exists)
+static int target_open_error(const struct target *t, int r)
+{
+	if (r == -EROFS || r == -EACCES || r == -EPERM)
+		return err_set(r, "target %s is not writable (%s): choose another place", t->path,
+			       strerror(-r));
+	if (r == -ENOENT)
+		return err_set(r, "target %s: the folder it should go in does not exist", t->path);
+	return err_set(r, "cannot create target %s: %s", t->path, strerror(-r));
+}
+
+/* Locks, then opens: an existing file is locked before it is opened for
+ * writing; a new one is created empty (O_EXCL: ours alone) and locked before a
+ * byte goes in. A file replaced between the stat and the open is looked at again. */
+static int target_open_file_locked(struct target *t)
+{
+	struct stat st, now;
+	int r;
+
+	for (int tries = 0; tries < 4; tries++) {
+		if (stat(t->path, &st) < 0) {
+			if (errno != ENOENT)
+				return target_open_error(t, -errno);
+			t->fd = open(t->path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+			if (t->fd < 0 && errno == EEXIST) {
+				if (lstat(t->path, &now) == 0 && S_ISLNK(now.st_mode))
+					return err_set(-ENOENT, "target %s is a symbolic link to "
+								"nothing: name the file itself", t->path);
+				continue; /* created by someone else meanwhile */
+			}
+			if (t->fd < 0 || fstat(t->fd, &st) < 0)
+				return target_open_error(t, -errno);
+			t->created = 1;
+			return lock_target(t->path, &st, &t->lock);
+		}
+		r = lock_target(t->path, &st, &t->lock);
+		if (r < 0)
+			return r;
+		t->fd = open(t->path, O_RDWR | O_CLOEXEC);
+		if (t->fd < 0)
+			return target_open_error(t, -errno);
+		if (fstat(t->fd, &now) == 0 && now.st_dev == st.st_dev && now.st_ino == st.st_ino)
+			return 0;
+		close(t->fd);
+		t->fd = -1;
+		lock_release(t->lock);
+		t->lock = NULL;
+	}
+	return err_set(-EAGAIN, "target %s keeps being replaced while muletto opens it: stop "
+				"whatever writes it, or choose another target", t->path);
+}
+
+/* A file behind a loop device is that device's disk, perhaps mounted: writing
+ * it under the kernel destroys what is on it. So is a file another process writes. */
+static int target_check_file_users(const struct target *t, const struct stat *st)
+{
+	char loop[DISK_STR], why[DISK_STR + 8];
+	struct disk_info info;
+	const char *w;
+	size_t n;
+
+	if (!busy_loop_backing(st, loop, sizeof(loop)))
+		return target_check_writers(t, st);
+	why[0] = 0;
+	if (disk_probe(NULL, loop, &info) == 0 && info.in_use) {
+		/* "/dev/loop3 is mounted on /mnt" -> "mounted on /mnt" */
+		n = strlen(loop);
+		w = info.in_use_why;
+		if (!strncmp(w, loop, n) && !strncmp(w + n, " is ", 4))
+			w += n + 4;
+		snprintf(why, sizeof(why), " (%s)", w);
+	}
+	disk_info_clear(&info);
+	return err_set(-EBUSY, "refusing to write to %s: it is the backing file of %s%s; %s "
+			       "it first (losetup -d %s) or choose another target", t->path, loop,
+		       why, why[0] ? "unmount and detach" : "detach", loop);
+}
+
+static int target_open_file(struct target *t, uint64_t need, uint64_t data)
 {
 	struct stat st;
 	int r;
 
-	t->fd = open(t->path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-	if (t->fd < 0) {
-		r = -errno;
-		if (r == -EROFS || r == -EACCES || r == -EPERM)
-			return err_set(r, "target %s is not writable (%s): choose another place",
-				       t->path, strerror(-r));
-		if (r == -ENOENT)
-			return err_set(r, "target %s: the folder it should go in does not exist",
-				       t->path);
-		return err_set(r, "cannot create target %s: %s", t->path, strerror(-r));
-	}
+	r = target_open_file_locked(t);
+	if (r < 0)
+		return r;
 	if (fstat(t->fd, &st) < 0)
 		return err_set(-errno, "target %s: %s", t->path, strerror(errno));
-	t->fresh = !exists || st.st_size == 0;
+	r = target_check_file_users(t, &st);
+	if (r < 0)
+		return r;
+	t->fresh = t->created || st.st_size == 0;
 	r = target_check_space(t, need, data);
 	if (r < 0)
 		return r;
@@ -189,7 +312,7 @@ int target_open(const char *path, uint64_t need, uint64_t data, struct target **
 	if (r < 0)
 		goto fail;
 	t->is_block = is_block;
-	r = is_block ? target_open_block(t, need) : target_open_file(t, need, data, exists);
+	r = is_block ? target_open_block(t, need) : target_open_file(t, need, data);
 	if (r < 0)
 		goto fail;
 	*ret = t;
@@ -198,8 +321,10 @@ fail:
 	dio_done(&t->io);
 	if (t->fd >= 0)
 		close(t->fd);
-	if (!exists && !is_block && t->fd >= 0)
+	/* A file we created, unless another muletto locked it meanwhile: it is its now. */
+	if (t->created && (t->lock || r != -EBUSY))
 		unlink(path);
+	lock_release(t->lock);
 	disk_info_clear(&t->info);
 	free(t->path);
 	free(t);
@@ -295,6 +420,7 @@ int target_close(struct target *t, int sync)
 		if (close(t->fd) < 0 && r == 0)
 			r = target_write_error(t, -errno, 0, 0);
 	}
+	lock_release(t->lock);
 	disk_info_clear(&t->info);
 	free(t->path);
 	free(t);

@@ -172,6 +172,41 @@ static void capture_describe(const char *path, int fd, uint64_t size, struct man
 	disk_info_clear(&info);
 }
 
+/* The index of n chunks, ready for the workers to fill. */
+static int capture_job_index(struct capture_job *j)
+{
+	size_t n;
+
+	if (j->size == 0)
+		return err_set(-EINVAL, "%s is empty: nothing to capture", j->path);
+	n = (size_t)((j->size + j->o->chunk_size - 1) / j->o->chunk_size);
+	j->idx = calloc(1, sizeof(*j->idx));
+	if (!j->idx || !(j->idx->e = calloc(n, sizeof(*j->idx->e)))) {
+		free(j->idx);
+		j->idx = NULL;
+		return -ENOMEM;
+	}
+	j->idx->n = n;
+	j->idx->chunk_min = j->idx->chunk_avg = j->idx->chunk_max = j->o->chunk_size;
+	return 0;
+}
+
+static void capture_job_stats(struct capture_job *j, double t0, struct manifest_disk *d,
+			      struct capture_stats *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->bytes_total = j->size;
+	st->bytes_zero = atomic_load(&j->zero);
+	st->bytes_stored = atomic_load(&j->stored);
+	st->chunks_total = j->idx->n;
+	st->chunks_new = atomic_load(&j->n_new);
+	st->chunks_zero = atomic_load(&j->n_zero);
+	st->seconds = now_seconds() - t0;
+	d->chunks = j->idx->n;
+	d->chunks_zero = st->chunks_zero;
+	d->bytes_used = j->size - st->bytes_zero;
+}
+
 int capture_disk(const char *path, const char *repo_url, const struct capture_opts *o,
 		 const char *image, int disk, struct manifest_disk *d, struct caibx **ret,
 		 struct capture_stats *st)
@@ -183,44 +218,32 @@ int capture_disk(const char *path, const char *repo_url, const struct capture_op
 		.tick = capture_tick,
 	};
 	struct capture_job j = { .path = path, .repo_url = repo_url, .o = o, .fd = -1 };
+	int live = o->mode == CAPTURE_MODE_LIVE;
+	struct capture_watch w;
 	double t0 = now_seconds();
-	size_t n;
 	int r;
 
 	r = dio_open_read(path, "source", &j.fd, &j.size);
 	if (r < 0)
 		return r;
 	posix_fadvise(j.fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-	if (j.size == 0) {
+	r = capture_job_index(&j);
+	if (r == 0 && !live) /* the first look before the first byte is read */
+		r = capture_watch_start(j.fd, j.size, &w);
+	if (r < 0) {
+		caibx_free(j.idx);
 		close(j.fd);
-		return err_set(-EINVAL, "%s is empty: nothing to capture", path);
+		return r;
 	}
-	n = (size_t)((j.size + o->chunk_size - 1) / o->chunk_size);
-	j.idx = calloc(1, sizeof(*j.idx));
-	if (!j.idx || !(j.idx->e = calloc(n, sizeof(*j.idx->e)))) {
-		free(j.idx);
-		close(j.fd);
-		return -ENOMEM;
-	}
-	j.idx->n = n;
-	j.idx->chunk_min = j.idx->chunk_avg = j.idx->chunk_max = o->chunk_size;
 	capture_describe(path, j.fd, j.size, d);
 	j.prog = progress_new("capture", image, disk, j.size);
-	r = pfor_run(n, o->threads ? o->threads : cpu_count(), &ops, &j);
+	r = pfor_run(j.idx->n, o->threads ? o->threads : cpu_count(), &ops, &j);
+	if (r == 0 && !live)
+		r = capture_watch_check(&w, path, j.fd, j.idx);
 	progress_done(j.prog, atomic_load(&j.done), r == 0);
 	progress_free(j.prog);
 	close(j.fd);
-	memset(st, 0, sizeof(*st));
-	st->bytes_total = j.size;
-	st->bytes_zero = atomic_load(&j.zero);
-	st->bytes_stored = atomic_load(&j.stored);
-	st->chunks_total = n;
-	st->chunks_new = atomic_load(&j.n_new);
-	st->chunks_zero = atomic_load(&j.n_zero);
-	st->seconds = now_seconds() - t0;
-	d->chunks = n;
-	d->chunks_zero = st->chunks_zero;
-	d->bytes_used = j.size - st->bytes_zero;
+	capture_job_stats(&j, t0, d, st);
 	if (r < 0) {
 		caibx_free(j.idx);
 		return r;

@@ -99,6 +99,7 @@ static void capture_describe_image(struct manifest *m, const struct capture_requ
 	str_copy(m->hash, sizeof(m->hash), "sha256");
 	str_copy(m->compression, sizeof(m->compression), "zstd");
 	m->chunk_size = q->o.chunk_size;
+	m->consistency = q->o.mode == CAPTURE_MODE_LIVE ? MANIFEST_LIVE : MANIFEST_CONSISTENT;
 	machine_describe(m);
 }
 
@@ -113,6 +114,8 @@ int capture_run(const struct capture_request *q, struct capture_result *res)
 
 	memset(res, 0, sizeof(*res));
 	r = repo_check_name(q->name);
+	if (r == 0) /* a source in use read-write is refused before anything is made */
+		r = capture_check_sources(q);
 	if (r == 0 && q->sign) { /* a key that cannot sign fails now, not after the last chunk */
 		r = sign_make(q->sign, "", 0, &sig);
 		free(sig);

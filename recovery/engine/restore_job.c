@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "muletto/core/err.h"
+#include "muletto/core/event.h"
 #include "muletto/core/util.h"
 #include "muletto/engine/restore.h"
 #include "muletto/store/repo.h"
@@ -76,6 +77,10 @@ static int restore_from_repo(const struct restore_request *q, struct restore_res
 	r = repo_load_manifest(repo, q->name, &m);
 	if (r < 0)
 		goto out;
+	if (m->consistency == MANIFEST_LIVE)
+		event_notice("image '%s' was captured live (--live), while its disks were in use: "
+			     "its file systems may be inconsistent; check them (fsck) after the "
+			     "restore", q->name);
 	d = manifest_find_disk(m, q->disk);
 	if (!d) {
 		r = err_set(-ENOENT, "image '%s' has %zu disk(s), numbered 0 to %zu: there is no "

@@ -54,6 +54,11 @@ const struct manifest_disk *manifest_find_disk(const struct manifest *m, int ind
 	return NULL;
 }
 
+const char *manifest_consistency_name(enum manifest_consistency c)
+{
+	return c == MANIFEST_LIVE ? "live" : "consistent";
+}
+
 int manifest_add_controller(struct manifest *m, int network, const char *desc)
 {
 	char *c = array_append(network ? (void **)&m->network : (void **)&m->storage,
@@ -206,6 +211,22 @@ static int parse_machine(json_t *o, struct manifest *m)
 	return r;
 }
 
+/* Absent in manifests older than the field: those captures were consistent
+ * as far as anyone knew. */
+static int parse_consistency(struct mctx *c, json_t *v, enum manifest_consistency *ret)
+{
+	const char *s = json_string_value(v);
+
+	if (!v || (s && !strcmp(s, "consistent")))
+		*ret = MANIFEST_CONSISTENT;
+	else if (s && !strcmp(s, "live"))
+		*ret = MANIFEST_LIVE;
+	else
+		return err_set(-EBADMSG, "%s: consistency is neither \"consistent\" nor \"live\": "
+					 FIX, c->name);
+	return 0;
+}
+
 static int parse_root(struct mctx *c, json_t *root, struct manifest *m)
 {
 	json_t *disks, *d, *ch = json_object_get(root, "chunking");
@@ -230,6 +251,9 @@ static int parse_root(struct mctx *c, json_t *root, struct manifest *m)
 	copy_str(root, "name", m->name);
 	copy_str(root, "created", m->created);
 	copy_str(root, "tool", m->tool);
+	r = parse_consistency(c, json_object_get(root, "consistency"), &m->consistency);
+	if (r < 0)
+		return r;
 	copy_str(ch, "hash", m->hash);
 	copy_str(ch, "compression", m->compression);
 	get_u64(c, ch, "chunk_size", 0, &m->chunk_size);
@@ -325,10 +349,11 @@ int manifest_serialize(const struct manifest *m, char **ret)
 
 	for (i = 0; i < m->ndisks; i++)
 		json_array_append_new(disks, disk_json(&m->disks[i]));
-	root = json_pack("{s:s, s:i, s:s, s:s, s:s, s:{s:s, s:s, s:o, s:o}, s:{s:s, s:s, s:I}, "
-			 "s:o}",
+	root = json_pack("{s:s, s:i, s:s, s:s, s:s, s:s, s:{s:s, s:s, s:o, s:o}, "
+			 "s:{s:s, s:s, s:I}, s:o}",
 			 "format", "muletto-manifest", "version", m->version, "name", m->name,
-			 "created", m->created, "tool", m->tool, "machine", "firmware",
+			 "created", m->created, "tool", m->tool, "consistency",
+			 manifest_consistency_name(m->consistency), "machine", "firmware",
 			 m->firmware, "hostname", m->hostname, "storage_controllers",
 			 str_list_json(m->storage, m->nstorage), "network_controllers",
 			 str_list_json(m->network, m->nnetwork), "chunking", "hash", m->hash,

@@ -367,6 +367,7 @@ static int http_status_error(const char *url, long status)
  * waiting cures it (retried for up to MULETTO_RETRY_SECONDS), and what to say.
  * One table for every libcurl source (web server, S3, SFTP). */
 enum http_say { SAY_PLAIN, SAY_DROPPED, SAY_TLS };
+#define HTTP_RETRY_SFTP 2 /* retry: for sftp:// only */
 static const struct http_fault {
 	CURLcode code;
 	int err;
@@ -399,6 +400,11 @@ static const struct http_fault {
 	{ CURLE_HTTP2_STREAM, -EIO, 1, SAY_DROPPED, NULL, NULL },
 	/* SFTP: the SSH session broke (sshd restarting, the link went down) */
 	{ CURLE_SSH, -EIO, 1, SAY_PLAIN, "the SSH session failed", NULL },
+	/* SFTP: the connection broke while SSH or SFTP was starting (libcurl's
+	 * code for it); once the server has answered, that is a restart. Over
+	 * HTTP the same code is a local set-up fault: retried for SFTP only. */
+	{ CURLE_FAILED_INIT, -EIO, HTTP_RETRY_SFTP, SAY_PLAIN, "the SSH session could not start",
+	  NULL },
 	/* a certificate does not become trusted by waiting */
 	{ CURLE_SSL_CONNECT_ERROR, -EPROTO, 0, SAY_TLS, NULL, NULL },
 	{ CURLE_PEER_FAILED_VERIFICATION, -EPROTO, 0, SAY_TLS, NULL, NULL },
@@ -443,13 +449,15 @@ static int http_curl_error(struct http_conn *c, const char *url, CURLcode code,
 }
 
 /* Faults that a server coming back or a link recovering cures. */
-static int http_retriable(CURLcode code, long status)
+static int http_retriable(const char *url, CURLcode code, long status)
 {
 	const struct http_fault *f;
 
 	if (code == CURLE_OK || code == CURLE_HTTP_RETURNED_ERROR)
 		return status >= 500 || status == 408 || status == 429;
 	f = http_fault_of(code);
+	if (f && f->retry == HTTP_RETRY_SFTP)
+		return !strncasecmp(url, "sftp:", 5);
 	return f && f->retry;
 }
 
@@ -541,7 +549,7 @@ static int http_outcome(struct http_conn *c, const char *url, struct http_req *q
 		return q->cb_err; /* the caller's callback said why */
 	if (code == CURLE_OK && status < 400)
 		return 0;
-	*ret_retry = http_retriable(code, status);
+	*ret_retry = http_retriable(url, code, status);
 	if (code == CURLE_OK || code == CURLE_HTTP_RETURNED_ERROR)
 		return http_status_error(url, status);
 	return http_curl_error(c, url, code, q);

@@ -4,20 +4,28 @@
  *   url       a repository URL                 html      a web server's listing page
  *   s3        an S3 ListObjectsV2 page         lines     an SFTP listing
  *   sign      a signature line                 conf      a muletto.conf
+ *   nbd       what an NBD client sends: handshake and requests, served by
+ *             nbd_serve_fd() on a socketpair from a 16 MiB export in memory
  * Built without libFuzzer (no -fsanitize=fuzzer), it is a plain program that
  * runs the files named on its command line: the seeds as a smoke test. */
+#include <errno.h>
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "muletto/core/cred.h"
 #include "muletto/core/util.h"
+#include "muletto/core/err.h"
 #include "muletto/format/caibx.h"
 #include "muletto/format/manifest.h"
 #include "muletto/format/sign.h"
 #include "muletto/store/listing.h"
+#include "muletto/serve/nbd.h"
 #include "muletto/store/url.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -30,6 +38,7 @@ void fuzz_lines(const char *s, size_t n);
 void fuzz_s3(const char *s, size_t n);
 void fuzz_sign(const char *s, size_t n);
 void fuzz_conf(const char *s, size_t n);
+void fuzz_nbd(const char *s, size_t n);
 
 /* The input as a NUL-terminated string, as every text parser gets it. */
 static char *fuzz_text(const uint8_t *data, size_t size)
@@ -131,6 +140,114 @@ void fuzz_conf(const char *s, size_t n)
 	for (i = 0; i < ARRAY_SIZE(keys); i++)
 		if (cred_conf_parse(s, n, keys[i], &v) == 0)
 			free(v);
+}
+
+/* The NBD export of the fuzz target: 16 MiB in memory, whose reads of
+ * [4096, 8192) fail as a backend's would. */
+#define MEM_SIZE (16u << 20)
+static uint8_t *mem;
+static pthread_mutex_t mem_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static int mem_read(void *ctx, void *buf, uint32_t len, uint64_t off)
+{
+	(void)ctx;
+	if (off < 8192 && off + len > 4096)
+		return err_set(-EIO, "fuzz: a failing read");
+	pthread_mutex_lock(&mem_lock);
+	memcpy(buf, mem + off, len);
+	pthread_mutex_unlock(&mem_lock);
+	return 0;
+}
+
+static int mem_write(void *ctx, const void *buf, uint32_t len, uint64_t off, int fua)
+{
+	(void)ctx;
+	(void)fua;
+	pthread_mutex_lock(&mem_lock);
+	memcpy(mem + off, buf, len);
+	pthread_mutex_unlock(&mem_lock);
+	return 0;
+}
+
+static int mem_flush(void *ctx)
+{
+	(void)ctx;
+	return 0;
+}
+
+static int mem_trim(void *ctx, uint32_t len, uint64_t off)
+{
+	(void)ctx;
+	(void)len;
+	(void)off;
+	return -EOPNOTSUPP;
+}
+
+static int mem_extents(void *ctx, uint64_t off, uint32_t len, nbd_extent_fn add, void *a)
+{
+	(void)ctx;
+	if (off < (1u << 20) && !add(a, (uint32_t)MIN((uint64_t)len, (1u << 20) - off), 0))
+		return 0;
+	add(a, len, NBD_STATE_HOLE | NBD_STATE_ZERO);
+	return 0;
+}
+
+struct fuzz_peer {
+	int fd;
+	const char *s;
+	size_t n;
+};
+
+/* The client's side: sends the input, then reads replies until the server
+ * closes (so that the server never blocks on a full socket). */
+static void *fuzz_client_send(void *v)
+{
+	struct fuzz_peer *p = v;
+	size_t done = 0;
+	ssize_t k;
+
+	while (done < p->n && (k = send(p->fd, p->s + done, p->n - done, MSG_NOSIGNAL)) > 0)
+		done += (size_t)k;
+	shutdown(p->fd, SHUT_WR);
+	return NULL;
+}
+
+static void *fuzz_client_drain(void *v)
+{
+	struct fuzz_peer *p = v;
+	char buf[65536];
+
+	while (recv(p->fd, buf, sizeof(buf), 0) > 0)
+		;
+	return NULL;
+}
+
+void fuzz_nbd(const char *s, size_t n)
+{
+	struct nbd_export e = { .name = "web01", .size = MEM_SIZE, .read = mem_read,
+				.write = mem_write, .flush = mem_flush, .trim = mem_trim,
+				.block_status = mem_extents };
+	struct fuzz_peer p = { .s = s, .n = n };
+	pthread_t tx, rx;
+	int sv[2];
+
+	if (!mem && !(mem = calloc(1, MEM_SIZE)))
+		return;
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+		return;
+	p.fd = sv[0];
+	if (pthread_create(&tx, NULL, fuzz_client_send, &p) == 0) {
+		if (pthread_create(&rx, NULL, fuzz_client_drain, &p) == 0) {
+			nbd_serve_fd(sv[1], &e); /* closes sv[1]: the drain ends */
+			pthread_join(rx, NULL);
+		} else {
+			close(sv[1]);
+		}
+		pthread_join(tx, NULL);
+	} else {
+		close(sv[1]);
+	}
+	close(sv[0]);
 }
 
 #define FUZZ_FN_(name) fuzz_##name

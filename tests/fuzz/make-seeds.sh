@@ -2,13 +2,48 @@
 # Regenerates tests/fuzz/seeds/ from what real servers send: a capture into a
 # folder (index, manifest, signature), nginx's listing page, s3rver's
 # ListObjectsV2 page, OpenSSH's SFTP listing, and a muletto.conf and URLs as
-# the README writes them. Run by hand (as root, after make check's deps) when
-# a format changes; the seeds are committed.
+# the README writes them, and what NBD clients (qemu-img, qemu-io, nbdinfo,
+# nbdcopy) send to the NBD server. Run by hand (as root, after make check's
+# deps) when a format changes; the seeds are committed.
+#   tests/fuzz/make-seeds.sh [nbd]     (nbd: only the NBD seeds)
 . "$(dirname "$0")/../lib.sh"
 . "$MULETTO_TOP/tests/lib_disk.sh"
 S=$MULETTO_TOP/tests/fuzz/seeds
+
+# Each client once through a recording proxy (tests/nbd/record.py) in front of
+# tests/nbd/nbd_file_server, on a 16 MiB disk like the fuzz target's export.
+nbd_seeds() {
+	local srv=$MULETTO_TOP/build/san/nbd_file_server rec=$MULETTO_TOP/tests/nbd/record.py name i
+	rm -rf "$S/nbd"
+	mkdir -p "$S/nbd"
+	truncate -s 16M "$T/nbd.img"
+	head -c 1M /dev/urandom | dd of="$T/nbd.img" conv=notrunc status=none
+	"$srv" --name web01 "$T/nbd.img" "unix:$T/nbd.sock" >"$T/nbd.log" 2>&1 &
+	at_exit "kill $!"
+	for i in $(seq 100); do [ -S "$T/nbd.sock" ] && break; sleep 0.05; done
+	P="nbd+unix:///web01?socket=$T/rec.sock"
+	while read -r name cmd; do
+		/usr/bin/python3 "$rec" "$T/rec.sock" "$T/nbd.sock" "$S/nbd/$name" >"$T/rec.out" &
+		for i in $(seq 100); do grep -q ready "$T/rec.out" 2>/dev/null && break; sleep 0.05; done
+		eval "$cmd" >/dev/null 2>&1
+		wait $!
+	done <<SEEDS
+qemu-img-info qemu-img info "$P"
+qemu-img-convert qemu-img convert -f raw -O raw "$P" "$T/conv.img"
+qemu-io-write qemu-io -f raw "$P" -c 'write -P 0x5a 1M 64k' -c 'write -z 2M 64k' -c 'discard 3M 64k' -c flush -c 'read 0 8k'
+nbdinfo-map nbdinfo --map "$P"
+nbdinfo-list nbdinfo --list "nbd+unix:///?socket=$T/rec.sock"
+SEEDS
+}
+if [ "${1:-}" = nbd ]; then
+	nbd_seeds
+	ls -l "$S/nbd"
+	exit 0
+fi
+
 rm -rf "$S"
 mkdir -p "$S"/{index,manifest,url,html,s3,lines,sign,conf}
+nbd_seeds
 make_sample_disk "$T/a.img" 48
 "$MULETTO" keygen "$T/k" >/dev/null
 "$MULETTO" capture "$T/a.img" "$T/repo" --name web01 --chunk-size 65536 --sign "$T/k" \

@@ -37,5 +37,5 @@ n=$(grep -c 'BEGIN CERTIFICATE' "$R/etc/ssl/certs/ca-certificates.crt")
 
 # the tool runs inside the initramfs tree, with nothing from the host
 out=$(chroot "$R" /usr/bin/muletto --version 2>&1)
-[ "$out" = "muletto $(sed -n 's/^#define MULETTO_VERSION "\(.*\)"/\1/p' "$MULETTO_TOP/include/muletto/util.h")" ] &&
+[ "$out" = "muletto $(sed -n 's/^#define MULETTO_VERSION "\(.*\)"/\1/p' "$MULETTO_TOP/include/muletto/core/util.h")" ] &&
 	pass "muletto runs from the initramfs with its own libraries" || fail "muletto runs from the initramfs with its own libraries" "$out"

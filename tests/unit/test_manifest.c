@@ -109,10 +109,49 @@ static void unknown_keys_are_ignored(void)
 	manifest_free(m);
 }
 
+/* "consistency": live captures say so and keep saying so; manifests older
+ * than the field are consistent; anything else is damage. */
+static void consistency(void)
+{
+	const char *old = HEAD "\"disks\":[{\"index\":0,\"size\":10,\"file\":\"d.caibx\"}]}";
+	const char *cons = HEAD "\"consistency\":\"consistent\",\"disks\":[{\"index\":0,"
+			   "\"size\":10,\"file\":\"d.caibx\"}]}";
+	struct manifest *m = sample(), *n = NULL;
+	char *json = NULL;
+
+	CHECK(m->consistency == MANIFEST_CONSISTENT); /* what a new manifest says */
+	m->consistency = MANIFEST_LIVE;
+	CHECK(manifest_serialize(m, &json) == 0 && strstr(json, "\"consistency\": \"live\""));
+	CHECK(json && manifest_parse(json, strlen(json), "t", &n) == 0);
+	CHECK(n && n->consistency == MANIFEST_LIVE);
+	manifest_free(n);
+	free(json);
+	json = NULL;
+	n = NULL;
+	m->consistency = MANIFEST_CONSISTENT;
+	CHECK(manifest_serialize(m, &json) == 0 && strstr(json, "\"consistency\": \"consistent\""));
+	free(json);
+	manifest_free(m);
+	CHECK(manifest_parse(old, strlen(old), "t", &n) == 0 && n &&
+	      n->consistency == MANIFEST_CONSISTENT);
+	manifest_free(n);
+	n = NULL;
+	CHECK(manifest_parse(cons, strlen(cons), "t", &n) == 0 && n &&
+	      n->consistency == MANIFEST_CONSISTENT);
+	manifest_free(n);
+	CHECK(refused(HEAD "\"consistency\":\"torn\",\"disks\":[{\"index\":0,\"size\":1,"
+			   "\"file\":\"a\"}]}",
+		      "consistency is neither \"consistent\" nor \"live\""));
+	CHECK(refused(HEAD "\"consistency\":1,\"disks\":[{\"index\":0,\"size\":1,\"file\":\"a\"}]}",
+		      "consistency is neither"));
+	CHECK(!strcmp(manifest_consistency_name(MANIFEST_LIVE), "live"));
+}
+
 int main(void)
 {
 	RUN(round_trip);
 	RUN(damage_is_named);
 	RUN(unknown_keys_are_ignored);
+	RUN(consistency);
 	CHECK_EXIT();
 }

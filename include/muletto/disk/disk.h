@@ -20,7 +20,8 @@ struct disk_part {
 	char fs[DISK_STR];    /* "ext4", "vfat", "swap", "" */
 	char label[DISK_STR];
 	char fs_uuid[DISK_STR];
-	char mountpoint[DISK_STR]; /* "" when not mounted */
+	char mountpoint[DISK_STR]; /* "" when not mounted (a read-write mount first) */
+	int mounted_rw;		   /* a file system on it is mounted read-write */
 };
 
 struct disk_info {
@@ -51,5 +52,25 @@ void disk_info_clear(struct disk_info *d);
 
 /* Partition table and file systems of an open fd (device or image file). */
 int disk_probe_fd(int fd, uint64_t size, struct disk_info *ret);
+
+/* ---- who may be writing to a disk (disk_rw.c) ---- */
+
+struct disk_rw_mount {
+	char dev[DISK_STR];	   /* what is mounted: "/dev/loop3p2" */
+	char mountpoint[DISK_STR]; /* where: "/mnt" */
+	char loop[DISK_STR];	   /* for an image file: the loop device it backs, else "" */
+};
+
+/* Whether a file system is mounted read-write on path: a block device (a whole
+ * disk: itself or any of its partitions; a partition: itself) or an image file
+ * (through every loop device it is the backing file of). 1 with *ret filled,
+ * 0 when there is none, or a negative errno with a message. */
+int disk_find_rw_mount(const char *sysroot, const char *path, struct disk_rw_mount *ret);
+
+/* 512-byte sectors written or discarded on the block device open as fd since
+ * boot (/sys/dev/block/MAJ:MIN/stat): two readings tell whether anything
+ * reached it in between. -ENOTBLK for a regular file, -ENOENT when the kernel
+ * does not say; no message. */
+int disk_write_count(int fd, uint64_t *ret);
 
 #endif

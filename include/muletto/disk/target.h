@@ -2,7 +2,9 @@
  *
  * target_inspect() only looks (for the confirmation screen); target_open()
  * applies the safety rules (never the boot disk, never a disk in use, never a
- * read-only or too small one) before anything is written. */
+ * read-only or too small one, never a file behind a loop device, never a
+ * target another process writes) before anything is written, and holds the
+ * target's lock (disk/lock.h) until target_close(). */
 #ifndef MULETTO_TARGET_H
 #define MULETTO_TARGET_H
 
@@ -11,6 +13,7 @@
 
 #include "muletto/disk/dio.h"
 #include "muletto/disk/disk.h"
+#include "muletto/disk/lock.h"
 
 struct target {
 	char *path;
@@ -18,6 +21,8 @@ struct target {
 	struct dio io;	/* fd, and O_DIRECT for aligned I/O on devices */
 	int is_block;
 	int fresh;	/* every byte is known to be zero (a file created by us) */
+	int created;	/* the file did not exist: removed again if opening fails */
+	struct lock *lock; /* held from before the open for writing until target_close */
 	int zeroes_cheap; /* the device zeroes ranges itself (Write Zeroes offload) */
 	uint64_t size;	/* bytes the target holds after opening */
 	uint64_t written;
@@ -45,7 +50,8 @@ int target_read(struct target *t, void *buf, size_t len, uint64_t off, size_t *r
  * for a file, BLKZEROOUT for a device (the kernel writes zeros itself when the
  * device cannot: see zeroes_cheap), written zeros as the last resort. */
 int target_zero(struct target *t, uint64_t off, uint64_t len);
-/* Flushes to stable storage (sync=1) and closes. Returns the first error. */
+/* Flushes to stable storage (sync=1), closes and releases the lock. Returns
+ * the first error. */
 int target_close(struct target *t, int sync);
 
 #endif

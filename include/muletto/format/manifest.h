@@ -3,6 +3,7 @@
  * {
  *   "format": "muletto-manifest", "version": 1,
  *   "name": "web01", "created": "2026-11-25T02:00:00Z", "tool": "muletto 0.1.0",
+ *   "consistency": "consistent"|"live",
  *   "machine": { "firmware": "uefi"|"bios"|"unknown", "hostname": "...",
  *                "storage_controllers": ["..."], "network_controllers": ["..."] },
  *   "chunking": { "hash": "sha256", "compression": "zstd", "chunk_size": 1048576 },
@@ -17,7 +18,8 @@
  *                                  "fs_uuid": "..." } ],
  *                "bytes_used": 123, "chunks": 4096, "chunks_zero": 3000 } ]
  * }
- * All sizes and offsets in bytes. Unknown keys are ignored on reading. */
+ * All sizes and offsets in bytes. Unknown keys are ignored on reading; a
+ * manifest without "consistency" (older ones) reads as consistent. */
 #ifndef MULETTO_MANIFEST_H
 #define MULETTO_MANIFEST_H
 
@@ -52,11 +54,18 @@ struct manifest_disk {
 	uint64_t chunks, chunks_zero;
 };
 
+/* Whether the disks were read as one moment of them. */
+enum manifest_consistency {
+	MANIFEST_CONSISTENT = 0, /* "consistent": nothing wrote to them while read */
+	MANIFEST_LIVE,		 /* "live": read in use (capture --live), may be torn */
+};
+
 struct manifest {
 	int version;
 	char name[MANIFEST_STR];
 	char created[MANIFEST_STR];
 	char tool[MANIFEST_STR];
+	enum manifest_consistency consistency;
 	char firmware[MANIFEST_STR];
 	char hostname[MANIFEST_STR];
 	size_t nstorage, nnetwork;
@@ -80,6 +89,8 @@ struct manifest *manifest_new(void);
 struct manifest_disk *manifest_add_disk(struct manifest *m);
 struct manifest_part *manifest_disk_add_part(struct manifest_disk *d);
 int manifest_add_controller(struct manifest *m, int network, const char *desc);
+/* "consistent" or "live", as the manifest spells it. */
+const char *manifest_consistency_name(enum manifest_consistency c);
 /* The disk numbered index ("index" in the manifest), or NULL. */
 const struct manifest_disk *manifest_find_disk(const struct manifest *m, int index);
 
