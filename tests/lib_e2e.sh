@@ -102,6 +102,7 @@ qemu_run() {
 # and a tiny initramfs that prints a marker and powers off; an ext4 root with
 # files. UEFI boots it (Secure Boot too).
 SAMPLE_MARKER="MULETTO-SAMPLE-MACHINE-BOOTED"
+SAMPLE_GUEST_TEXT="GUEST-WROTE-THIS-BEFORE-ITS-MARKER"
 e2e_bootable_sample() { # file size_mib
 	local img=$1 size=$2 x=$T/bootable.$RANDOM deb
 	local esp_mib=40 root_stage=$x/root
@@ -123,16 +124,31 @@ CFG
 	mkdir -p "$x/esp/sample"
 	cp "$MULETTO_TOP/build/boot/vmlinuz" "$x/esp/sample/vmlinuz"
 	cp "$x/ext/bin/busybox" "$x/initrd/bin/busybox"
-	printf '#!/bin/busybox sh\n/bin/busybox echo %s\n/bin/busybox sync\n/bin/busybox poweroff -f\n' \
-		"$SAMPLE_MARKER" >"$x/initrd/init"
+	# SAMPLE_GUEST_WRITE=SECTOR: the guest writes SAMPLE_GUEST_TEXT at that
+	# sector of its first virtio disk, and flushes it, before the marker
+	{
+		printf '#!/bin/busybox sh\n'
+		if [ -n "${SAMPLE_GUEST_WRITE:-}" ]; then
+			printf '/bin/busybox mount -t devtmpfs dev /dev\n'
+			for m in virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci virtio_blk; do
+				printf '/bin/busybox insmod /%s.ko\n' $m
+			done
+			printf 'i=0; while [ ! -b /dev/vda ] && [ $i -lt 100 ]; do /bin/busybox sleep 0.1; i=$((i + 1)); done\n'
+			printf '/bin/busybox printf %s | /bin/busybox dd of=/dev/vda bs=512 seek=%s conv=notrunc,fsync\n' \
+				"$SAMPLE_GUEST_TEXT" "$SAMPLE_GUEST_WRITE"
+		fi
+		printf '/bin/busybox echo %s\n/bin/busybox sync\n/bin/busybox poweroff -f\n' "$SAMPLE_MARKER"
+	} >"$x/initrd/init"
 	chmod 755 "$x/initrd/init"
+	[ -n "${SAMPLE_GUEST_WRITE:-}" ] && find "$MULETTO_TOP/build/kernel/lib/modules" \
+		\( -name 'virtio*.ko' -path '*drivers/virtio/*' -o -name virtio_blk.ko \) -exec cp {} "$x/initrd/" \;
 	(cd "$x/initrd" && find . | cpio -o -H newc --quiet -R 0:0) | gzip -9 >"$x/esp/sample/initrd.img"
 	rm -f "$img" && truncate -s "${size}M" "$img"
 	sgdisk -n 1:2048:+${esp_mib}M -t 1:ef00 -c 1:ESP -n 2:0:-1M -t 2:8300 -c 2:root "$img" >/dev/null
 	mkfs.vfat -F 32 -n ESP --offset 2048 "$img" $((esp_mib * 1024)) >/dev/null 2>&1
 	MTOOLS_SKIP_CHECK=1 mcopy -s -i "$img@@1M" "$x/esp/EFI" "$x/esp/boot" "$x/esp/sample" "$x/esp/.disk" ::/
 	cp -r /usr/share/doc/bash "$root_stage/"
-	head -c 2000000 /dev/urandom >"$root_stage/data.bin"
+	head -c $((${SAMPLE_DATA_MIB:-2} * 1000000)) /dev/urandom >"$root_stage/data.bin"
 	local p2_start p2_sectors
 	p2_start=$(partx -g -o START -n 2 "$img" | tr -d ' ')
 	p2_sectors=$(partx -g -o SECTORS -n 2 "$img" | tr -d ' ')

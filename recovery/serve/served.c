@@ -213,6 +213,7 @@ int served_open(const char *repo, const char *name, const struct serve_opts *o,
 	s->last_read = (size_t)-1;
 	pthread_mutex_init(&s->pool_lock, NULL);
 	pthread_mutex_init(&s->ahead_lock, NULL);
+	pthread_mutex_init(&s->cache_lock, NULL);
 	r = served_load(s, repo, name, o);
 	if (r == 0)
 		r = served_open_target(s, o);
@@ -249,6 +250,8 @@ int served_close(struct served *s)
 	while (s->npool)
 		fetcher_free(s->pool[--s->npool]);
 	progress_free(s->prog);
+	served_cache_free(s);
+	pthread_mutex_destroy(&s->cache_lock);
 	chunkmap_free(s->map);
 	caibx_free(s->idx);
 	manifest_free(s->m);

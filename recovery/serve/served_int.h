@@ -17,6 +17,8 @@
 #define SERVED_FETCHERS_MAX 32
 #define SERVED_AHEAD_MAX 32 /* chunks read ahead, at the widest */
 #define SERVED_AHEAD_QUEUE 256
+#define SERVED_CACHE_BYTES (64u << 20) /* chunks kept for reads without a target */
+#define SERVED_CACHE_MAX 256
 
 enum served_mode {
 	SERVED_TARGET,	  /* hydrating a local target */
@@ -42,6 +44,17 @@ struct served {
 	struct fetcher *pool[SERVED_FETCHERS_MAX];
 	size_t npool;
 	int pool_closed;	   /* complete: the repository is no longer needed */
+
+	/* without a target (cow, read-only): the chunks read last, so that small
+	 * reads of one chunk fetch it once; guarded by cache_lock */
+	pthread_mutex_t cache_lock;
+	struct served_cached {
+		size_t i;   /* the chunk, or (size_t)-1 */
+		void *buf;
+		uint64_t used; /* when it was last read */
+	} cache[SERVED_CACHE_MAX];
+	size_t ncache;
+	uint64_t cache_clock;
 
 	/* read-ahead: chunks the walk takes first; guarded by ahead_lock */
 	pthread_mutex_t ahead_lock;
@@ -72,6 +85,12 @@ int served_chunk_is_zero(const struct served *s, size_t i);
 int served_make_local(struct served *s, size_t i, struct fetcher *f, int seed, int write);
 /* Data on the target durable (for the map's commits). */
 int served_sync(void *ctx);
+
+/* served_cache.c: copies the part [from, from+n) of chunk i out of the
+ * cache: 1 when it was there. */
+int served_cache_get(struct served *s, size_t i, void *dst, uint64_t from, size_t n);
+void served_cache_put(struct served *s, size_t i, const void *buf);
+void served_cache_free(struct served *s);
 
 /* hydrate.c */
 void served_read_ahead(struct served *s, size_t i);

@@ -43,12 +43,23 @@ static int io_read_local(struct served *s, void *dst, const struct piece *p)
  * then its part copied out. held: the caller claimed it. */
 static int io_read_remote(struct served *s, void *dst, const struct piece *p, int held)
 {
-	struct fetcher *f = served_fetcher_get(s);
 	int keep = s->mode == SERVED_TARGET, r;
+	struct fetcher *f;
 
-	if (!f)
+	if (!keep && served_cache_get(s, p->i, dst, p->off - p->start, p->n)) {
+		if (held)
+			chunkmap_release(s->map, p->i, 0);
+		return 0;
+	}
+	f = served_fetcher_get(s);
+	if (!f) {
+		if (held)
+			chunkmap_release(s->map, p->i, 0);
 		return err_set(-EIO, "%s: cannot reach the repository", s->name);
+	}
 	r = served_make_local(s, p->i, f, keep, keep);
+	if (r == 0 && !keep)
+		served_cache_put(s, p->i, fetcher_buf(f));
 	if (r == 0)
 		memcpy(dst, (char *)fetcher_buf(f) + (p->off - p->start), p->n);
 	if (held)
@@ -197,8 +208,8 @@ static int served_trim(void *ctx, uint32_t len, uint64_t off)
 }
 
 /* Local chunks are data; chunks not yet here that are all zeros are holes. */
-static int served_block_status(void *ctx, uint64_t off, uint32_t len,
-			       int (*add)(void *a, uint32_t length, uint32_t flags), void *a)
+static int served_block_status(void *ctx, uint64_t off, uint32_t len, nbd_extent_fn add,
+			       void *a)
 {
 	struct served *s = ctx;
 	uint64_t end = off + len, run = 0;
@@ -212,8 +223,8 @@ static int served_block_status(void *ctx, uint64_t off, uint32_t len,
 				    served_chunk_is_zero(s, i) ?
 			    NBD_STATE_HOLE | NBD_STATE_ZERO : 0;
 		if (run && f != flags) {
-			if ((r = add(a, (uint32_t)run, flags)) < 0)
-				return r;
+			if ((r = add(a, (uint32_t)run, flags)) != 0)
+				return r < 0 ? r : 0; /* 1: no more wanted */
 			n++;
 			run = 0;
 		}
@@ -221,7 +232,8 @@ static int served_block_status(void *ctx, uint64_t off, uint32_t len,
 		run += piece;
 		off += piece;
 	}
-	return run ? add(a, (uint32_t)run, flags) : 0;
+	r = run ? add(a, (uint32_t)run, flags) : 0;
+	return r < 0 ? r : 0;
 }
 
 void served_export(struct served *s, struct nbd_export *e)
@@ -229,9 +241,9 @@ void served_export(struct served *s, struct nbd_export *e)
 	memset(e, 0, sizeof(*e));
 	e->name = s->name;
 	e->size = s->d->size;
-	e->min_block = 1;
-	e->pref_block = (uint32_t)MIN(s->idx->chunk_avg, (uint64_t)(1 << 20));
-	e->max_block = 32 << 20;
+	e->description = s->mode == SERVED_TARGET ? "an image arriving on a local disk" :
+			 s->mode == SERVED_COW ? "an image, with a throw-away layer for writes" :
+						 "an image, read-only";
 	e->read_only = s->mode == SERVED_READ_ONLY;
 	e->ctx = s;
 	e->read = served_read;
