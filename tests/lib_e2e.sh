@@ -134,8 +134,24 @@ CFG
 				printf '/bin/busybox insmod /%s.ko\n' $m
 			done
 			printf 'i=0; while [ ! -b /dev/vda ] && [ $i -lt 100 ]; do /bin/busybox sleep 0.1; i=$((i + 1)); done\n'
+			# what an earlier boot left there, then this boot's write
+			printf 'echo "GUEST-SAW: $(/bin/busybox dd if=/dev/vda bs=512 skip=%s count=1 2>/dev/null | /bin/busybox head -c 40 | /bin/busybox tr -cd "A-Z0-9-")"\n' \
+				"$SAMPLE_GUEST_WRITE"
 			printf '/bin/busybox printf %s | /bin/busybox dd of=/dev/vda bs=512 seek=%s conv=notrunc,fsync\n' \
 				"$SAMPLE_GUEST_TEXT" "$SAMPLE_GUEST_WRITE"
+			# SAMPLE_GUEST_LOOP=N: N seconds of writing a count one sector further and
+			# reading it back past the page cache, a line each
+			[ -n "${SAMPLE_GUEST_LOOP:-}" ] && printf '%s\n' \
+				'/bin/busybox mkdir -p /proc; /bin/busybox mount -t proc proc /proc' \
+				"i=0; s=\$(( $SAMPLE_GUEST_WRITE + 1 ))" \
+				"while [ \$i -lt $SAMPLE_GUEST_LOOP ]; do" \
+				'  v=$(/bin/busybox printf GUEST-COUNT-%05d $i)' \
+				'  /bin/busybox printf $v | /bin/busybox dd of=/dev/vda bs=512 seek=$s conv=notrunc,fsync 2>/dev/null' \
+				'  echo 3 >/proc/sys/vm/drop_caches' \
+				'  g=$(/bin/busybox dd if=/dev/vda bs=512 skip=$s count=1 2>/dev/null | /bin/busybox head -c 17)' \
+				'  [ "$g" = "$v" ] && echo "GUEST-CHECK $i ok" || echo "GUEST-CHECK $i BAD $g"' \
+				'  /bin/busybox sleep 1; i=$((i + 1))' \
+				'done'
 		fi
 		printf '/bin/busybox echo %s\n/bin/busybox sync\n/bin/busybox poweroff -f\n' "$SAMPLE_MARKER"
 	} >"$x/initrd/init"

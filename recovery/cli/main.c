@@ -23,6 +23,10 @@ static const char usage_text[] =
 	"  verify REPO NAME                     check every chunk of an image\n"
 	"  serve REPO NAME --nbd unix:PATH|tcp:ADDR:PORT [--to DEVICE|FILE | --cow ram|FILE]\n"
 	"                                       an image's disk as a block device (NBD) at once\n"
+	"  run REPO NAME --to DEVICE|FILE [--detach] [--net none|user] [--firmware uefi|bios]\n"
+	"                                       the image as a VM, while its disks arrive\n"
+	"  status [--json] | stop NAME [--force] | console NAME\n"
+	"                                       the VMs muletto runs\n"
 	"  keygen FILE                          make a key pair for signing images\n"
 	"\n"
 	"REPO is a folder, or a file://, http://, https://, s3://, sftp://, smb://, nfs://,\n"
@@ -37,7 +41,8 @@ int main(int argc, char **argv)
 	} cmds[] = {
 		{ "disks", cmd_disks },	    { "capture", cmd_capture }, { "ls", cmd_ls },
 		{ "restore", cmd_restore }, { "verify", cmd_verify },	{ "keygen", cmd_keygen },
-		{ "serve", cmd_serve },
+		{ "serve", cmd_serve },	    { "run", cmd_run },		{ "status", cmd_status },
+		{ "stop", cmd_stop },	    { "console", cmd_console },
 	};
 	size_t i;
 	int r;

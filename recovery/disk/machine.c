@@ -32,6 +32,43 @@ static void pci_describe(const char *dev, char *out, size_t n)
 		 driver);
 }
 
+/* The network cards that are hardware (a device behind them), with their MACs. */
+static int machine_nics(struct manifest *m)
+{
+	char path[512], link[512];
+	struct dirent *de;
+	DIR *d = opendir("/sys/class/net");
+	ssize_t k;
+	int r = 0;
+
+	if (!d)
+		return 0;
+	while ((de = readdir(d)) && r == 0) {
+		struct manifest_nic *n;
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/sys/class/net/%.200s/device", de->d_name);
+		if (access(path, F_OK) < 0)
+			continue; /* lo, bridges, taps, bonds */
+		if (!(n = manifest_add_nic(m))) {
+			r = -ENOMEM;
+			break;
+		}
+		str_copy(n->name, sizeof(n->name), de->d_name);
+		snprintf(path, sizeof(path), "/sys/class/net/%.200s/address", de->d_name);
+		read_line_file(path, n->mac, sizeof(n->mac));
+		snprintf(path, sizeof(path), "/sys/class/net/%.200s/device/driver", de->d_name);
+		k = readlink(path, link, sizeof(link) - 1);
+		if (k > 0) {
+			link[k] = 0;
+			str_copy(n->driver, sizeof(n->driver),
+				 strrchr(link, '/') ? strrchr(link, '/') + 1 : link);
+		}
+	}
+	closedir(d);
+	return r;
+}
+
 int machine_describe(struct manifest *m)
 {
 	char path[512], cls[32], desc[MANIFEST_STR];
@@ -43,6 +80,11 @@ int machine_describe(struct manifest *m)
 		 access("/sys/firmware/efi", F_OK) == 0 ? "uefi" : "bios");
 	if (gethostname(m->hostname, sizeof(m->hostname) - 1) < 0)
 		m->hostname[0] = 0;
+	m->cpus = cpu_count();
+	m->memory = (uint64_t)sysconf(_SC_PHYS_PAGES) * (uint64_t)sysconf(_SC_PAGESIZE);
+	r = machine_nics(m);
+	if (r < 0)
+		return r;
 	d = opendir(PCI_DEVICES);
 	if (!d)
 		return 0; /* no PCI bus (a container, some VMs): nothing to say */

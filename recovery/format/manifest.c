@@ -31,6 +31,7 @@ void manifest_free(struct manifest *m)
 	free(m->disks);
 	free(m->storage);
 	free(m->network);
+	free(m->nics);
 	free(m);
 }
 
@@ -42,6 +43,11 @@ struct manifest_disk *manifest_add_disk(struct manifest *m)
 struct manifest_part *manifest_disk_add_part(struct manifest_disk *d)
 {
 	return array_append((void **)&d->parts, &d->nparts, sizeof(*d->parts));
+}
+
+struct manifest_nic *manifest_add_nic(struct manifest *m)
+{
+	return array_append((void **)&m->nics, &m->nnics, sizeof(*m->nics));
 }
 
 const struct manifest_disk *manifest_find_disk(const struct manifest *m, int index)
@@ -202,6 +208,24 @@ static int parse_machine(json_t *o, struct manifest *m)
 
 	copy_str(o, "firmware", m->firmware);
 	copy_str(o, "hostname", m->hostname);
+	v = json_object_get(o, "cpus");
+	m->cpus = json_is_integer(v) && json_integer_value(v) > 0 && json_integer_value(v) < 4096 ?
+			  (int)json_integer_value(v) : 0;
+	v = json_object_get(o, "memory");
+	m->memory = json_is_integer(v) && json_integer_value(v) > 0 ?
+			    (uint64_t)json_integer_value(v) : 0;
+	json_array_foreach(json_object_get(o, "nics"), i, v) {
+		struct manifest_nic *n;
+		if (!json_is_object(v) || r < 0)
+			continue;
+		if (!(n = manifest_add_nic(m))) {
+			r = -ENOMEM;
+			break;
+		}
+		copy_str(v, "name", n->name);
+		copy_str(v, "mac", n->mac);
+		copy_str(v, "driver", n->driver);
+	}
 	json_array_foreach(json_object_get(o, "storage_controllers"), i, v)
 		if (json_is_string(v) && r == 0)
 			r = manifest_add_controller(m, 0, json_string_value(v));
@@ -343,20 +367,25 @@ static json_t *str_list_json(char (*list)[MANIFEST_STR], size_t n)
 
 int manifest_serialize(const struct manifest *m, char **ret)
 {
-	json_t *root, *disks = json_array();
+	json_t *root, *disks = json_array(), *nics = json_array();
 	char *s;
 	size_t i;
 
 	for (i = 0; i < m->ndisks; i++)
 		json_array_append_new(disks, disk_json(&m->disks[i]));
-	root = json_pack("{s:s, s:i, s:s, s:s, s:s, s:s, s:{s:s, s:s, s:o, s:o}, "
+	for (i = 0; i < m->nnics; i++)
+		json_array_append_new(nics, json_pack("{s:s, s:s, s:s}", "name", m->nics[i].name,
+						      "mac", m->nics[i].mac, "driver",
+						      m->nics[i].driver));
+	root = json_pack("{s:s, s:i, s:s, s:s, s:s, s:s, s:{s:s, s:s, s:i, s:I, s:o, s:o, s:o}, "
 			 "s:{s:s, s:s, s:I}, s:o}",
 			 "format", "muletto-manifest", "version", m->version, "name", m->name,
 			 "created", m->created, "tool", m->tool, "consistency",
 			 manifest_consistency_name(m->consistency), "machine", "firmware",
-			 m->firmware, "hostname", m->hostname, "storage_controllers",
+			 m->firmware, "hostname", m->hostname, "cpus", m->cpus, "memory",
+			 (json_int_t)m->memory, "storage_controllers",
 			 str_list_json(m->storage, m->nstorage), "network_controllers",
-			 str_list_json(m->network, m->nnetwork), "chunking", "hash", m->hash,
+			 str_list_json(m->network, m->nnetwork), "nics", nics, "chunking", "hash", m->hash,
 			 "compression", m->compression, "chunk_size", (json_int_t)m->chunk_size,
 			 "disks", disks);
 	if (!root)

@@ -277,3 +277,15 @@ int served_complete(struct served *s)
 {
 	return s->mode == SERVED_TARGET && chunkmap_local(s->map) == chunkmap_count(s->map);
 }
+
+void served_status(struct served *s, struct served_status *ret)
+{
+	size_t n = chunkmap_count(s->map), local = chunkmap_local(s->map);
+
+	ret->total = s->d->size;
+	ret->local = n ? (uint64_t)((double)s->d->size * (double)local / (double)n) : 0;
+	if (local == n)
+		ret->local = ret->total;
+	ret->fetched = atomic_load(&s->fetched);
+	ret->target = s->t && s->mode == SERVED_TARGET ? s->t->path : NULL;
+}

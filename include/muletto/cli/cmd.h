@@ -17,6 +17,10 @@ int cmd_restore(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_keygen(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
+int cmd_run(int argc, char **argv);
+int cmd_status(int argc, char **argv);
+int cmd_stop(int argc, char **argv);
+int cmd_console(int argc, char **argv);
 
 /* Prints "muletto: <msg>" on stderr (one line, control characters escaped)
  * and returns code. */

@@ -5,7 +5,9 @@
  *   "name": "web01", "created": "2026-11-25T02:00:00Z", "tool": "muletto 0.1.0",
  *   "consistency": "consistent"|"live",
  *   "machine": { "firmware": "uefi"|"bios"|"unknown", "hostname": "...",
- *                "storage_controllers": ["..."], "network_controllers": ["..."] },
+ *                "cpus": 4, "memory": 8589934592,
+ *                "storage_controllers": ["..."], "network_controllers": ["..."],
+ *                "nics": [ { "name": "eth0", "mac": "52:54:00:..", "driver": "e1000e" } ] },
  *   "chunking": { "hash": "sha256", "compression": "zstd", "chunk_size": 1048576 },
  *   "disks": [ { "index": 0, "file": "disk0.caibx", "index_sha256": "<hex>",
  *                "size": 4294967296, "logical_sector_size": 512,
@@ -60,6 +62,13 @@ enum manifest_consistency {
 	MANIFEST_LIVE,		 /* "live": read in use (capture --live), may be torn */
 };
 
+/* A network card of the machine, as run gives it to the VM. */
+struct manifest_nic {
+	char name[MANIFEST_STR];   /* "eth0", "enp3s0" */
+	char mac[MANIFEST_STR];	   /* "52:54:00:12:34:56" */
+	char driver[MANIFEST_STR]; /* "e1000e", "virtio_net", "" */
+};
+
 struct manifest {
 	int version;
 	char name[MANIFEST_STR];
@@ -71,6 +80,10 @@ struct manifest {
 	size_t nstorage, nnetwork;
 	char (*storage)[MANIFEST_STR];
 	char (*network)[MANIFEST_STR];
+	int cpus;		/* 0: not recorded */
+	uint64_t memory;	/* bytes; 0: not recorded */
+	size_t nnics;
+	struct manifest_nic *nics;
 	char hash[MANIFEST_STR];	/* "sha256" | "sha512-256" */
 	char compression[MANIFEST_STR]; /* "zstd" */
 	uint64_t chunk_size;
@@ -92,6 +105,7 @@ int manifest_add_controller(struct manifest *m, int network, const char *desc);
 /* "consistent" or "live", as the manifest spells it. */
 const char *manifest_consistency_name(enum manifest_consistency c);
 /* The disk numbered index ("index" in the manifest), or NULL. */
+struct manifest_nic *manifest_add_nic(struct manifest *m);
 const struct manifest_disk *manifest_find_disk(const struct manifest *m, int index);
 
 /* The most bytes a manifest may take: a machine with many disks and

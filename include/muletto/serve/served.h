@@ -47,5 +47,12 @@ const char *served_name(const struct served *s);
 uint64_t served_size(const struct served *s);
 /* 1 once every chunk is local. */
 int served_complete(struct served *s);
+/* Where hydration stands. */
+struct served_status {
+	uint64_t local, total; /* bytes of the image on the target, of all */
+	uint64_t fetched;      /* bytes that came over the network */
+	const char *target;    /* NULL without one */
+};
+void served_status(struct served *s, struct served_status *ret);
 
 #endif

@@ -1,0 +1,226 @@
+/* muletto run REPO NAME --to TARGET: the image as a VM while it arrives. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "muletto/cli/cmd.h"
+#include "muletto/cli/show.h"
+#include "muletto/core/cred.h"
+#include "muletto/core/err.h"
+#include "muletto/core/util.h"
+#include "muletto/vm/run.h"
+
+static const char run_usage[] =
+	"muletto run REPO NAME --to DEVICE|FILE [--disk N=TARGET]... [--name VM] [--detach]\n"
+	"  [--firmware uefi|bios] [--cpus N] [--memory MIB] [--disk-bus virtio|ahci|nvme|ide]\n"
+	"  [--nic-model e1000e|virtio|e1000|rtl8139] [--net none|user|bridge[:IFACE]]\n"
+	"  [--vnc ADDR:DISPLAY] [--stop-seconds N] [--threads N] [--trust PUBKEY] [--yes] [--json]";
+
+static const struct cred_key key_vnc = { "MULETTO_VNC_PASSWORD", "vnc_password", 1 };
+static volatile sig_atomic_t run_stop_flag, run_force_flag;
+
+static void run_on_signal(int sig)
+{
+	if (sig == SIGUSR1)
+		run_force_flag = 1;
+	else
+		run_stop_flag = 1;
+}
+
+struct run_args {
+	int yes; /* first: cmd_confirm_target takes the context as an int */
+	int json, detach;
+	int notify_fd; /* --detach: the parent waits on it */
+	struct run_request q;
+};
+
+static int run_disk_target(struct run_args *a, const char *arg)
+{
+	const char *eq = strchr(arg, '=');
+	char num[16];
+	int k;
+
+	if (!eq || eq - arg >= (long)sizeof(num))
+		return cmd_bad_option("--disk %s: give N=TARGET (disk N of the image onto TARGET)", arg);
+	snprintf(num, sizeof(num), "%.*s", (int)(eq - arg), arg);
+	if (parse_int(num, 0, VM_DISKS_MAX - 1, &k) < 0)
+		return cmd_bad_option("--disk %s: the disk's number is 0 to %d", arg, VM_DISKS_MAX - 1);
+	a->q.targets[k] = eq + 1;
+	return 0;
+}
+
+static int run_option(struct run_args *a, int c, const char *arg)
+{
+	int v, r;
+
+	switch (c) {
+	case 'o': a->q.targets[0] = arg; return 0;
+	case 'd': return run_disk_target(a, arg);
+	case 'N': a->q.name = arg; return 0;
+	case 'f':
+		if (strcmp(arg, "uefi") && strcmp(arg, "bios"))
+			return cmd_bad_option("--firmware %s: use uefi or bios", arg);
+		a->q.firmware = arg;
+		return 0;
+	case 'c': return cmd_int_option("--cpus", arg, 1, 256, &a->q.cpus);
+	case 'm':
+		if ((r = cmd_int_option("--memory", arg, 64, 4 << 20, &v)))
+			return r;
+		a->q.memory_mib = (uint64_t)v;
+		return 0;
+	case 'b': a->q.disk_bus = arg; return 0;
+	case 'n': a->q.nic_model = arg; return 0;
+	case 'e': a->q.net = arg; return 0;
+	case 'v': a->q.vnc = arg; return 0;
+	case 's': return cmd_int_option("--stop-seconds", arg, 1, 3600, &a->q.stop_seconds);
+	case 't': return cmd_int_option("--threads", arg, 1, 64, &a->q.threads);
+	case 'T': a->q.trust = arg; return 0;
+	case 'y': a->yes = 1; return 0;
+	case 'j': a->json = 1; return 0;
+	case 'D': a->detach = 1; return 0;
+	default: return cmd_usage(run_usage);
+	}
+}
+
+static int run_check(const struct run_args *a)
+{
+	static const char *const buses[] = { "virtio", "ahci", "nvme", "ide" };
+	static const char *const models[] = { "e1000e", "virtio", "e1000", "rtl8139" };
+	size_t i;
+
+	for (i = 0; a->q.disk_bus && i < ARRAY_SIZE(buses) && strcmp(a->q.disk_bus, buses[i]); i++)
+		;
+	if (a->q.disk_bus && i == ARRAY_SIZE(buses))
+		return cmd_bad_option("--disk-bus %s: use virtio, ahci, nvme or ide", a->q.disk_bus);
+	for (i = 0; a->q.nic_model && i < ARRAY_SIZE(models) && strcmp(a->q.nic_model, models[i]); i++)
+		;
+	if (a->q.nic_model && i == ARRAY_SIZE(models))
+		return cmd_bad_option("--nic-model %s: use e1000e, virtio, e1000 or rtl8139",
+				      a->q.nic_model);
+	if (strcmp(a->q.net, "none") && strcmp(a->q.net, "user"))
+		return cmd_bad_option("--net %s: use none or user (bridged networking is not "
+				      "available yet)", a->q.net);
+	if (!a->q.targets[0])
+		return cmd_bad_option("--to: name the disk (or image file) disk 0 of the image "
+				      "arrives on");
+	return 0;
+}
+
+static int run_parse(int argc, char **argv, struct run_args *a)
+{
+	static const struct option opts[] = {
+		{ "to", required_argument, NULL, 'o' },	      { "disk", required_argument, NULL, 'd' },
+		{ "name", required_argument, NULL, 'N' },     { "firmware", required_argument, NULL, 'f' },
+		{ "cpus", required_argument, NULL, 'c' },     { "memory", required_argument, NULL, 'm' },
+		{ "disk-bus", required_argument, NULL, 'b' }, { "nic-model", required_argument, NULL, 'n' },
+		{ "net", required_argument, NULL, 'e' },      { "vnc", required_argument, NULL, 'v' },
+		{ "stop-seconds", required_argument, NULL, 's' },
+		{ "threads", required_argument, NULL, 't' },  { "trust", required_argument, NULL, 'T' },
+		{ "yes", no_argument, NULL, 'y' },	      { "json", no_argument, NULL, 'j' },
+		{ "detach", no_argument, NULL, 'D' },	      { "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c, r;
+
+	a->q.net = "user";
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (c == 'h') {
+			printf("usage: %s\n", run_usage);
+			return -1;
+		}
+		if ((r = run_option(a, c, optarg)))
+			return r;
+	}
+	if (argc - optind != 2)
+		return cmd_usage(run_usage);
+	return run_check(a);
+}
+
+/* --detach: once the VM runs, the parent says so and leaves; the run goes on
+ * with its output in the VM's folder (run.log). */
+static void run_started(void *ctx, const char *dir)
+{
+	struct run_args *a = ctx;
+	char log[512];
+	int fd;
+
+	if (a->notify_fd < 0)
+		return;
+	snprintf(log, sizeof(log), "%s/run.log", dir);
+	fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	if (fd >= 0) {
+		dup2(fd, 1);
+		dup2(fd, 2);
+		close(fd);
+	}
+	dprintf(a->notify_fd, "ok %s\n", dir);
+	close(a->notify_fd);
+	a->notify_fd = -1;
+}
+
+static int run_detach(struct run_args *a)
+{
+	char buf[2048];
+	int p[2];
+	ssize_t n;
+	pid_t pid;
+
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return cmd_fail("cannot detach: %s", strerror(errno));
+	pid = fork();
+	if (pid < 0)
+		return cmd_fail("cannot detach: %s", strerror(errno));
+	if (pid == 0) {
+		close(p[0]);
+		setsid();
+		a->notify_fd = p[1];
+		return 0; /* the child runs the VM */
+	}
+	close(p[1]);
+	n = read(p[0], buf, sizeof(buf) - 1);
+	close(p[0]);
+	buf[n > 0 ? n : 0] = 0;
+	if (strncmp(buf, "ok ", 3)) /* the child failed: its message */
+		_exit(cmd_fail("%s", n > 0 ? buf : "the VM did not start"));
+	printf("%s runs in the background: 'muletto status', 'muletto console %s', 'muletto stop %s'\n",
+	       a->q.name ? a->q.name : a->q.image, a->q.name ? a->q.name : a->q.image,
+	       a->q.name ? a->q.name : a->q.image);
+	_exit(0);
+}
+
+int cmd_run(int argc, char **argv)
+{
+	struct run_args a = { .notify_fd = -1, .q.confirm = cmd_confirm_target, .q.started = run_started };
+	struct sigaction sa = { .sa_handler = run_on_signal };
+	char *vnc_password = NULL;
+	int r = run_parse(argc, argv, &a);
+
+	if (r)
+		return r < 0 ? 0 : r;
+	a.q.repo = argv[optind];
+	a.q.image = argv[optind + 1];
+	a.q.ctx = &a; /* for run_started, and for cmd_confirm_target: yes comes first */
+	if ((r = cred_get(&key_vnc, &vnc_password)) < 0 && r != -ENOENT)
+		return cmd_fail("%s", err_text(r));
+	a.q.vnc_password = vnc_password;
+	show_start(SHOW_NONE, NULL);
+	show_events_json(a.json);
+	if (a.detach && (r = run_detach(&a)))
+		return r;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGUSR1, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	r = run_vm(&a.q, &run_stop_flag, &run_force_flag);
+	cred_free(vnc_password);
+	if (r < 0 && a.notify_fd >= 0) { /* detached, failed before it ran: tell the parent */
+		dprintf(a.notify_fd, "%s\n", err_text(r));
+		return 1;
+	}
+	return r < 0 ? cmd_fail("%s", err_text(r)) : 0;
+}
