@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <jansson.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -216,11 +217,86 @@ int cmd_run(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGUSR1, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	r = run_vm(&a.q, &run_stop_flag, &run_force_flag);
+	r = run_vm(&a.q, &run_stop_flag, &run_force_flag, NULL);
 	cred_free(vnc_password);
 	if (r < 0 && a.notify_fd >= 0) { /* detached, failed before it ran: tell the parent */
 		dprintf(a.notify_fd, "%s\n", err_text(r));
 		return 1;
 	}
 	return r < 0 ? cmd_fail("%s", err_text(r)) : 0;
+}
+
+static const char verify_boot_usage[] =
+	"muletto verify --boot REPO NAME [--expect TEXT] [--png FILE] [--timeout SECONDS]\n"
+	"  [--firmware uefi|bios] [--memory MIB] [--disk-bus BUS] [--json]\n"
+	"  boots the image with nothing written (its disks in a layer in memory, no network)\n"
+	"  and says whether it came to life: TEXT on its serial console (default: login:)";
+
+static int verify_boot_parse(int argc, char **argv, struct run_args *a)
+{
+	static const struct option opts[] = {
+		{ "boot", no_argument, NULL, 'B' },	       { "expect", required_argument, NULL, 'x' },
+		{ "png", required_argument, NULL, 'P' },       { "timeout", required_argument, NULL, 'w' },
+		{ "firmware", required_argument, NULL, 'f' },  { "memory", required_argument, NULL, 'm' },
+		{ "disk-bus", required_argument, NULL, 'b' },  { "cpus", required_argument, NULL, 'c' },
+		{ "trust", required_argument, NULL, 'T' },     { "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },	       { NULL, 0, NULL, 0 },
+	};
+	int c, r;
+
+	a->q.expect = "login:";
+	a->q.timeout_seconds = 300;
+	a->q.net = "none";
+	a->q.verify = 1;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (c == 'h') {
+			printf("usage: %s\n", verify_boot_usage);
+			return -1;
+		}
+		if (c == 'B')
+			continue;
+		if (c == 'x')
+			a->q.expect = optarg;
+		else if (c == 'P')
+			a->q.png = optarg;
+		else if (c == 'w')
+			r = cmd_int_option("--timeout", optarg, 5, 86400, &a->q.timeout_seconds);
+		else
+			r = run_option(a, c, optarg);
+		if ((c == 'w' || (c != 'x' && c != 'P')) && r)
+			return r;
+	}
+	if (argc - optind != 2 || !*a->q.expect)
+		return cmd_usage(verify_boot_usage);
+	return 0;
+}
+
+int cmd_verify_boot(int argc, char **argv)
+{
+	struct run_args a = { .notify_fd = -1 };
+	struct run_result res = { 0 };
+	char name[256];
+	int r = verify_boot_parse(argc, argv, &a);
+
+	if (r)
+		return r < 0 ? 0 : r;
+	a.q.repo = argv[optind];
+	a.q.image = argv[optind + 1];
+	snprintf(name, sizeof(name), "verify-%.200s", a.q.image);
+	a.q.name = name;
+	show_start(SHOW_NONE, NULL);
+	r = run_vm(&a.q, &run_stop_flag, &run_force_flag, &res);
+	if (r < 0)
+		return cmd_fail("%s", err_text(r));
+	if (a.json) {
+		show_json_line(json_pack("{s:s, s:b, s:f, s:o, s:s?}", "image", a.q.image, "booted",
+					 res.booted, "seconds", res.seconds, "why",
+					 show_json_string(res.why), "png", a.q.png));
+	} else {
+		printf("%s %s: %s\n", a.q.image, res.booted ? "booted" : "did NOT boot", res.why);
+		if (a.q.png)
+			printf("its screen: %s\n", a.q.png);
+	}
+	return res.booted ? 0 : EXIT_FAILED;
 }

@@ -1,6 +1,7 @@
 /* muletto verify REPO NAME: every chunk of every disk present and matching its id. */
 #include <getopt.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "muletto/cli/cmd.h"
 #include "muletto/cli/show.h"
@@ -25,6 +26,10 @@ int cmd_verify(int argc, char **argv)
 	struct verify_result res;
 	char tot[32];
 	int c, r, threads = 0;
+
+	for (c = 1; c < argc; c++)
+		if (!strcmp(argv[c], "--boot"))
+			return cmd_verify_boot(argc, argv);
 
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {

@@ -158,8 +158,10 @@ static int console_relay(int s)
 		cfmakeraw(&raw);
 		tcsetattr(STDIN_FILENO, TCSANOW, &raw);
 	}
+	int in = STDIN_FILENO; /* -1 once it has ended: the output still shows */
+
 	for (;;) {
-		struct pollfd p[2] = { { .fd = STDIN_FILENO, .events = POLLIN }, { .fd = s, .events = POLLIN } };
+		struct pollfd p[2] = { { .fd = in, .events = POLLIN }, { .fd = s, .events = POLLIN } };
 		ssize_t n;
 		if (poll(p, 2, -1) < 0)
 			break;
@@ -167,9 +169,11 @@ static int console_relay(int s)
 			if ((n = read(s, buf, sizeof(buf))) <= 0 || write_full(STDOUT_FILENO, buf, (size_t)n))
 				break;
 		}
-		if (p[0].revents) {
-			if ((n = read(STDIN_FILENO, buf, sizeof(buf))) <= 0 || memchr(buf, 0x1d, (size_t)n) ||
-			    write_full(s, buf, (size_t)n))
+		if (in >= 0 && p[0].revents) {
+			n = read(in, buf, sizeof(buf));
+			if (n <= 0)
+				in = -1;
+			else if (memchr(buf, 0x1d, (size_t)n) || write_full(s, buf, (size_t)n))
 				break;
 		}
 	}

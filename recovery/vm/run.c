@@ -92,10 +92,15 @@ static int run_serve_disk(struct run *r, size_t k)
 	const struct manifest_disk *md = &r->m->disks[k];
 	struct serve_opts o = { .disk = md->index, .to = r->q->targets[k], .trust = r->q->trust,
 				.threads = r->q->threads, .confirm = r->q->confirm, .ctx = r->q->ctx };
+
+	if (r->q->verify) { /* nothing written anywhere */
+		o.to = NULL;
+		o.cow = "ram";
+	}
 	char spec[520];
 	int e;
 
-	if (!o.to)
+	if (!o.to && !o.cow)
 		return err_set(-EINVAL, "image '%s' has %zu disks: name a target for disk %d too "
 					"(--to for disk 0, --disk %d=TARGET)", r->q->image, r->ndisks,
 			       md->index, md->index);
@@ -273,9 +278,10 @@ static int run_teardown(struct run *r)
 }
 
 int run_vm(const struct run_request *q, volatile sig_atomic_t *stop,
-	   volatile sig_atomic_t *force)
+	   volatile sig_atomic_t *force, struct run_result *res)
 {
-	struct run r = { .q = q, .lock_fd = -1, .state = "starting", .started = now_seconds() };
+	struct run r = { .q = q, .lock_fd = -1, .state = "starting", .started = now_seconds(),
+			 .res = res };
 	int e, e2;
 
 	str_copy(r.name, sizeof(r.name), q->name ? q->name : q->image);

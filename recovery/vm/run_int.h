@@ -42,6 +42,7 @@ struct run {
 	double started;
 	const char *state;
 	int qemu_status;
+	struct run_result *res;
 };
 
 /* run_loop.c: watches the VM until QEMU ends; moves disks that have arrived. */

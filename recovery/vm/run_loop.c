@@ -136,19 +136,75 @@ static void run_stop(struct run *r, double *deadline, int force)
 	}
 }
 
+/* verify --boot: the first sign of life, or the time is up. 1 when decided. */
+static int run_verify_check(struct run *r)
+{
+	_cleanup_free_ void *log = NULL;
+	char path[512];
+	size_t len = 0;
+	double t = now_seconds() - r->started;
+
+	snprintf(path, sizeof(path), "%s/serial.log", r->dir);
+	if (file_read_all(path, 64 << 20, &log, &len) == 0 && memmem(log, len, r->q->expect,
+								    strlen(r->q->expect))) {
+		r->res->booted = 1;
+		r->res->seconds = t;
+		snprintf(r->res->why, sizeof(r->res->why), "\"%s\" on its serial console after %.0f s",
+			 r->q->expect, t);
+		return 1;
+	}
+	if (t < r->q->timeout_seconds)
+		return 0;
+	r->res->seconds = t;
+	snprintf(r->res->why, sizeof(r->res->why), "no \"%s\" on its serial console in %d s (%zu "
+		 "bytes of output%s)", r->q->expect, r->q->timeout_seconds, len,
+		 len ? ": see the screenshot or the serial log" : ": nothing at all");
+	return 1;
+}
+
+/* verify --boot's screenshot: taken now and then, and at the end, written
+ * whole (a guest that powers off leaves the last one). */
+static int run_screenshot(struct run *r)
+{
+	char tmp[600];
+	int e;
+
+	snprintf(tmp, sizeof(tmp), "%s.part", r->q->png);
+	e = qmp_call(r->qmp, "screendump", json_pack("{s:s, s:s}", "filename", tmp, "format", "png"),
+		     NULL);
+	if (e == 0 && rename(tmp, r->q->png) < 0)
+		e = err_set(-errno, "%s: %s", r->q->png, strerror(errno));
+	return e;
+}
+
+static void run_verify_end(struct run *r)
+{
+	if (r->q->png && run_screenshot(r) < 0 && access(r->q->png, F_OK) < 0)
+		event_warning("%s: no screenshot: %s", r->name, err_msg());
+	qmp_call(r->qmp, "quit", NULL, NULL);
+}
+
 int run_loop(struct run *r, volatile sig_atomic_t *stop, volatile sig_atomic_t *force)
 {
-	double deadline = 0, last_status = 0;
+	double deadline = 0, last_status = 0, last_shot = now_seconds();
 
 	r->state = "running";
 	event_state("run", r->name, "running", "%s runs (%s%s%s); its serial console: muletto "
 		    "console %s", r->name, r->spec.kvm ? "KVM" : "software emulation: slow, no usable KVM",
 		    r->spec.vnc ? ", VNC at " : "", r->spec.vnc ? r->spec.vnc : "", r->name);
 	while (waitpid(r->qemu, &r->qemu_status, WNOHANG) == 0) {
-		if (*force || *stop || deadline > 0)
+		if (r->q->verify && deadline == 0 && run_verify_check(r)) {
+			run_verify_end(r);
+			deadline = now_seconds() + 3600;
+		} else if (*force || *stop || deadline > 0) {
 			run_stop(r, &deadline, *force);
-		else
+		} else {
 			run_switch_ready(r);
+		}
+		if (r->q->verify && r->q->png && deadline == 0 && now_seconds() - last_shot >= 3) {
+			run_screenshot(r);
+			last_shot = now_seconds();
+		}
 		if (now_seconds() - last_status >= 1) {
 			run_write_status(r);
 			last_status = now_seconds();
@@ -156,6 +212,13 @@ int run_loop(struct run *r, volatile sig_atomic_t *stop, volatile sig_atomic_t *
 		sleep_ms(RUN_TICK_MS);
 	}
 	r->qemu = -1;
+	if (r->q->verify && !r->res->why[0]) { /* the guest powered off by itself */
+		r->res->seconds = now_seconds() - r->started;
+		run_verify_check(r);
+		if (!r->res->booted)
+			snprintf(r->res->why, sizeof(r->res->why), "it powered off after %.0f s without "
+				 "\"%s\" on its serial console", r->res->seconds, r->q->expect);
+	}
 	if (WIFEXITED(r->qemu_status) && WEXITSTATUS(r->qemu_status) != 0)
 		return err_set(-EIO, "QEMU ended with status %d: see %s/qemu.log", WEXITSTATUS(r->qemu_status),
 			       r->dir);

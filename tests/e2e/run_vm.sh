@@ -44,6 +44,9 @@ pcts=$(for _ in $(seq 8); do st '.vms[0].disks[0] | (100 * .local_bytes / .total
 wait_for 60 grep -qa "GUEST-CHECK 0 ok" "$T/vms/sample/serial.log" &&
 	pass "the VM runs the sample machine, which reads and writes its disk" ||
 	fail "the VM runs the sample machine" "$(tail -5 "$T/vms/sample/serial.log" "$T/vms/sample/run.log")"
+timeout 4 "$MULETTO" console sample </dev/null >"$T/console.out" 2>&1
+grep -qa "GUEST-CHECK [0-9]* ok" "$T/console.out" && pass "muletto console shows the guest's serial console" ||
+	fail "muletto console shows the guest's serial console" "$(tail -c 300 "$T/console.out")"
 wait_for 90 grep -q '"state":"local"\|runs from' "$T/vms/sample/run.log"
 moved_at=$(grep -ac "GUEST-CHECK" "$T/vms/sample/serial.log")
 disk_local() { [ "$(st ".vms[0].disks[0].state")" = local ]; }
@@ -68,13 +71,17 @@ hydrated=$(st '.vms[0].disks[0].state')
 kill -9 "$(st '.vms[0].pid')"
 wait_for 20 ended sample
 mv "$T/vms/sample/serial.log" "$T/serial-before-kill.log"
-"$MULETTO" run "$R" sample --to "$T/t2.img" --firmware uefi --net none --memory 768 --detach --yes \
+"$MULETTO" run "$R" sample --to "$T/t2.img" --firmware uefi --net none --memory 768 --detach --yes --stop-seconds 3 \
 	>"$T/run3.out" 2>&1 || fail "muletto run again after kill -9" "$(cat "$T/run3.out")"
 wait_for 60 grep -qa "GUEST-SAW" "$T/vms/sample/serial.log"
 grep -qa "GUEST-SAW: $SAMPLE_GUEST_TEXT" "$T/vms/sample/serial.log" &&
 	pass "kill -9 of muletto (disk $hydrated) and run again: the VM restarts and finds its flushed write" ||
 	fail "kill -9 and run again: the flushed write" "$(grep -a GUEST-SAW "$T/vms/sample/serial.log")"
-"$MULETTO" stop sample --force >/dev/null 2>&1
+start=$SECONDS
+"$MULETTO" stop sample >"$T/stop.out" 2>&1 && ended sample && grep -q "has stopped" "$T/stop.out" &&
+	grep -q '"state":"stopping"\|power button' "$T/vms/sample/run.log" &&
+	pass "muletto stop: the power button, then QEMU ended after --stop-seconds ($((SECONDS - start)) s)" ||
+	fail "muletto stop" "$(cat "$T/stop.out")"
 
 # 3. two VMs of one image at once
 rm -rf "$T/vms"

@@ -33,12 +33,25 @@ struct run_request {
 	void *ctx;
 	/* called once the VM runs (the caller may then detach) */
 	void (*started)(void *ctx, const char *dir);
+	/* verify --boot: every disk in a layer in memory (nothing written), and
+	 * the VM ended at the first sign of life or after timeout_seconds */
+	int verify;
+	const char *expect;  /* text on the serial console that means booted */
+	const char *png;     /* a screenshot at the end, or NULL */
+	int timeout_seconds;
+};
+
+/* What a verify --boot found. */
+struct run_result {
+	int booted;
+	double seconds;	  /* from the start to the sign of life, or to the end */
+	char why[512];	  /* what was seen, or what was not */
 };
 
 /* Runs the VM until it powers off, or *stop (graceful: the ACPI power
  * button, then the wait), or *force (QEMU ended at once). */
 int run_vm(const struct run_request *q, volatile sig_atomic_t *stop,
-	   volatile sig_atomic_t *force);
+	   volatile sig_atomic_t *force, struct run_result *res);
 
 /* The folder VMs live under: MULETTO_RUN_DIR, else RUN_DIR_DEFAULT. */
 const char *run_dir_root(void);
