@@ -9,6 +9,7 @@
 #include "muletto/core/event.h"
 #include "muletto/core/progress.h"
 #include "muletto/core/util.h"
+#include "muletto/serve/share.h"
 #include "served_int.h"
 
 #define HYDRATE_COMMIT_MS 1000
@@ -77,22 +78,31 @@ static void *hydrate_walk(void *v)
 	struct served *s = w->s;
 	struct fetcher *f = NULL;
 	size_t i;
-	int r;
+	int r, slot;
 
 	while (!atomic_load(&s->stop) && !atomic_load(&s->err)) {
-		if (w->k > 0 && atomic_load(&s->client_busy) > 0) {
-			sleep_ms(HYDRATE_YIELD_MS); /* the client's reads come first */
+		/* the chunks a client waits for come first, in every VM of this
+		 * muletto (serve/share.h); unshared, this process's own client */
+		slot = share_background_begin(&s->stop);
+		if (atomic_load(&s->stop))
+			break;
+		if (slot < 0 && w->k > 0 && atomic_load(&s->client_busy) > 0) {
+			sleep_ms(HYDRATE_YIELD_MS);
 			continue;
 		}
 		i = hydrate_next(s);
-		if (i >= s->idx->n)
+		if (i >= s->idx->n) {
+			share_background_end(slot);
 			break;
+		}
 		if (!f && !(f = served_fetcher_get(s))) {
 			chunkmap_release(s->map, i, 0);
+			share_background_end(slot);
 			atomic_store(&s->err, -EIO);
 			break;
 		}
 		r = served_make_local(s, i, f, 1, 1);
+		share_background_end(slot);
 		chunkmap_release(s->map, i, r == 0);
 		if (r < 0) {
 			event_warning("%s: hydration stopped: %s", s->name, err_text(r));

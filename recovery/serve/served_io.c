@@ -8,6 +8,7 @@
 #include "muletto/core/err.h"
 #include "muletto/core/event.h"
 #include "muletto/core/util.h"
+#include "muletto/serve/share.h"
 #include "served_int.h"
 
 #define SERVED_EXTENTS_MAX 1024
@@ -43,7 +44,7 @@ static int io_read_local(struct served *s, void *dst, const struct piece *p)
  * then its part copied out. held: the caller claimed it. */
 static int io_read_remote(struct served *s, void *dst, const struct piece *p, int held)
 {
-	int keep = s->mode == SERVED_TARGET, r;
+	int keep = s->mode == SERVED_TARGET, r, slot;
 	struct fetcher *f;
 
 	if (!keep && served_cache_get(s, p->i, dst, p->off - p->start, p->n)) {
@@ -57,7 +58,9 @@ static int io_read_remote(struct served *s, void *dst, const struct piece *p, in
 			chunkmap_release(s->map, p->i, 0);
 		return err_set(-EIO, "%s: cannot reach the repository", s->name);
 	}
+	slot = share_demand_begin(); /* background fetches everywhere hold back */
 	r = served_make_local(s, p->i, f, keep, keep);
+	share_demand_end(slot);
 	if (r == 0 && !keep)
 		served_cache_put(s, p->i, fetcher_buf(f));
 	if (r == 0)
@@ -102,7 +105,7 @@ static int io_put(struct served *s, const void *src, uint64_t off, size_t n)
 static int io_write_piece(struct served *s, const void *src, const struct piece *p)
 {
 	struct fetcher *f;
-	int r;
+	int r, slot;
 
 	if (chunkmap_claim(s->map, p->i) == CHUNK_LOCAL)
 		return io_put(s, src, p->off, p->n);
@@ -116,7 +119,9 @@ static int io_write_piece(struct served *s, const void *src, const struct piece 
 		chunkmap_release(s->map, p->i, 0);
 		return err_set(-EIO, "%s: cannot reach the repository", s->name);
 	}
+	slot = share_demand_begin();
 	r = served_make_local(s, p->i, f, 1, 0);
+	share_demand_end(slot);
 	if (r == 0) { /* the chunk with the client's part in it, written once */
 		char *buf = fetcher_buf(f);
 		if (src)
