@@ -186,11 +186,14 @@ static int run_detach(struct run_args *a)
 	n = read(p[0], buf, sizeof(buf) - 1);
 	close(p[0]);
 	buf[n > 0 ? n : 0] = 0;
-	if (strncmp(buf, "ok ", 3)) /* the child failed: its message */
+	if (strncmp(buf, "ok ", 3)) { /* the child failed: its message */
+		buf[strcspn(buf, "\n")] = 0;
 		_exit(cmd_fail("%s", n > 0 ? buf : "the VM did not start"));
+	}
 	printf("%s runs in the background: 'muletto status', 'muletto console %s', 'muletto stop %s'\n",
 	       a->q.name ? a->q.name : a->q.image, a->q.name ? a->q.name : a->q.image,
 	       a->q.name ? a->q.name : a->q.image);
+	fflush(stdout);
 	_exit(0);
 }
 

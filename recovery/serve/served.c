@@ -160,10 +160,15 @@ static int served_open_target(struct served *s, const struct serve_opts *o)
 		s->mode = SERVED_COW;
 		r = served_open_layer(s, o, need);
 	} else if (o->to) {
+		_cleanup_free_ char *picked = NULL;
+		const char *to = o->to;
 		s->mode = SERVED_TARGET;
-		r = o->confirm ? o->confirm(o->ctx, o->to, need) : 0;
+		if (!strcmp(to, "auto") && (r = target_pick_auto(need, &picked)) < 0)
+			return r;
+		to = picked ? picked : to;
+		r = o->confirm ? o->confirm(o->ctx, to, need) : 0;
 		if (r == 0)
-			r = target_open(o->to, need, restore_data_bytes(s->idx), &s->t);
+			r = target_open(to, need, restore_data_bytes(s->idx), &s->t);
 	} else {
 		s->mode = SERVED_READ_ONLY;
 		return 0;

@@ -295,6 +295,10 @@ int run_vm(const struct run_request *q, volatile sig_atomic_t *stop,
 			q->started(q->ctx, r.dir);
 		e = run_loop(&r, stop, force);
 	}
+	if (r.lock_fd >= 0) { /* what arrived, while the disks are still open */
+		r.state = e == 0 ? "stopped" : "failed";
+		run_write_status(&r);
+	}
 	e2 = run_teardown(&r);
 	if (e == 0)
 		e = e2;

@@ -33,6 +33,8 @@ static json_t *run_disk_json(struct run_disk *d, size_t k)
 						  (t - d->last_t);
 	d->last_t = t;
 	d->last_local = st.local;
+	if (st.local >= st.total)
+		d->rate = 0; /* all here */
 	if (d->rate > 0 && st.total > st.local)
 		eta = (double)(st.total - st.local) / d->rate;
 	return json_pack("{s:i, s:s?, s:s, s:I, s:I, s:I, s:f, s:f}", "disk", (int)k, "target",
@@ -184,6 +186,30 @@ static void run_verify_end(struct run *r)
 	qmp_call(r->qmp, "quit", NULL, NULL);
 }
 
+/* The guest is off, its disks not all here: the rest arrives before the run
+ * ends, so that each target holds the whole machine (a stop leaves it for
+ * the next run, which goes on from there). */
+static int run_finish(struct run *r, volatile sig_atomic_t *stop, volatile sig_atomic_t *force)
+{
+	size_t k, missing;
+
+	for (;;) {
+		for (k = 0, missing = 0; k < r->ndisks; k++)
+			missing += !r->disks[k].local && !served_complete(r->disks[k].s);
+		if (!missing || *stop || *force)
+			break;
+		if (strcmp(r->state, "arriving")) {
+			r->state = "arriving";
+			event_state("run", r->name, "arriving", "%s is off; the rest of its disks "
+				    "arrives before the run ends ('muletto stop %s' leaves it for "
+				    "the next run)", r->name, r->name);
+		}
+		run_write_status(r);
+		sleep_ms(RUN_TICK_MS);
+	}
+	return 0;
+}
+
 int run_loop(struct run *r, volatile sig_atomic_t *stop, volatile sig_atomic_t *force)
 {
 	double deadline = 0, last_status = 0, last_shot = now_seconds();
@@ -223,5 +249,5 @@ int run_loop(struct run *r, volatile sig_atomic_t *stop, volatile sig_atomic_t *
 		return err_set(-EIO, "QEMU ended with status %d: see %s/qemu.log", WEXITSTATUS(r->qemu_status),
 			       r->dir);
 	event_state("run", r->name, "powered off", "%s has powered off", r->name);
-	return 0;
+	return r->q->verify ? 0 : run_finish(r, stop, force);
 }

@@ -29,7 +29,7 @@ wait_for() { # SECONDS CONDITION...: until the command succeeds
 	for _ in $(seq $n); do "$@" && return 0; sleep 0.1; done
 	return 1
 }
-ended() { [ "$(st '.vms[] | select(.name == "'"$1"'") | .state')" != running ]; }
+ended() { case "$(st '.vms[] | select(.name == "'"$1"'") | .state')" in stopped|failed|ended) ;; *) false ;; esac; }
 expected() { # FILE: the image with the guest's writes: its text, and its last count
 	cp "$SAMPLE" "$1"
 	printf %s "$SAMPLE_GUEST_TEXT" | dd of="$1" bs=1 seek=$off conv=notrunc status=none
