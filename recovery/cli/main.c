@@ -23,6 +23,9 @@ static const char usage_text[] =
 	"  verify REPO NAME                     check every chunk of an image\n"
 	"  serve REPO NAME --nbd unix:PATH|tcp:ADDR:PORT [--to DEVICE|FILE | --cow ram|FILE]\n"
 	"                                       an image's disk as a block device (NBD) at once\n"
+	"  mount REPO NAME [--disk N] [--partition P] [--foreground] DIR\n"
+	"                                       a partition of an image, read-only at DIR\n"
+	"  umount DIR                           ends a mount made by muletto mount\n"
 	"  keygen FILE                          make a key pair for signing images\n"
 	"\n"
 	"REPO is a folder, or a file://, http://, https://, s3://, sftp://, smb://, nfs://,\n"
@@ -37,7 +40,7 @@ int main(int argc, char **argv)
 	} cmds[] = {
 		{ "disks", cmd_disks },	    { "capture", cmd_capture }, { "ls", cmd_ls },
 		{ "restore", cmd_restore }, { "verify", cmd_verify },	{ "keygen", cmd_keygen },
-		{ "serve", cmd_serve },
+		{ "serve", cmd_serve },	    { "mount", cmd_mount },	{ "umount", cmd_umount },
 	};
 	size_t i;
 	int r;

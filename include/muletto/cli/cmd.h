@@ -17,6 +17,8 @@ int cmd_restore(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_keygen(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
+int cmd_mount(int argc, char **argv);
+int cmd_umount(int argc, char **argv);
 
 /* Prints "muletto: <msg>" on stderr (one line, control characters escaped)
  * and returns code. */
