@@ -89,7 +89,7 @@ static void mount_describe(const struct image_mount_info *m, char *out, size_t s
 	if (m->partition)
 		snprintf(what, sizeof(what), " partition %d", m->partition);
 	else
-		snprintf(what, sizeof(what), " (the whole disk)");
+		snprintf(what, sizeof(what), ", the whole disk");
 	snprintf(out, size, "mounted %s%s (%s%s%s%s, %s) read-only on %s (%s)", m->image, what,
 		 m->fs, m->label[0] ? " \"" : "", m->label, m->label[0] ? "\"" : "", hs, m->dir,
 		 m->part_dev);
@@ -229,8 +229,12 @@ int cmd_umount(int argc, char **argv)
 	r = image_mount_stop(argv[optind], &m);
 	if (r < 0)
 		return cmd_fail("%s", err_text(r));
-	n = snprintf(line, sizeof(line), "unmounted %s (%s partition %d, %s); %s released, ",
-		     m.dir, m.image, m.partition, m.fs, m.device);
+	if (m.partition)
+		n = snprintf(line, sizeof(line), "unmounted %s (%s partition %d, %s); %s released, ",
+			     m.dir, m.image, m.partition, m.fs, m.device);
+	else
+		n = snprintf(line, sizeof(line), "unmounted %s (%s, the whole disk, %s); %s "
+						 "released, ", m.dir, m.image, m.fs, m.device);
 	if (m.pid)
 		snprintf(line + n, sizeof(line) - (size_t)n, "process %d, which served it, ended",
 			 (int)m.pid);
