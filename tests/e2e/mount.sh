@@ -2,7 +2,8 @@
 # host has none), in one QEMU boot: the guest mounts the sample machine's root
 # file system and its ESP from the host's nginx, prints the SHA-256 of every
 # file, tries the refusals (a partition that does not exist, swap, a damaged
-# file system, a folder in use, a folder muletto did not mount), unmounts, and
+# file system, a folder in use, a folder muletto did not mount), mounts a disk
+# without a partition table whole, runs --foreground, kills a server, unmounts, and
 # shows the nbd devices released and the serving processes gone. The host
 # compares the sums with the files it put in the sample.
 . "$(dirname "$0")/../lib.sh"
@@ -29,6 +30,11 @@ junk_image() {
 }
 junk_image "$T/junk.img"
 "$MULETTO" capture "$T/junk.img" "$T/repo" --name junk >/dev/null 2>&1 || fail "capture of junk"
+# and a disk without a partition table: one file system on the whole of it
+mkdir -p "$T/plain"
+echo "a file system on a whole disk" >"$T/plain/hello.txt"
+truncate -s 8M "$T/plain.img" && mkfs.ext4 -q -L plain -d "$T/plain" "$T/plain.img"
+"$MULETTO" capture "$T/plain.img" "$T/repo" --name plain >/dev/null 2>&1 || fail "capture of plain"
 
 # What the guest runs (busybox sh); every result on a line with a tag.
 cat >"$T/muletto.sh" <<'GUEST'
@@ -49,6 +55,10 @@ muletto mount $R sample /mnt/root; echo "RC again $?"
 muletto mount $R junk /mnt/x; echo "RC junk $?"
 muletto mount $R junk --partition 1 /mnt/x; echo "RC junk-swap $?"
 muletto umount /tmp; echo "RC umount-tmp $?"
+muletto mount $R plain --partition 1 /mnt/x; echo "RC plain-part $?"
+muletto mount $R plain /mnt/x; echo "RC plain $?"
+echo "PLAIN $(cat /mnt/x/hello.txt)"
+muletto umount /mnt/x; echo "RC umount-plain $?"
 muletto mount $R sample /mnt/x extra; echo "RC args $?"
 (cd /mnt/root && muletto umount /mnt/root; echo "RC umount-busy $?")
 pid0=$(sed -n 's/^pid=//p' /run/muletto/mounts/nbd0)
@@ -156,6 +166,16 @@ refused "a folder muletto already mounted on" again 1 '^muletto: /mnt/root alrea
 refused "a damaged file system" junk 1 \
 	'^muletto: cannot mount partition 2 of junk disk0 \(ext4, /dev/nbd2p2\) on /mnt/x: (Invalid argument|Structure needs cleaning): the file system is damaged'
 refused "swap" junk-swap 1 '^muletto: partition 1 of junk disk0 holds swap, which this system cannot mount \(swap space: no files\)'
+refused "--partition on a disk without a partition table" plain-part 1 \
+	'^muletto: plain disk0 has no partition table \(ext4 on the whole disk\): leave --partition out$'
+if [ "$(rc plain)" = 0 ] && [ "$(rc umount-plain)" = 0 ] &&
+	grep -q '^mounted plain disk0, the whole disk (ext4 "plain", 8.0 MiB) read-only on /mnt/x (/dev/nbd2)' "$log" &&
+	grep -q "^PLAIN a file system on a whole disk$" "$log" &&
+	grep -q '^unmounted /mnt/x (plain disk0, the whole disk, ext4); /dev/nbd2 released' "$log"; then
+	pass "a disk without a partition table: its file system mounted whole"
+else
+	fail "a disk without a partition table" "$(grep -B1 -e '^RC plain ' -e '^PLAIN' -e '^RC umount-plain' "$log")"
+fi
 refused "umount of a folder muletto did not mount" umount-tmp 1 \
 	'^muletto: /tmp was not mounted by muletto mount .*use umount /tmp$'
 refused "wrong arguments" args 2 '^muletto: wrong or missing arguments; usage: muletto mount'
