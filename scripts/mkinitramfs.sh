@@ -50,6 +50,9 @@ cp "$tmp/bin/busybox" "$R/bin/busybox"
 for a in $("$R/bin/busybox" --list); do
 	[ -e "$R/bin/$a" ] || ln -s busybox "$R/bin/$a"
 done
+# where the kernel looks for modprobe (/proc/sys/kernel/modprobe) to load a
+# module on demand: a file system at mount(2), a driver a device asks for
+ln -s ../bin/busybox "$R/sbin/modprobe"
 rm -rf "$tmp"
 
 # modules: the folders and files named in initramfs/modules.list, and what they need

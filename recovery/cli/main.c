@@ -27,6 +27,9 @@ static const char usage_text[] =
 	"                                       the image as a VM, while its disks arrive\n"
 	"  status [--json] | stop NAME [--force] | console NAME\n"
 	"                                       the VMs muletto runs\n"
+	"  mount REPO NAME [--disk N] [--partition P] [--foreground] DIR\n"
+	"                                       a partition of an image, read-only at DIR\n"
+	"  umount DIR                           ends a mount made by muletto mount\n"
 	"  keygen FILE                          make a key pair for signing images\n"
 	"\n"
 	"REPO is a folder, or a file://, http://, https://, s3://, sftp://, smb://, nfs://,\n"
@@ -42,7 +45,8 @@ int main(int argc, char **argv)
 		{ "disks", cmd_disks },	    { "capture", cmd_capture }, { "ls", cmd_ls },
 		{ "restore", cmd_restore }, { "verify", cmd_verify },	{ "keygen", cmd_keygen },
 		{ "serve", cmd_serve },	    { "run", cmd_run },		{ "status", cmd_status },
-		{ "stop", cmd_stop },	    { "console", cmd_console },
+		{ "stop", cmd_stop },	    { "console", cmd_console }, { "mount", cmd_mount },
+		{ "umount", cmd_umount },
 	};
 	size_t i;
 	int r;

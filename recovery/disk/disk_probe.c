@@ -17,8 +17,8 @@ static void probe_value(blkid_probe pr, const char *name, char *out, size_t n)
 		str_copy(out, n, v);
 }
 
-/* File system inside [start, start+size) of fd. */
-static void probe_fs(int fd, struct disk_part *p)
+/* File system inside [start, start+size) of fd (see disk.h). */
+void disk_probe_fs(int fd, struct disk_part *p)
 {
 	blkid_probe pr = blkid_new_probe();
 
@@ -85,7 +85,7 @@ static int probe_parts(blkid_probe pr, int fd, struct disk_info *d)
 			snprintf(p->dev, sizeof(p->dev), "%.200s%s%d", d->dev,
 				 d->dev[strlen(d->dev) - 1] >= '0' && d->dev[strlen(d->dev) - 1] <= '9'
 					 ? "p" : "", p->number);
-		probe_fs(fd, p);
+		disk_probe_fs(fd, p);
 		d->nparts++;
 	}
 	return 0;

@@ -14,6 +14,23 @@ static int mount_opts_rw(const char *opts)
 	return !strcmp(opts, "rw") || !strncmp(opts, "rw,", 3);
 }
 
+/* The kernel writes a space, tab, newline and backslash in a path as \ooo. */
+static void mounts_unescape(char *s)
+{
+	char *w = s;
+
+	for (; *s; s++) {
+		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' && s[2] <= '7' &&
+		    s[3] >= '0' && s[3] <= '7') {
+			*w++ = (char)((s[1] - '0') << 6 | (s[2] - '0') << 3 | (s[3] - '0'));
+			s += 3;
+		} else {
+			*w++ = *s;
+		}
+	}
+	*w = 0;
+}
+
 /* "36 35 98:0 /mnt1 /mnt2 rw,noatime master:1 - ext3 /dev/root rw,errors=continue".
  * The per-mount options and the superblock's both count: a read-only bind of a
  * file system mounted read-write elsewhere can still be written. */
@@ -22,11 +39,14 @@ static int mounts_parse_line(const char *line, struct mount_entry *ret)
 	char opts[512], super[512];
 	const char *dash = strstr(line, " - ");
 
+	ret->source[0] = 0;
 	if (sscanf(line, "%*s %*s %31s %*s %255s %511s", ret->devno, ret->mp, opts) != 3)
 		return -EINVAL;
 	ret->rw = mount_opts_rw(opts);
-	if (dash && sscanf(dash, " - %*s %*s %511s", super) == 1)
+	if (dash && sscanf(dash, " - %*s %255s %511s", ret->source, super) == 2)
 		ret->rw = ret->rw || mount_opts_rw(super);
+	mounts_unescape(ret->mp);
+	mounts_unescape(ret->source);
 	return 0;
 }
 
@@ -78,4 +98,14 @@ const char *mounts_find(const struct mounts *m, const char *devno)
 const char *mounts_find_rw(const struct mounts *m, const char *devno)
 {
 	return mounts_lookup(m, devno, 1);
+}
+
+const char *mounts_source_at(const struct mounts *m, const char *mp)
+{
+	size_t i;
+
+	for (i = m->n; i > 0; i--) /* the last one mounted there is the one seen */
+		if (!strcmp(m->e[i - 1].mp, mp))
+			return m->e[i - 1].source;
+	return NULL;
 }

@@ -190,6 +190,33 @@ int nbd_serve_fd(int fd, const struct nbd_export *e)
 	return r;
 }
 
+int nbd_export_flags(const struct nbd_export *e, uint16_t *ret)
+{
+	struct nbd_export x;
+	int r = nbd_export_check(e, &x);
+
+	if (r == 0)
+		*ret = nbd_transmission_flags(&x, 0);
+	return r;
+}
+
+int nbd_serve_transmission(int fd, const struct nbd_export *e)
+{
+	struct nbd_export x;
+	struct nbd_session s = { .fd = fd, .e = &x };
+	int r = nbd_export_check(e, &x);
+
+	if (r < 0)
+		return r;
+	/* The kernel's client knows the size and flags from its ioctls; what it
+	 * speaks on the socket is simple replies, without structured ones. */
+	s.tflags = nbd_transmission_flags(&x, 0);
+	set_timeout(fd, SO_SNDTIMEO, SEND_TIMEOUT_S);
+	r = nbd_transmit(&s);
+	debug_log("nbd", "kernel client: %s", r < 0 ? err_text(r) : "disconnected");
+	return r == -EPIPE ? 0 : r;
+}
+
 struct client {
 	struct server *srv;
 	pthread_t tid;

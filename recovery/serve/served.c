@@ -278,6 +278,13 @@ uint64_t served_size(const struct served *s)
 	return s->d->size;
 }
 
+uint32_t served_sector_size(const struct served *s)
+{
+	uint32_t n = s->d->logical_sector_size;
+
+	return n >= 512 && n <= 4096 && !(n & (n - 1)) ? n : 512;
+}
+
 int served_complete(struct served *s)
 {
 	return s->mode == SERVED_TARGET && chunkmap_local(s->map) == chunkmap_count(s->map);

@@ -26,12 +26,12 @@ done >"$T/absent"
 	fail "every module dependency is present" "$(head -3 "$T/absent")"
 
 missing=""
-for f in bin/busybox bin/udhcpc bin/modprobe bin/findfs etc/ssl/certs/ca-certificates.crt \
+for f in bin/busybox bin/udhcpc bin/modprobe sbin/modprobe bin/findfs etc/ssl/certs/ca-certificates.crt \
 	etc/udhcpc.script lib/firmware/rtl_nic lib/firmware/bnx2; do
 	[ -e "$R/$f" ] || missing="$missing $f"
 done
-[ -z "$missing" ] && pass "busybox, DHCP, CA certificates and NIC firmware are in" ||
-	fail "busybox, DHCP, CA certificates and NIC firmware are in" "missing:$missing"
+[ -z "$missing" ] && pass "busybox, modprobe where the kernel looks for it, DHCP, CA certificates and NIC firmware are in" ||
+	fail "busybox, modprobe where the kernel looks for it, DHCP, CA certificates and NIC firmware are in" "missing:$missing"
 n=$(grep -c 'BEGIN CERTIFICATE' "$R/etc/ssl/certs/ca-certificates.crt")
 [ "$n" -gt 100 ] && pass "the CA bundle holds $n certificates" || fail "the CA bundle holds certificates" "$n"
 

@@ -22,6 +22,8 @@ int cmd_verify_boot(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_stop(int argc, char **argv);
 int cmd_console(int argc, char **argv);
+int cmd_mount(int argc, char **argv);
+int cmd_umount(int argc, char **argv);
 
 /* Prints "muletto: <msg>" on stderr (one line, control characters escaped)
  * and returns code. */

@@ -52,6 +52,9 @@ void disk_info_clear(struct disk_info *d);
 
 /* Partition table and file systems of an open fd (device or image file). */
 int disk_probe_fd(int fd, uint64_t size, struct disk_info *ret);
+/* The file system (fs, label, fs_uuid) in [p->start, p->start + p->size) of
+ * fd; fs stays "" when libblkid finds none. */
+void disk_probe_fs(int fd, struct disk_part *p);
 
 /* ---- who may be writing to a disk (disk_rw.c) ---- */
 

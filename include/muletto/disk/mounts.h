@@ -10,6 +10,7 @@
 struct mount_entry {
 	char devno[32];	   /* "8:2" */
 	char mp[DISK_STR]; /* "/boot" */
+	char source[DISK_STR]; /* what the file system was mounted from: "/dev/sda2" */
 	int rw;		   /* mounted read-write, or its superblock is */
 };
 
@@ -26,5 +27,8 @@ void mounts_free(struct mounts *m);
 const char *mounts_find(const struct mounts *m, const char *devno);
 /* Where devno is mounted read-write (the first such mount), or NULL. */
 const char *mounts_find_rw(const struct mounts *m, const char *devno);
+/* What is mounted on mp (the mount on top, when there are several), as the
+ * mount table names its source ("/dev/nbd0p2"), or NULL when nothing is. */
+const char *mounts_source_at(const struct mounts *m, const char *mp);
 
 #endif

@@ -88,5 +88,16 @@ int nbd_serve(int listen_fd, const struct nbd_export *e, volatile sig_atomic_t *
 /* Serves one client already connected on fd, in the calling thread, until it
  * disconnects; fd is closed. For tests and fuzzing (a socketpair). */
 int nbd_serve_fd(int fd, const struct nbd_export *e);
+/* The transmission flags (the protocol's NBD_FLAG_*, the same numbers the
+ * kernel's NBD_SET_FLAGS takes) announced for e without structured replies:
+ * 0 with *ret set, or -EINVAL for an export whose sizes are not valid. */
+int nbd_export_flags(const struct nbd_export *e, uint16_t *ret);
+/* Serves a client that starts at the transmission phase, without any
+ * handshake: the kernel's NBD client, given fd's peer by ioctl (NBD_SET_SOCK)
+ * along with the size and flags (nbd_export_flags). Simple replies
+ * only. In the calling thread, until the client sends NBD_CMD_DISC (0) or
+ * goes away (0 too: a disconnect by the kernel is a socket shut down); fd
+ * stays the caller's. */
+int nbd_serve_transmission(int fd, const struct nbd_export *e);
 
 #endif

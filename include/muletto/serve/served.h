@@ -45,6 +45,8 @@ int served_close(struct served *s);
 /* What it serves: "web01 disk0", its size, where it lives. */
 const char *served_name(const struct served *s);
 uint64_t served_size(const struct served *s);
+/* The disk's logical sector size as captured (512 when not known). */
+uint32_t served_sector_size(const struct served *s);
 /* 1 once every chunk is local. */
 int served_complete(struct served *s);
 /* Where hydration stands. */
