@@ -5,7 +5,10 @@
 #  2. the repository is served by nginx on 127.0.0.1;
 #  3. the muletto ISO boots in QEMU (UEFI) next to a blank disk and restores
 #     the machine unattended, reading muletto.conf from a disk labelled MULETTO;
-#  4. the restored disk is compared with the original, then booted to its marker.
+#  4. the restored disk is compared with the original, then booted to its marker;
+#  5. instant recovery: the machine runs as a VM (muletto run) while its disk
+#     still arrives over a slowed link, and prints its marker before it has all
+#     arrived; the disk it leaves is the original.
 set -u
 cd "$(dirname "$0")/.."
 export MULETTO=$PWD/build/muletto
@@ -21,14 +24,14 @@ W=$PWD/build/demo
 rm -rf "$W" && mkdir -p "$W"
 
 say "Building a sample machine: 128 MiB disk, GPT, EFI system partition with shim and GRUB, ext4 root"
-e2e_bootable_sample "$W/server-disk.img" 128
+SAMPLE_DATA_MIB=40 e2e_bootable_sample "$W/server-disk.img" 128
 partx --show "$W/server-disk.img"
 
 say "Capturing it into a repository (casync chunk store + manifest)"
 run "$MULETTO" capture "$W/server-disk.img" "$W/repo" --name web01
 
 say "Serving the repository over HTTP on 127.0.0.1, as a NAS would"
-REPO_PORT=$(nginx_start "$W")
+REPO_PORT=$(nginx_start "$W" "location /slow/ { alias $W/; limit_rate 1m; }")
 run "$MULETTO" ls "http://127.0.0.1:$REPO_PORT/repo"
 
 say "A USB stick labelled MULETTO with the job for the unattended restore"
@@ -61,6 +64,25 @@ if grep -qa "$SAMPLE_MARKER" "$W/restored-boot.log"; then
 else
 	echo "the restored machine did not print its marker; see $W/restored-boot.log"; ok=1
 fi
+
+say "Instant recovery: the machine as a VM while its disk arrives (each connection slowed to 1 MB/s)"
+export MULETTO_RUN_DIR=$W/vms
+run "$MULETTO" run "http://127.0.0.1:$REPO_PORT/slow/repo" web01 --to "$W/vm-disk.img" \
+	--firmware uefi --memory 1024 --threads 2 --detach
+t0=$SECONDS
+for _ in $(seq 1200); do grep -qa "$SAMPLE_MARKER" "$W/vms/web01/serial.log" 2>/dev/null && break; sleep 0.1; done
+if grep -qa "$SAMPLE_MARKER" "$W/vms/web01/serial.log"; then
+	echo "the VM printed its marker $((SECONDS - t0)) s after muletto run, while its disk was arriving:"
+	"$MULETTO" status
+else
+	echo "the VM did not print its marker; see $W/vms/web01/serial.log"; ok=1
+fi
+for _ in $(seq 1200); do
+	case "$("$MULETTO" status --json | jq -r '.vms[0].state')" in stopped|failed|ended) break ;; esac
+	sleep 0.5
+done
+grep '^muletto:' "$W/vms/web01/run.log"
+run cmp "$W/server-disk.img" "$W/vm-disk.img" && echo "the disk the VM ran from is now the original: $(sha256sum <"$W/vm-disk.img" | cut -c1-16)…" || ok=1
 
 say "Done in $((SECONDS - start)) s"
 exit $ok
