@@ -117,7 +117,7 @@ e2e_bootable_sample() { # file size_mib
 	cat >"$x/esp/boot/grub/grub.cfg" <<CFG
 set timeout=0
 menuentry "sample machine" {
-	linux /sample/vmlinuz console=ttyS0,115200 quiet panic=5
+	linux /sample/vmlinuz console=tty0 console=ttyS0,115200 panic=5
 	initrd /sample/initrd.img
 }
 CFG
@@ -153,7 +153,9 @@ CFG
 				'  /bin/busybox sleep 1; i=$((i + 1))' \
 				'done'
 		fi
-		printf '/bin/busybox echo %s\n/bin/busybox sync\n/bin/busybox poweroff -f\n' "$SAMPLE_MARKER"
+		# SAMPLE_STAY_SECONDS: up that long after the marker, as a real machine stays up
+		printf '/bin/busybox echo %s\n/bin/busybox sleep %s\n/bin/busybox sync\n/bin/busybox poweroff -f\n' \
+			"$SAMPLE_MARKER" "${SAMPLE_STAY_SECONDS:-0}"
 	} >"$x/initrd/init"
 	chmod 755 "$x/initrd/init"
 	[ -n "${SAMPLE_GUEST_WRITE:-}" ] && find "$MULETTO_TOP/build/kernel/lib/modules" \

@@ -9,7 +9,7 @@ need_root "verify --boot"
 e2e_need "verify --boot"
 export MULETTO_CONF=$T/none.conf MULETTO_RUN_DIR=$T/vms
 
-e2e_bootable_sample "$T/sample.img" 96
+SAMPLE_STAY_SECONDS=20 e2e_bootable_sample "$T/sample.img" 96
 truncate -s 96M "$T/blank.img"
 "$MULETTO" capture "$T/sample.img" "$T/repo" --name sample --progress none >/dev/null 2>&1 &&
 	"$MULETTO" capture "$T/blank.img" "$T/repo" --name blank --progress none >/dev/null 2>&1 ||
