@@ -17,7 +17,8 @@
  *                "partitions": [ { "number": 1, "start": 1048576, "size": 536870912,
  *                                  "type": "<GPT type GUID or MBR hex>", "name": "...",
  *                                  "uuid": "...", "fs": "vfat", "label": "ESP",
- *                                  "fs_uuid": "..." } ],
+ *                                  "fs_uuid": "...", "attributes": "0x0000000000000000", "role": "data",
+ *                                  "used": 123, "min_size": 456 } ],
  *                "bytes_used": 123, "chunks": 4096, "chunks_zero": 3000 } ]
  * }
  * All sizes and offsets in bytes. Unknown keys are ignored on reading; a
@@ -40,6 +41,11 @@ struct manifest_part {
 	char fs[MANIFEST_STR];
 	char label[MANIFEST_STR];
 	char fs_uuid[MANIFEST_STR];
+	/* what a layout plan needs (0 and "" in older manifests: not known) */
+	uint64_t attributes; /* GPT attribute bits */
+	char role[MANIFEST_STR]; /* esp, bios_boot, msr, swap, lvm_pv, md, luks, data, "" */
+	uint64_t used;	     /* bytes the file system uses */
+	uint64_t min_size;   /* the least its file system can shrink to (0: cannot, or unknown) */
 };
 
 struct manifest_disk {

@@ -1,0 +1,54 @@
+/* A layout plan: where each partition of an image's disk goes on a target of
+ * another size or sector size, and what becomes of its file system, decided
+ * before a byte is written.
+ *
+ * Policies: same (every partition where it was: the target must be large
+ * enough), grow-last (the last data partition takes the room a larger disk
+ * has; swap and the like after it move to the end), proportional (every data
+ * partition grows in proportion to its size), auto (grow-last on a larger
+ * disk, shrink on a smaller one: the partitions that have free space give it
+ * up in proportion to it). New partitions start on 1 MiB boundaries; the
+ * ESP, BIOS boot, MSR and swap partitions keep their sizes. */
+#ifndef MULETTO_LAYOUT_PLAN_H
+#define MULETTO_LAYOUT_PLAN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "muletto/format/manifest.h"
+
+#define PLAN_ALIGN (1024 * 1024)
+
+enum plan_policy { PLAN_AUTO, PLAN_SAME, PLAN_GROW_LAST, PLAN_PROPORTIONAL };
+
+enum plan_action {
+	PLAN_COPY,   /* the same size: the bytes as they are */
+	PLAN_GROW,   /* larger: the bytes, then the file system grown */
+	PLAN_SHRINK, /* smaller: the file system shrunk, then its bytes */
+	PLAN_REBUILD /* made anew with the same identity (swap) */
+};
+
+struct plan_part {
+	const struct manifest_part *src;
+	uint64_t new_start, new_size;
+	enum plan_action action;
+};
+
+struct plan {
+	uint64_t old_disk, new_disk;	/* bytes */
+	uint32_t old_sector, new_sector; /* logical sector sizes */
+	int identity;			/* nothing moves: a plain restore */
+	size_t n;
+	struct plan_part *p;		/* in the order of the image's partitions */
+};
+
+int plan_policy_parse(const char *s, enum plan_policy *ret);
+/* The plan for d onto a disk of size bytes with sectors of sector bytes
+ * (0: the image's). -ENOSPC with a message giving the numbers (which
+ * partition, how much data, how much room) when it cannot fit. */
+int plan_make(const struct manifest_disk *d, uint64_t size, uint32_t sector,
+	      enum plan_policy policy, struct plan **ret);
+void plan_free(struct plan *p);
+const char *plan_action_name(enum plan_action a);
+
+#endif

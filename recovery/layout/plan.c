@@ -1,0 +1,259 @@
+/* Layout plans: partitions placed on a target of another size. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "muletto/core/err.h"
+#include "muletto/core/util.h"
+#include "muletto/layout/plan.h"
+
+#define PLAN_GPT_TAIL 33 /* sectors of the backup GPT at the end of the disk */
+#define PLAN_SLACK (PLAN_ALIGN * 16ULL) /* room a shrunk file system keeps beyond its minimum */
+
+static uint64_t up(uint64_t v, uint64_t a)
+{
+	return (v + a - 1) / a * a;
+}
+
+static uint64_t down(uint64_t v, uint64_t a)
+{
+	return v / a * a;
+}
+
+int plan_policy_parse(const char *s, enum plan_policy *ret)
+{
+	static const char *const names[] = { "auto", "same", "grow-last", "proportional" };
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(names); i++)
+		if (!strcmp(s, names[i])) {
+			*ret = (enum plan_policy)i;
+			return 0;
+		}
+	return err_set(-EINVAL, "--layout %s: use auto, same, grow-last or proportional", s);
+}
+
+const char *plan_action_name(enum plan_action a)
+{
+	static const char *const names[] = { "copy", "grow", "shrink", "rebuild" };
+
+	return names[a];
+}
+
+/* What can change size: file systems muletto can grow and shrink (ext2/3/4),
+ * and swap (made anew). Everything else keeps its size. */
+static int plan_resizable(const struct manifest_part *p)
+{
+	return !strncmp(p->fs, "ext", 3) && strcmp(p->role, "esp");
+}
+
+static int plan_is_swap(const struct manifest_part *p)
+{
+	return !strcmp(p->fs, "swap") || !strcmp(p->role, "swap");
+}
+
+/* The least a partition can be. */
+static uint64_t plan_min(const struct manifest_part *p)
+{
+	if (!plan_resizable(p) || !p->min_size)
+		return p->size;
+	return MIN(p->size, up(p->min_size + PLAN_SLACK, PLAN_ALIGN));
+}
+
+static int plan_cmp(const void *a, const void *b)
+{
+	const struct plan_part *x = a, *y = b;
+
+	return x->src->start < y->src->start ? -1 : x->src->start > y->src->start;
+}
+
+/* Packs the partitions one after another from start, with the sizes set. */
+static void plan_pack(struct plan *pl, uint64_t start)
+{
+	size_t i;
+
+	for (i = 0; i < pl->n; i++) {
+		pl->p[i].new_start = up(start, PLAN_ALIGN);
+		start = pl->p[i].new_start + pl->p[i].new_size;
+	}
+}
+
+static uint64_t plan_end(const struct plan *pl)
+{
+	return pl->n ? pl->p[pl->n - 1].new_start + pl->p[pl->n - 1].new_size : 0;
+}
+
+/* grow-last: the last resizable partition takes what is left; the ones after
+ * it move to the end. */
+static int plan_grow_last(struct plan *pl, uint64_t limit)
+{
+	size_t i, k = pl->n;
+	uint64_t tail = 0;
+
+	for (i = pl->n; i-- > 0;)
+		if (plan_resizable(pl->p[i].src)) {
+			k = i;
+			break;
+		}
+	if (k == pl->n)
+		return 0; /* nothing can grow: every partition where it was */
+	for (i = k + 1; i < pl->n; i++)
+		tail += up(pl->p[i].new_size, PLAN_ALIGN);
+	pl->p[k].new_size = down(limit - tail - pl->p[k].new_start, PLAN_ALIGN);
+	for (i = k + 1; i < pl->n; i++)
+		pl->p[i].new_start = up(pl->p[i - 1].new_start + pl->p[i - 1].new_size, PLAN_ALIGN);
+	return 0;
+}
+
+/* Every resizable partition scaled by the same factor to fill the room:
+ * larger (proportional) or smaller, each giving up room in proportion to
+ * what it has beyond its minimum (shrink). */
+static int plan_scale(struct plan *pl, uint64_t first, uint64_t limit, int shrink)
+{
+	uint64_t fixed = 0, flex = 0, room, want, given = 0;
+	size_t i, last = pl->n;
+
+	for (i = 0; i < pl->n; i++) {
+		const struct manifest_part *s = pl->p[i].src;
+		if (plan_resizable(s)) {
+			flex += shrink ? s->size - plan_min(s) : s->size;
+			fixed += shrink ? plan_min(s) : 0;
+			last = i;
+		} else {
+			fixed += up(s->size, PLAN_ALIGN);
+		}
+	}
+	room = limit - first - PLAN_ALIGN * pl->n; /* what alignment may cost */
+	if (last == pl->n || !flex)
+		return 0;
+	want = room > fixed ? room - fixed : 0;
+	for (i = 0; i < pl->n; i++) {
+		const struct manifest_part *s = pl->p[i].src;
+		uint64_t part = shrink ? s->size - plan_min(s) : s->size;
+		if (!plan_resizable(s))
+			continue;
+		pl->p[i].new_size = down((shrink ? plan_min(s) : 0) +
+					 (uint64_t)((double)want * (double)part / (double)flex),
+					 PLAN_ALIGN);
+		if (shrink)
+			pl->p[i].new_size = MIN(pl->p[i].new_size, s->size);
+		given += pl->p[i].new_size;
+	}
+	plan_pack(pl, first);
+	/* what rounding left over goes to the last one */
+	if (plan_end(pl) < limit && !shrink)
+		pl->p[last].new_size += down(limit - plan_end(pl), PLAN_ALIGN);
+	plan_pack(pl, first);
+	(void)given;
+	return 0;
+}
+
+/* Refused with the numbers: what the partitions need at least, what the disk holds. */
+static int plan_too_small(const struct plan *pl, uint64_t first, uint64_t limit)
+{
+	char need[32], have[32], line[ERR_MSG_MAX] = "", a[32], b[32];
+	uint64_t least = first;
+	size_t i, k = 0;
+
+	for (i = 0; i < pl->n; i++) {
+		const struct manifest_part *s = pl->p[i].src;
+		least = up(least, PLAN_ALIGN) + plan_min(s);
+		human_size(plan_min(s), a, sizeof(a));
+		human_size(s->used, b, sizeof(b));
+		k += (size_t)snprintf(line + k, k < sizeof(line) ? sizeof(line) - k : 0,
+				      "%spartition %d (%s%s%s) %s %s", i ? ", " : "", s->number,
+				      s->fs[0] ? s->fs : "no file system", s->label[0] ? " " : "",
+				      s->label, plan_resizable(s) ? "can shrink to" : "cannot shrink:", a);
+		if (plan_resizable(s) && s->used)
+			k += (size_t)snprintf(line + k, k < sizeof(line) ? sizeof(line) - k : 0,
+					      " (%s of data)", b);
+	}
+	human_size(least, need, sizeof(need));
+	human_size(limit, have, sizeof(have));
+	return err_set(-ENOSPC, "the disk is too small for this image even with its file systems "
+				"shrunk: its partitions need at least %s, the disk holds %s: %s; "
+				"choose a disk of at least %s", need, have, line, need);
+}
+
+static int plan_layout(struct plan *pl, enum plan_policy policy, uint64_t first, uint64_t limit)
+{
+	uint64_t least = first;
+	size_t i;
+
+	for (i = 0; i < pl->n; i++)
+		least = up(least, PLAN_ALIGN) + plan_min(pl->p[i].src);
+	if (policy == PLAN_AUTO)
+		policy = pl->new_disk == pl->old_disk && pl->old_sector == pl->new_sector ?
+				 PLAN_SAME :
+			 pl->new_disk > pl->old_disk ? PLAN_GROW_LAST : PLAN_AUTO;
+	if (policy == PLAN_SAME || (policy == PLAN_GROW_LAST && plan_end(pl) > limit))
+		return plan_end(pl) <= limit ? 0 : plan_too_small(pl, first, limit);
+	if (policy == PLAN_GROW_LAST)
+		return plan_grow_last(pl, limit);
+	if (least > limit)
+		return plan_too_small(pl, first, limit);
+	return plan_scale(pl, first, limit, policy == PLAN_AUTO);
+}
+
+static void plan_actions(struct plan *pl)
+{
+	size_t i;
+
+	pl->identity = pl->old_disk == pl->new_disk && pl->old_sector == pl->new_sector;
+	for (i = 0; i < pl->n; i++) {
+		struct plan_part *p = &pl->p[i];
+		if (p->new_size == p->src->size)
+			p->action = PLAN_COPY;
+		else if (plan_is_swap(p->src))
+			p->action = PLAN_REBUILD;
+		else
+			p->action = p->new_size > p->src->size ? PLAN_GROW : PLAN_SHRINK;
+		if (p->new_start != p->src->start || p->new_size != p->src->size)
+			pl->identity = 0;
+	}
+}
+
+int plan_make(const struct manifest_disk *d, uint64_t size, uint32_t sector,
+	      enum plan_policy policy, struct plan **ret)
+{
+	struct plan *pl = calloc(1, sizeof(*pl));
+	uint64_t first, limit;
+	size_t i;
+	int r;
+
+	if (!pl || !(pl->p = calloc(d->nparts ? d->nparts : 1, sizeof(*pl->p)))) {
+		free(pl);
+		return -ENOMEM;
+	}
+	pl->old_disk = d->size;
+	pl->new_disk = size;
+	pl->old_sector = d->logical_sector_size ? d->logical_sector_size : 512;
+	pl->new_sector = sector ? sector : pl->old_sector;
+	pl->n = d->nparts;
+	for (i = 0; i < pl->n; i++) {
+		pl->p[i].src = &d->parts[i];
+		pl->p[i].new_start = d->parts[i].start;
+		pl->p[i].new_size = up(d->parts[i].size, pl->new_sector);
+	}
+	qsort(pl->p, pl->n, sizeof(*pl->p), plan_cmp);
+	first = pl->n ? MAX(pl->p[0].new_start, (uint64_t)PLAN_ALIGN) : PLAN_ALIGN;
+	limit = down(size - (strcmp(d->pt_type, "gpt") ? 0 : PLAN_GPT_TAIL * (uint64_t)pl->new_sector),
+		     pl->new_sector);
+	r = size > first ? plan_layout(pl, policy, first, limit) : plan_too_small(pl, first, 0);
+	if (r < 0) {
+		plan_free(pl);
+		return r;
+	}
+	plan_actions(pl);
+	*ret = pl;
+	return 0;
+}
+
+void plan_free(struct plan *p)
+{
+	if (!p)
+		return;
+	free(p->p);
+	free(p);
+}
