@@ -1,7 +1,8 @@
 /* A capture reads a disk over seconds or hours: if something writes to it
  * meanwhile, the image mixes moments and its file systems may not mount.
  * Before reading, refuse a source mounted read-write; after, tell whether it
- * changed. --live takes such an image anyway and says so in the manifest. */
+ * changed. --live takes such an image anyway and says so in the manifest;
+ * --snapshot reads a snapshot of an LVM volume instead (capture_snap.c). */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -23,21 +24,6 @@
 
 #define CHANGED_FIX "the image would be torn; stop what writes to it, or capture with " \
 		    "--snapshot or --live"
-
-/* Until snapshots are taken, --snapshot says why it cannot be used here. */
-static int capture_check_snapshot(void)
-{
-	char cause[ERR_MSG_MAX];
-	int r = snapshot_available();
-
-	if (r == 0)
-		return err_set(-EOPNOTSUPP, "--snapshot is not available in muletto %s yet: "
-					    "unmount the source's file systems or remount them "
-					    "read-only, or capture with --live", MULETTO_VERSION);
-	str_copy(cause, sizeof(cause), err_msg());
-	return err_set(r, "%s; unmount the source's file systems or remount them read-only, or "
-			  "capture with --live", cause);
-}
 
 static int capture_check_one(const char *path, enum capture_mode mode)
 {
@@ -68,10 +54,9 @@ int capture_check_sources(const struct capture_request *q)
 {
 	int i, r = 0;
 
-	if (q->o.mode == CAPTURE_MODE_SNAPSHOT)
-		return capture_check_snapshot();
 	for (i = 0; i < q->ndevs && r == 0; i++)
-		r = capture_check_one(q->devs[i], q->o.mode);
+		r = q->o.mode == CAPTURE_MODE_SNAPSHOT ? snapshot_check_source(q->devs[i])
+						       : capture_check_one(q->devs[i], q->o.mode);
 	return r;
 }
 
