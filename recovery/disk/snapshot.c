@@ -266,3 +266,12 @@ int snapshot_check_source(const char *path)
 
 	return snapshot_identify(path, &lv);
 }
+
+int snapshot_is_lvm_volume(const char *path)
+{
+	struct snapshot_lvid lv;
+	int r = identify(path, &lv);
+
+	err_clear();
+	return r == 1;
+}

@@ -22,8 +22,17 @@
 #include "muletto/disk/snapshot.h"
 #include "muletto/engine/capture.h"
 
-#define CHANGED_FIX "the image would be torn; stop what writes to it, or capture with " \
-		    "--snapshot or --live"
+/* Ends a message of a source that changed; capture_watch_check adds the way
+ * around it that fits the source (capture_ways). */
+#define CHANGED_FIX "the image would be torn; stop what writes to it, or "
+
+/* How to capture a source in use anyway: --snapshot only where it can work. */
+static const char *capture_ways(const char *path)
+{
+	return snapshot_is_lvm_volume(path) ? "capture with --snapshot or --live"
+					    : "capture with --live (--snapshot takes LVM logical "
+					      "volumes only)";
+}
 
 static int capture_check_one(const char *path, enum capture_mode mode)
 {
@@ -46,8 +55,8 @@ static int capture_check_one(const char *path, enum capture_mode mode)
 	}
 	return err_set(-EBUSY, "source %s: %s%s is mounted read-write on %s: a capture now would "
 			       "be torn; unmount it or remount it read-only (mount -o remount,ro "
-			       "%s), or capture with --snapshot or --live", path, via, rm.dev,
-		       rm.mountpoint, rm.mountpoint);
+			       "%s), or %s", path, via, rm.dev, rm.mountpoint, rm.mountpoint,
+		       capture_ways(path));
 }
 
 int capture_check_sources(const struct capture_request *q)
@@ -187,7 +196,15 @@ static int watch_disk(const struct capture_watch *w, const char *path, int fd,
 int capture_watch_check(const struct capture_watch *w, const char *path, int fd,
 			const struct caibx *idx)
 {
+	char msg[ERR_MSG_MAX];
+	int r;
+
 	if (!idx->n)
 		return 0;
-	return w->is_blk ? watch_disk(w, path, fd, idx) : watch_file(w, path, fd);
+	r = w->is_blk ? watch_disk(w, path, fd, idx) : watch_file(w, path, fd);
+	if (r == -EAGAIN) {
+		str_copy(msg, sizeof(msg), err_msg());
+		err_set(r, "%s%s", msg, capture_ways(path));
+	}
+	return r;
 }

@@ -13,7 +13,9 @@ mkdir -p "$T/mnt"
 mount "${dev}p2" "$T/mnt" || { fail "mount ${dev}p2" "cannot mount the sample's ext4"; exit 1; }
 at_exit "umount $T/mnt"
 repo=$T/repo
-fix="a capture now would be torn; unmount it or remount it read-only \(mount -o remount,ro $T/mnt\), or capture with --snapshot or --live"
+# a loop device is no LVM volume: --snapshot is not offered
+ways="capture with --live \(--snapshot takes LVM logical volumes only\)"
+fix="a capture now would be torn; unmount it or remount it read-only \(mount -o remount,ro $T/mnt\), or $ways"
 
 # nothing_stored NAME DIR: no image NAME in DIR, and ls does not list it
 nothing_stored() {
@@ -124,7 +126,7 @@ writer_stop() { kill "$(cat "$T/writer.pid")" 2>/dev/null; wait "$(cat "$T/write
 head -c 96M /dev/urandom >"$T/busy.img"
 writer_start "$T/busy.img"
 expect_fail "a file written to during the capture is refused" \
-	"^muletto: source $T/busy.img changed while it was read \(.*\): the image would be torn; stop what writes to it, or capture with --snapshot or --live\$" \
+	"^muletto: source $T/busy.img changed while it was read \(.*\): the image would be torn; stop what writes to it, or $ways\$" \
 	"$MULETTO" capture "$T/busy.img" "$repo" --name busyfile --progress none
 writer_stop
 nothing_stored busyfile "$repo" && pass "no image is left for the changed file" ||
@@ -146,7 +148,7 @@ head -c 64M /dev/urandom >"$T/busydisk.img"
 bdev=$(loop_attach "$T/busydisk.img")
 writer_start "$bdev"
 expect_fail "a disk written to during the capture is refused" \
-	"^muletto: source $bdev changed while it was read \(.*\): the image would be torn; stop what writes to it, or capture with --snapshot or --live\$" \
+	"^muletto: source $bdev changed while it was read \(.*\): the image would be torn; stop what writes to it, or $ways\$" \
 	"$MULETTO" capture "$bdev" "$repo" --name busydisk --progress none
 writer_stop
 nothing_stored busydisk "$repo" && pass "no image is left for the changed disk" ||

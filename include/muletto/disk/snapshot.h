@@ -39,6 +39,11 @@ struct snapshot {
  * what to do instead (unmount, remount read-only, LVM, --live). */
 int snapshot_check_source(const char *path);
 
+/* 1 when path is an LVM logical volume (not a layer inside one), 0 when it is
+ * anything else or cannot be told; no message. For advice: whether to offer
+ * --snapshot. */
+int snapshot_is_lvm_volume(const char *path);
+
 /* Takes a snapshot named name of the logical volume at path, of size bytes,
  * or percent of the volume, or (both 0) a tenth of it and at least
  * SNAPSHOT_SIZE_MIN. A volume group without that much free space is refused,
