@@ -103,6 +103,9 @@ static int capture_one(void *arg, void *ws, size_t i)
 	size_t len = (size_t)MIN(j->o->chunk_size, j->size - off), got = 0;
 	int r;
 
+	if (j->o->stop && *j->o->stop)
+		return err_set(-EINTR, "interrupted: the capture stopped before the end of %s, and "
+				       "no image was stored", j->path);
 	r = pread_full(j->fd, w->buf, len, off, &got);
 	if (r < 0)
 		return err_set(r, "read error on %s at offset %llu: %s; the source disk may be "

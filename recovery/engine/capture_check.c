@@ -1,7 +1,8 @@
 /* A capture reads a disk over seconds or hours: if something writes to it
  * meanwhile, the image mixes moments and its file systems may not mount.
  * Before reading, refuse a source mounted read-write; after, tell whether it
- * changed. --live takes such an image anyway and says so in the manifest. */
+ * changed. --live takes such an image anyway and says so in the manifest;
+ * --snapshot reads a snapshot of an LVM volume instead (capture_snap.c). */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -21,22 +22,16 @@
 #include "muletto/disk/snapshot.h"
 #include "muletto/engine/capture.h"
 
-#define CHANGED_FIX "the image would be torn; stop what writes to it, or capture with " \
-		    "--snapshot or --live"
+/* Ends a message of a source that changed; capture_watch_check adds the way
+ * around it that fits the source (capture_ways). */
+#define CHANGED_FIX "the image would be torn; stop what writes to it, or "
 
-/* Until snapshots are taken, --snapshot says why it cannot be used here. */
-static int capture_check_snapshot(void)
+/* How to capture a source in use anyway: --snapshot only where it can work. */
+static const char *capture_ways(const char *path)
 {
-	char cause[ERR_MSG_MAX];
-	int r = snapshot_available();
-
-	if (r == 0)
-		return err_set(-EOPNOTSUPP, "--snapshot is not available in muletto %s yet: "
-					    "unmount the source's file systems or remount them "
-					    "read-only, or capture with --live", MULETTO_VERSION);
-	str_copy(cause, sizeof(cause), err_msg());
-	return err_set(r, "%s; unmount the source's file systems or remount them read-only, or "
-			  "capture with --live", cause);
+	return snapshot_is_lvm_volume(path) ? "capture with --snapshot or --live"
+					    : "capture with --live (--snapshot takes LVM logical "
+					      "volumes only)";
 }
 
 static int capture_check_one(const char *path, enum capture_mode mode)
@@ -60,18 +55,17 @@ static int capture_check_one(const char *path, enum capture_mode mode)
 	}
 	return err_set(-EBUSY, "source %s: %s%s is mounted read-write on %s: a capture now would "
 			       "be torn; unmount it or remount it read-only (mount -o remount,ro "
-			       "%s), or capture with --snapshot or --live", path, via, rm.dev,
-		       rm.mountpoint, rm.mountpoint);
+			       "%s), or %s", path, via, rm.dev, rm.mountpoint, rm.mountpoint,
+		       capture_ways(path));
 }
 
 int capture_check_sources(const struct capture_request *q)
 {
 	int i, r = 0;
 
-	if (q->o.mode == CAPTURE_MODE_SNAPSHOT)
-		return capture_check_snapshot();
 	for (i = 0; i < q->ndevs && r == 0; i++)
-		r = capture_check_one(q->devs[i], q->o.mode);
+		r = q->o.mode == CAPTURE_MODE_SNAPSHOT ? snapshot_check_source(q->devs[i])
+						       : capture_check_one(q->devs[i], q->o.mode);
 	return r;
 }
 
@@ -202,7 +196,15 @@ static int watch_disk(const struct capture_watch *w, const char *path, int fd,
 int capture_watch_check(const struct capture_watch *w, const char *path, int fd,
 			const struct caibx *idx)
 {
+	char msg[ERR_MSG_MAX];
+	int r;
+
 	if (!idx->n)
 		return 0;
-	return w->is_blk ? watch_disk(w, path, fd, idx) : watch_file(w, path, fd);
+	r = w->is_blk ? watch_disk(w, path, fd, idx) : watch_file(w, path, fd);
+	if (r == -EAGAIN) {
+		str_copy(msg, sizeof(msg), err_msg());
+		err_set(r, "%s%s", msg, capture_ways(path));
+	}
+	return r;
 }

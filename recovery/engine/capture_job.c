@@ -9,6 +9,7 @@
 #include "muletto/core/err.h"
 #include "muletto/core/util.h"
 #include "muletto/disk/machine.h"
+#include "muletto/disk/snapshot.h"
 #include "muletto/engine/capture.h"
 #include "muletto/format/sign.h"
 #include "muletto/store/repo.h"
@@ -24,11 +25,12 @@ static void capture_add(struct capture_stats *sum, const struct capture_stats *s
 	sum->chunks_zero += st->chunks_zero;
 }
 
-/* One disk: chunks, then its index; fills the manifest's entry. */
+/* One disk, read from path (the source, or its snapshot): chunks, then its
+ * index; fills the manifest's entry. */
 static int capture_one_disk(struct repo *repo, const struct capture_request *q, int k,
-			    struct manifest_disk *d, struct capture_stats *sum)
+			    const char *path, struct manifest_disk *d, struct capture_stats *sum)
 {
-	_cleanup_free_ char *path = NULL;
+	_cleanup_free_ char *ipath = NULL;
 	struct caibx *idx = NULL;
 	struct capture_stats st;
 	void *buf = NULL;
@@ -37,9 +39,10 @@ static int capture_one_disk(struct repo *repo, const struct capture_request *q, 
 
 	d->index = k;
 	snprintf(d->file, sizeof(d->file), "disk%d.caibx", k);
-	r = capture_disk(q->devs[k], repo->url, &q->o, q->name, k, d, &idx, &st);
+	r = capture_disk(path, repo->url, &q->o, q->name, k, d, &idx, &st);
 	if (r < 0)
 		return r;
+	str_copy(d->source, sizeof(d->source), q->devs[k]); /* not the snapshot's name */
 	/* Chunks first on stable storage, then the index that points at them. */
 	r = source_sync(repo->src);
 	if (r == 0)
@@ -48,8 +51,8 @@ static int capture_one_disk(struct repo *repo, const struct capture_request *q, 
 	if (r == 0)
 		r = hash_sha256_hex(buf, len, d->index_sha256);
 	if (r == 0)
-		r = (path = repo_image_path(q->name, d->file)) ? source_put(repo->src, path, buf, len)
-							       : -ENOMEM;
+		r = (ipath = repo_image_path(q->name, d->file)) ? source_put(repo->src, ipath, buf, len)
+								: -ENOMEM;
 	free(buf);
 	if (r == 0)
 		capture_add(sum, &st);
@@ -103,6 +106,27 @@ static void capture_describe_image(struct manifest *m, const struct capture_requ
 	machine_describe(m);
 }
 
+/* The disks, then (their snapshots still whole) the manifest. */
+static int capture_image(struct repo *repo, const struct capture_request *q, struct manifest *m,
+			 const char *mpath, struct capture_result *res)
+{
+	struct snapshot *snaps = NULL;
+	int i, r = 0;
+
+	if (q->o.mode == CAPTURE_MODE_SNAPSHOT)
+		r = capture_snapshots_take(q, &snaps);
+	for (i = 0; i < q->ndevs && r == 0; i++) {
+		struct manifest_disk *d = manifest_add_disk(m);
+		const char *path = snaps ? snaps[i].dev : q->devs[i];
+		r = d ? capture_one_disk(repo, q, i, path, d, &res->st) : -ENOMEM;
+	}
+	if (snaps)
+		r = capture_snapshots_check(q, snaps, r);
+	if (r == 0)
+		r = capture_finish(repo, q, m, mpath);
+	return capture_snapshots_remove(q, snaps, r);
+}
+
 int capture_run(const struct capture_request *q, struct capture_result *res)
 {
 	_cleanup_free_ char *mpath = NULL;
@@ -110,7 +134,7 @@ int capture_run(const struct capture_request *q, struct capture_result *res)
 	struct repo *repo = NULL;
 	char *sig = NULL;
 	double t0 = now_seconds();
-	int i, r;
+	int r;
 
 	memset(res, 0, sizeof(*res));
 	r = repo_check_name(q->name);
@@ -138,12 +162,7 @@ int capture_run(const struct capture_request *q, struct capture_result *res)
 		goto out;
 	}
 	capture_describe_image(m, q);
-	for (i = 0; i < q->ndevs && r == 0; i++) {
-		struct manifest_disk *d = manifest_add_disk(m);
-		r = d ? capture_one_disk(repo, q, i, d, &res->st) : -ENOMEM;
-	}
-	if (r == 0)
-		r = capture_finish(repo, q, m, mpath);
+	r = capture_image(repo, q, m, mpath, res);
 	res->st.seconds = now_seconds() - t0;
 out:
 	manifest_free(m);

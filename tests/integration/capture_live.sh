@@ -13,7 +13,9 @@ mkdir -p "$T/mnt"
 mount "${dev}p2" "$T/mnt" || { fail "mount ${dev}p2" "cannot mount the sample's ext4"; exit 1; }
 at_exit "umount $T/mnt"
 repo=$T/repo
-fix="a capture now would be torn; unmount it or remount it read-only \(mount -o remount,ro $T/mnt\), or capture with --snapshot or --live"
+# a loop device is no LVM volume: --snapshot is not offered
+ways="capture with --live \(--snapshot takes LVM logical volumes only\)"
+fix="a capture now would be torn; unmount it or remount it read-only \(mount -o remount,ro $T/mnt\), or $ways"
 
 # nothing_stored NAME DIR: no image NAME in DIR, and ls does not list it
 nothing_stored() {
@@ -35,13 +37,26 @@ expect_fail "the backing file of a loop device with a read-write mount is refuse
 nothing_stored rwfile "$T/refused" && [ ! -e "$T/refused" ] &&
 	pass "nothing stored for the refused backing file" || fail "nothing stored for the refused backing file"
 
-# ---- --snapshot: parsed, not available yet ----
-expect_fail "--snapshot says it is not available, in one line" \
-	"^muletto: --snapshot is not available (on this system|in muletto [0-9.]+ yet)" \
-	"$MULETTO" capture "$dev" "$T/refused" --name snap --snapshot --progress none
+# ---- --snapshot: LVM logical volumes only (tests/e2e/snapshot.sh takes real ones) ----
+if grep -q ' device-mapper$' /proc/misc || ls /lib/modules/"$(uname -r)"/kernel/drivers/md/dm-mod.ko* >/dev/null 2>&1; then
+	expect_fail "--snapshot on a loop device is refused: its writes do not pass through device-mapper" \
+		"^muletto: --snapshot cannot be used for $dev: it is a whole disk, not an LVM logical volume, and writes to it do not pass through device-mapper, so a snapshot of it would not be consistent; unmount it or remount it read-only \(mount -o remount,ro $T/mnt\), put its file system on LVM, or capture with --live\$" \
+		"$MULETTO" capture "$dev" "$T/refused" --name snap --snapshot --progress none
+else
+	expect_fail "--snapshot is refused where the kernel has no device-mapper, saying so in one line" \
+		"^muletto: --snapshot is not available on this system: the kernel has no device-mapper \(not in /proc/misc, no dm-mod module\), which LVM snapshots need; unmount the source's file systems or remount them read-only, or capture with --live\$" \
+		"$MULETTO" capture "$dev" "$T/refused" --name snap --snapshot --progress none
+fi
 [ ! -e "$T/refused" ] && pass "--snapshot stores nothing" || fail "--snapshot stores nothing"
 expect_fail "--live and --snapshot together are refused" "--live and --snapshot exclude each other" \
 	"$MULETTO" capture "$dev" "$T/refused" --name both --snapshot --live
+expect_fail "--snapshot-size without --snapshot is refused" \
+	"^muletto: --snapshot-size goes with --snapshot" \
+	"$MULETTO" capture "$dev" "$T/refused" --name sz --snapshot-size 1G
+for bad in 10 0M 2X 12Gx 150% 0% %; do
+	expect_fail "--snapshot-size $bad is refused" "^muletto: --snapshot-size $bad: " \
+		"$MULETTO" capture "$dev" "$T/refused" --name sz --snapshot --snapshot-size "$bad"
+done
 
 # ---- --live: captured, and marked as such everywhere ----
 "$MULETTO" capture "$dev" "$repo" --name live --live --progress none >"$T/live.out" 2>"$T/live.err" &&
@@ -111,7 +126,7 @@ writer_stop() { kill "$(cat "$T/writer.pid")" 2>/dev/null; wait "$(cat "$T/write
 head -c 96M /dev/urandom >"$T/busy.img"
 writer_start "$T/busy.img"
 expect_fail "a file written to during the capture is refused" \
-	"^muletto: source $T/busy.img changed while it was read \(.*\): the image would be torn; stop what writes to it, or capture with --snapshot or --live\$" \
+	"^muletto: source $T/busy.img changed while it was read \(.*\): the image would be torn; stop what writes to it, or $ways\$" \
 	"$MULETTO" capture "$T/busy.img" "$repo" --name busyfile --progress none
 writer_stop
 nothing_stored busyfile "$repo" && pass "no image is left for the changed file" ||
@@ -133,7 +148,7 @@ head -c 64M /dev/urandom >"$T/busydisk.img"
 bdev=$(loop_attach "$T/busydisk.img")
 writer_start "$bdev"
 expect_fail "a disk written to during the capture is refused" \
-	"^muletto: source $bdev changed while it was read \(.*\): the image would be torn; stop what writes to it, or capture with --snapshot or --live\$" \
+	"^muletto: source $bdev changed while it was read \(.*\): the image would be torn; stop what writes to it, or $ways\$" \
 	"$MULETTO" capture "$bdev" "$repo" --name busydisk --progress none
 writer_stop
 nothing_stored busydisk "$repo" && pass "no image is left for the changed disk" ||
@@ -142,3 +157,16 @@ nothing_stored busydisk "$repo" && pass "no image is left for the changed disk" 
 	fail "the same disk, unchanged, is captured" "$(cat "$T/sd.out")"
 "$MULETTO" restore "$repo" stilldisk --to "$T/stilldisk.img" --yes --progress none >/dev/null 2>&1
 check_cmp "the same disk, unchanged, is captured and restores byte for byte" "$bdev" "$T/stilldisk.img"
+
+# ---- SIGTERM stops a capture at its next chunk: no image ----
+head -c 256M /dev/urandom >"$T/slow.img"
+"$MULETTO" capture "$T/slow.img" "$repo" --name slow --threads 1 --level 19 --progress none >"$T/slow.out" 2>"$T/slow.err" &
+cpid=$!
+sleep 1
+kill -TERM $cpid
+wait $cpid
+rc=$?
+[ "$rc" = 1 ] && grep -qx "muletto: interrupted: the capture stopped before the end of $T/slow.img, and no image was stored" "$T/slow.err" &&
+	pass "SIGTERM stops a capture, saying so" || fail "SIGTERM stops a capture, saying so" "rc $rc: $(cat "$T/slow.err")"
+nothing_stored slow "$repo" && pass "no image is left by the stopped capture" ||
+	fail "no image is left by the stopped capture" "$(ls "$repo/images")"

@@ -4,6 +4,7 @@
 #ifndef MULETTO_ENGINE_CAPTURE_H
 #define MULETTO_ENGINE_CAPTURE_H
 
+#include <signal.h>
 #include <stdint.h>
 
 #include "muletto/format/caibx.h"
@@ -18,7 +19,7 @@
 enum capture_mode {
 	CAPTURE_MODE_NONE = 0, /* refuse one mounted read-write, fail one that changes */
 	CAPTURE_MODE_LIVE,     /* read it anyway (--live); the manifest says "live" */
-	CAPTURE_MODE_SNAPSHOT, /* read a snapshot of it (--snapshot; disk/snapshot.h) */
+	CAPTURE_MODE_SNAPSHOT, /* read an LVM snapshot of it (--snapshot; disk/snapshot.h) */
 };
 
 struct capture_opts {
@@ -26,6 +27,11 @@ struct capture_opts {
 	int level;	     /* zstd level, 1..19 */
 	int threads;	     /* 0: one per CPU */
 	enum capture_mode mode;
+	uint64_t snapshot_size; /* --snapshot-size in bytes, or */
+	int snapshot_percent;	/* in percent of the volume; both 0: the default */
+	/* When *stop becomes nonzero (a signal), the capture ends at the next
+	 * chunk with -EINTR, its snapshots removed and no image stored. May be NULL. */
+	const volatile sig_atomic_t *stop;
 };
 
 struct capture_stats {
@@ -49,7 +55,9 @@ struct capture_result {
 };
 
 /* The whole capture: refuses an existing image name, stores each disk's
- * chunks and index, then the signature and the manifest. */
+ * chunks and index, then the signature and the manifest. With --snapshot,
+ * reads each source's snapshot, taken before the first byte and removed at the
+ * end whatever happened; the manifest names the sources, not the snapshots. */
 int capture_run(const struct capture_request *q, struct capture_result *res);
 
 /* One disk: reads path, stores every chunk missing from repo_url's store and
@@ -61,7 +69,9 @@ int capture_disk(const char *path, const char *repo_url, const struct capture_op
 
 /* ---- a source that may be in use (capture_check.c) ---- */
 
-/* Before anything is read: refuses --snapshot where it cannot be taken, and,
+/* Before anything is read: refuses --snapshot where it cannot be taken (a
+ * source that is no LVM logical volume, a system without device-mapper or
+ * lvm2), and,
  * without --live, a source with a file system mounted read-write on it (an
  * image file: on a loop device it backs), naming it and what to do. With
  * --live, the same is a notice. */
@@ -85,5 +95,20 @@ int capture_watch_start(int fd, uint64_t size, struct capture_watch *ret);
  * against idx, writes through its node, or writes that reached it). */
 int capture_watch_check(const struct capture_watch *w, const char *path, int fd,
 			const struct caibx *idx);
+
+/* ---- --snapshot (capture_snap.c) ---- */
+
+struct snapshot;
+
+/* One snapshot per source (q->ndevs of them, in *ret), all taken before any
+ * is read: as close to one moment as LVM allows. On failure none is left. */
+int capture_snapshots_take(const struct capture_request *q, struct snapshot **ret);
+/* After the reading ended with r: a snapshot that overflowed turns r (0, or
+ * the read error its loss caused) into -ENOSPC saying so; else r. */
+int capture_snapshots_check(const struct capture_request *q, struct snapshot *s, int r);
+/* Removes and frees them (NULL: nothing); one that cannot be removed is a
+ * notice naming the command that removes it. Returns r, the capture's result,
+ * with its message kept. */
+int capture_snapshots_remove(const struct capture_request *q, struct snapshot *s, int r);
 
 #endif
