@@ -162,7 +162,13 @@ check_cmp "the same disk, unchanged, is captured and restores byte for byte" "$b
 head -c 256M /dev/urandom >"$T/slow.img"
 "$MULETTO" capture "$T/slow.img" "$repo" --name slow --threads 1 --level 19 --progress none >"$T/slow.out" 2>"$T/slow.err" &
 cpid=$!
-sleep 1
+# once it catches SIGTERM (bit 15 of SigCgt), not after a guessed second
+for _ in $(seq 100); do
+	cgt=$(awk '/^SigCgt:/ { print $2 }' /proc/$cpid/status 2>/dev/null)
+	[ -n "$cgt" ] && [ $((0x$cgt & 0x4000)) != 0 ] && break
+	sleep 0.1
+done
+sleep 0.2
 kill -TERM $cpid
 wait $cpid
 rc=$?
