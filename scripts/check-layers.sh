@@ -15,11 +15,11 @@ allowed() {
 	format) echo "core" ;;
 	store) echo "core format" ;;
 	disk) echo "core format" ;;
-	engine) echo "core format store disk" ;;
-	serve) echo "core format store disk engine" ;;
-	layout) echo "core format store disk engine" ;;
-	fixup) echo "core format store disk engine" ;;
-	vm) echo "core format store disk engine serve" ;;
+	layout) echo "core format disk" ;;
+	engine) echo "core format store disk layout" ;;
+	serve) echo "core format store disk layout engine" ;;
+	fixup) echo "core format store disk layout engine" ;;
+	vm) echo "core format store disk layout engine serve" ;;
 	ui) echo "core format store disk engine serve layout fixup vm" ;;
 	cli) echo "core format store disk engine serve layout fixup vm ui" ;;
 	*) echo "UNKNOWN" ;;

@@ -10,6 +10,7 @@
 
 #include "muletto/cli/cmd.h"
 #include "muletto/cli/show.h"
+#include "muletto/cli/show_plan.h"
 #include "muletto/core/err.h"
 #include "muletto/core/util.h"
 #include "muletto/engine/restore.h"
@@ -22,10 +23,13 @@ static const char restore_usage[] =
 	"       muletto restore INDEX.caibx --store STORE --to DEVICE|FILE [--yes]\n"
 	"  options: --seed FILE|DEVICE (take chunks from a local copy), --no-seed (fetch every\n"
 	"  chunk), --verify (read the disk back), --trust PUBKEY (only images signed by it),\n"
-	"  --threads N, --progress auto|bar|json|none";
+	"  --threads N, --progress auto|bar|json|none,\n"
+	"  --layout auto|same|grow-last|proportional (partitions on a disk of another size),\n"
+	"  --plan-only (show the plan, write nothing)";
 
 struct restore_args {
-	int yes, json;
+	int yes; /* first: cmd_confirm_target takes the context as an int */
+	int json;
 	enum show_mode progress;
 	struct restore_request q;
 };
@@ -39,6 +43,7 @@ static int restore_parse(int argc, char **argv, struct restore_args *a)
 		{ "progress", required_argument, NULL, 'p' }, { "help", no_argument, NULL, 'h' },
 		{ "seed", required_argument, NULL, 'S' },  { "no-seed", no_argument, NULL, 'N' },
 		{ "verify", no_argument, NULL, 'V' },	   { "trust", required_argument, NULL, 'T' },
+		{ "layout", required_argument, NULL, 'L' }, { "plan-only", no_argument, NULL, 'P' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c, r;
@@ -67,12 +72,21 @@ static int restore_parse(int argc, char **argv, struct restore_args *a)
 		case 'N': a->q.o.no_seed = 1; break;
 		case 'V': a->q.o.verify = 1; break;
 		case 'T': a->q.trust = optarg; break;
+		case 'L':
+			if (plan_policy_parse(optarg, &(enum plan_policy){ 0 }) < 0)
+				return cmd_bad_option("%s", err_msg());
+			a->q.layout = optarg;
+			break;
+		case 'P': a->q.plan_only = 1; break;
 		case 'h': printf("usage: %s\n", restore_usage); return -1;
 		default: return cmd_usage(restore_usage);
 		}
 	}
 	if (!a->q.to || argc - optind < 1 || argc - optind > 2)
 		return cmd_usage(restore_usage);
+	if ((a->q.layout || a->q.plan_only) && argc - optind != 2)
+		return cmd_bad_option("--layout and --plan-only need an image of a repository "
+				      "(REPO NAME): only its manifest says where the partitions are");
 	if (a->json && a->progress == SHOW_AUTO)
 		a->progress = SHOW_NONE;
 	return 0;
@@ -90,10 +104,26 @@ static void restore_report(const struct restore_args *a, const struct restore_re
 	const struct restore_stats *s = &res->st;
 	char tot[32], fetched[32], rate[32], what[1200];
 
+	if (res->planned_only) {
+		if (!a->json)
+			printf("plan only: nothing was written to %s\n", res->target);
+		return;
+	}
 	if (a->json) {
 		json_t *o = json_pack("{s:o, s:o}", "image", show_json_string(res->what), "target",
 				      show_json_string(res->target));
 		show_counts(o, s, restore_counts, ARRAY_SIZE(restore_counts), s->seconds);
+		if (res->laid_out) {
+			json_t *fits = json_array();
+			for (size_t i = 0; i < res->nfits; i++)
+				json_array_append_new(fits, json_pack("{s:i, s:s, s:s, s:f}", "number",
+								      res->fits[i].number, "action",
+								      res->fits[i].action, "verdict",
+								      res->fits[i].verdict, "seconds",
+								      res->fits[i].seconds));
+			json_object_set_new(o, "layout", fits);
+			json_object_set_new(o, "layout_seconds", json_real(res->fit_seconds));
+		}
 		show_json_line(o);
 		return;
 	}
@@ -109,17 +139,28 @@ static void restore_report(const struct restore_args *a, const struct restore_re
 		       (unsigned long long)s->chunks_fetched, (unsigned long long)s->chunks_total,
 		       (unsigned long long)s->chunks_zero);
 	putchar('\n');
+	if (res->laid_out)
+		printf("partitions placed by the plan; table and file systems done in %.1f s\n",
+		       res->fit_seconds);
+}
+
+static void restore_plan_shown(void *ctx, const char *target, const struct plan *pl,
+			       const struct manifest_disk *d)
+{
+	const struct restore_args *a = ctx;
+
+	show_plan(a->q.name, target, pl, d, a->json);
 }
 
 int cmd_restore(int argc, char **argv)
 {
-	struct restore_args a = { .q.confirm = cmd_confirm_target };
+	struct restore_args a = { .q.confirm = cmd_confirm_target, .q.show_plan = restore_plan_shown };
 	struct restore_result res;
 	int r = restore_parse(argc, argv, &a);
 
 	if (r)
 		return r < 0 ? 0 : r;
-	a.q.ctx = &a.yes;
+	a.q.ctx = &a;
 	a.q.from = argv[optind];
 	a.q.name = argc - optind == 2 ? argv[optind + 1] : NULL;
 	show_start(a.progress, NULL);

@@ -163,7 +163,7 @@ static int spawn_failed(const char *const argv[], int st, const char *err)
 	return err_set(-EIO, "%s failed with exit status %d", cmd, WEXITSTATUS(st));
 }
 
-int spawn_run(const char *const argv[], char *out, size_t out_size)
+int spawn_run_ok(const char *const argv[], int ok_max, char *out, size_t out_size)
 {
 	char file[2300], err[2048], dummy[256];
 	int in = -1, po[2] = { -1, -1 }, pe[2] = { -1, -1 }, st = 0, r = 0;
@@ -196,8 +196,10 @@ int spawn_run(const char *const argv[], char *out, size_t out_size)
 	spawn_collect(po[0], pe[0], out, out_size, err, sizeof(err));
 	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
 		;
-	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+	if (!WIFEXITED(st) || WEXITSTATUS(st) > ok_max)
 		r = spawn_failed(argv, st, err);
+	else
+		r = WEXITSTATUS(st);
 out:
 	free(env);
 	for (int i = 0; i < 2; i++) {
@@ -206,4 +208,11 @@ out:
 	}
 	closep(&in);
 	return r;
+}
+
+int spawn_run(const char *const argv[], char *out, size_t out_size)
+{
+	int r = spawn_run_ok(argv, 0, out, out_size);
+
+	return r > 0 ? 0 : r;
 }

@@ -20,6 +20,7 @@ void dio_init(struct dio *d, int fd, const char *path, int flags)
 	d->fd = fd;
 	d->dfd = -1;
 	d->align = 512;
+	d->map = NULL;
 	if (getenv("MULETTO_NO_DIRECT_IO") || fstat(fd, &st) < 0 || !S_ISBLK(st.st_mode))
 		return;
 	if (ioctl(fd, BLKSSZGET, &ssz) == 0 && ssz >= 512 && ssz <= BUF_ALIGN)
@@ -41,8 +42,83 @@ static int dio_aligned(const struct dio *d, const void *buf, size_t len, uint64_
 	       (uintptr_t)buf % BUF_ALIGN == 0;
 }
 
+/* The segment holding off, or the first one after it (m->n if none). */
+static size_t dio_seg_find(const struct dio_map *m, uint64_t off)
+{
+	size_t lo = 0, hi = m->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (m->s[mid].start + m->s[mid].len <= off)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* [off, off+len) of the image through the map, piece by piece. */
+static int dio_map_io(const struct dio *d, void *rbuf, const void *wbuf, size_t len, uint64_t off)
+{
+	const struct dio_map *m = d->map;
+	size_t i = dio_seg_find(m, off), done = 0, n, got;
+	int r;
+
+	while (done < len) {
+		uint64_t at = off + done;
+		const struct dio_seg *s = i < m->n ? &m->s[i] : NULL;
+		if (s && at >= s->start + s->len) {
+			i++;
+			continue;
+		}
+		if (!s || at < s->start || !s->io) { /* dropped up to the next segment */
+			n = (size_t)MIN((uint64_t)(len - done), s && at < s->start ? s->start - at :
+							       s ? s->start + s->len - at : len - done);
+			if (rbuf)
+				memset((char *)rbuf + done, 0, n);
+			done += n;
+			continue;
+		}
+		n = (size_t)MIN((uint64_t)(len - done), s->start + s->len - at);
+		if (rbuf) {
+			got = 0;
+			r = dio_pread(s->io, (char *)rbuf + done, n, s->to + (at - s->start), &got);
+			if (r == 0 && got < n)
+				memset((char *)rbuf + done + got, 0, n - got);
+		} else {
+			r = dio_pwrite(s->io, (const char *)wbuf + done, n, s->to + (at - s->start));
+		}
+		if (r < 0)
+			return r;
+		done += n;
+	}
+	return 0;
+}
+
+int dio_placed(const struct dio *d, uint64_t off, uint64_t len)
+{
+	const struct dio_map *m = d->map;
+	size_t i;
+	uint64_t at = off;
+
+	if (!m)
+		return 1;
+	for (i = dio_seg_find(m, off); at < off + len; i++) {
+		if (i >= m->n || m->s[i].start > at || !m->s[i].io)
+			return 0;
+		at = m->s[i].start + m->s[i].len;
+	}
+	return 1;
+}
+
 int dio_pread(const struct dio *d, void *buf, size_t len, uint64_t off, size_t *ret_got)
 {
+	if (d->map) {
+		int r = dio_map_io(d, buf, NULL, len, off);
+		if (ret_got)
+			*ret_got = r == 0 ? len : 0;
+		return r;
+	}
 	if (dio_aligned(d, buf, len, off)) {
 		int r = pread_full(d->dfd, buf, len, off, ret_got);
 		if (r != -EINVAL)
@@ -53,6 +129,8 @@ int dio_pread(const struct dio *d, void *buf, size_t len, uint64_t off, size_t *
 
 int dio_pwrite(const struct dio *d, const void *buf, size_t len, uint64_t off)
 {
+	if (d->map)
+		return dio_map_io(d, NULL, buf, len, off);
 	if (dio_aligned(d, buf, len, off)) {
 		int r = pwrite_full(d->dfd, buf, len, off);
 		if (r != -EINVAL)

@@ -55,6 +55,7 @@ static void part_fill(blkid_partition bp, uint64_t ssz, int is_gpt, struct disk_
 	str_copy(p->name, sizeof(p->name), s ? s : "");
 	s = blkid_partition_get_uuid(bp);
 	str_copy(p->uuid, sizeof(p->uuid), s ? s : "");
+	p->attributes = blkid_partition_get_flags(bp);
 }
 
 static int probe_parts(blkid_probe pr, int fd, struct disk_info *d)

@@ -350,7 +350,7 @@ int target_write(struct target *t, const void *buf, size_t len, uint64_t off)
 {
 	int r;
 
-	if (off > t->size || len > t->size - off)
+	if (!t->io.map && (off > t->size || len > t->size - off))
 		return err_set(-EINVAL, "write past the end of %s (offset %llu, %zu bytes)", t->path,
 			       (unsigned long long)off, len);
 	r = dio_pwrite(&t->io, buf, len, off);
@@ -370,29 +370,30 @@ int target_read(struct target *t, void *buf, size_t len, uint64_t off, size_t *r
 	return 0;
 }
 
-static int target_write_zeros(struct target *t, uint64_t off, uint64_t len)
+/* Zeros written at off of io (the device's own offsets). */
+static int target_write_zeros(struct target *t, const struct dio *io, uint64_t off, uint64_t len)
 {
 	static const char zeros[65536];
 
 	while (len) {
 		size_t n = len < sizeof(zeros) ? (size_t)len : sizeof(zeros);
-		int r = target_write(t, zeros, n, off);
+		int r = pwrite_full(io->fd, zeros, n, off);
 		if (r < 0)
-			return r;
+			return target_write_error(t, r, off, n);
+		__atomic_add_fetch(&t->written, n, __ATOMIC_RELAXED);
 		off += n;
 		len -= n;
 	}
 	return 0;
 }
 
-int target_zero(struct target *t, uint64_t off, uint64_t len)
+/* [off, off+len) of the device read as zeros. */
+static int target_zero_dev(struct target *t, uint64_t off, uint64_t len)
 {
-	if (t->fresh)
-		return 0;
 	if (t->is_block) {
 		uint64_t range[2] = { off, len };
 		if (off % 512 || len % 512)
-			return target_write_zeros(t, off, len);
+			return target_write_zeros(t, &t->io, off, len);
 		/* A hole punched in a device: zeroes that may deallocate (an SSD's
 		 * Write Zeroes with unmap, a thin volume or a loop file stays thin).
 		 * BLKZEROOUT forbids unmapping and falls back to writing zeros. */
@@ -404,7 +405,31 @@ int target_zero(struct target *t, uint64_t off, uint64_t len)
 			     (off_t)len) == 0) {
 		return 0;
 	}
-	return target_write_zeros(t, off, len);
+	return target_write_zeros(t, &t->io, off, len);
+}
+
+int target_zero(struct target *t, uint64_t off, uint64_t len)
+{
+	const struct dio_map *m = t->io.map;
+	size_t i;
+	int r = 0;
+
+	if (t->fresh)
+		return 0;
+	if (!m)
+		return target_zero_dev(t, off, len);
+	/* through the map: each placed piece on its own device */
+	for (i = 0; i < m->n && r == 0; i++) {
+		const struct dio_seg *s = &m->s[i];
+		uint64_t a = MAX(off, s->start), b = MIN(off + len, s->start + s->len);
+		if (a >= b || !s->io)
+			continue;
+		if (s->io->fd == t->fd)
+			r = target_zero_dev(t, s->to + (a - s->start), b - a);
+		else
+			r = target_write_zeros(t, s->io, s->to + (a - s->start), b - a);
+	}
+	return r;
 }
 
 int target_close(struct target *t, int sync)
@@ -464,4 +489,22 @@ int target_pick_auto(uint64_t need, char **ret)
 		return err_set(-EEXIST, "target auto: %zu disks could take the image (%s); name "
 					"one with --to", found, list);
 	return *ret ? 0 : -ENOMEM;
+}
+
+int target_share(struct target *t)
+{
+	int fd;
+
+	if (!t->is_block)
+		return 0;
+	fd = open(t->path, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return err_set(-errno, "cannot open %s again: %s", t->path, strerror(errno));
+	if (dup3(fd, t->fd, O_CLOEXEC) < 0) {
+		int r = -errno;
+		close(fd);
+		return err_set(r, "cannot open %s again: %s", t->path, strerror(-r));
+	}
+	close(fd);
+	return 0;
 }

@@ -15,6 +15,7 @@
 #include "muletto/engine/capture.h"
 #include "muletto/disk/dio.h"
 #include "muletto/disk/disk.h"
+#include "muletto/disk/fs.h"
 #include "muletto/core/err.h"
 #include "muletto/core/pfor.h"
 #include "muletto/core/progress.h"
@@ -171,6 +172,11 @@ static void capture_describe(const char *path, int fd, uint64_t size, struct man
 		str_copy(p->fs, sizeof(p->fs), q->fs);
 		str_copy(p->label, sizeof(p->label), q->label);
 		str_copy(p->fs_uuid, sizeof(p->fs_uuid), q->fs_uuid);
+		p->attributes = q->attributes;
+		str_copy(p->role, sizeof(p->role), fs_role(p->type, p->fs));
+		/* what a restore onto another disk needs to plan; not fatal */
+		if (fs_measure(path, p->start, p->fs, &p->used, &p->min_size) < 0)
+			err_clear();
 	}
 	disk_info_clear(&info);
 }

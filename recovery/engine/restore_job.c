@@ -67,7 +67,7 @@ static int restore_from_repo(const struct restore_request *q, struct restore_res
 	struct caibx *idx = NULL;
 	struct repo *repo = NULL;
 	const struct manifest_disk *d;
-	int r;
+	int r, laid_out = 0;
 
 	r = repo_open(q->from, 0, &repo);
 	if (r < 0)
@@ -92,7 +92,9 @@ static int restore_from_repo(const struct restore_request *q, struct restore_res
 	if (r < 0)
 		goto out;
 	snprintf(res->what, sizeof(res->what), "%s disk%d", q->name, q->disk);
-	r = restore_write(q, res, idx, repo->store_url, q->name, q->disk);
+	r = restore_layout(q, res, d, idx, repo->store_url, q->name, &laid_out);
+	if (r == 0 && !laid_out)
+		r = restore_write(q, res, idx, repo->store_url, q->name, q->disk);
 out:
 	caibx_free(idx);
 	manifest_free(m);

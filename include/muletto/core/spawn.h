@@ -20,4 +20,8 @@ int spawn_find(const char *prog, char *out, size_t out_size);
  * control characters replaced, cut at a few hundred bytes. */
 int spawn_run(const char *const argv[], char *out, size_t out_size);
 
+/* As spawn_run, where exit statuses up to ok_max are not failures (e2fsck's 1:
+ * "errors were corrected"): that status, or a negative code. */
+int spawn_run_ok(const char *const argv[], int ok_max, char *out, size_t out_size);
+
 #endif

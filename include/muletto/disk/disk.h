@@ -17,6 +17,7 @@ struct disk_part {
 	char type[DISK_STR];  /* GPT type GUID, or MBR type as "0x83" */
 	char name[DISK_STR];  /* GPT partition name */
 	char uuid[DISK_STR];  /* partition UUID */
+	uint64_t attributes;  /* GPT attribute bits; MBR: the boot indicator (0x80) */
 	char fs[DISK_STR];    /* "ext4", "vfat", "swap", "" */
 	char label[DISK_STR];
 	char fs_uuid[DISK_STR];

@@ -50,6 +50,10 @@ int target_read(struct target *t, void *buf, size_t len, uint64_t off, size_t *r
  * for a file, BLKZEROOUT for a device (the kernel writes zeros itself when the
  * device cannot: see zeroes_cheap), written zeros as the last resort. */
 int target_zero(struct target *t, uint64_t off, uint64_t len);
+/* Gives up the exclusive claim on a block device (muletto's lock stays), so
+ * that a file system's own tools, which claim it for themselves, can work on
+ * it after the data is written. */
+int target_share(struct target *t);
 /* Flushes to stable storage (sync=1), closes and releases the lock. Returns
  * the first error. */
 int target_close(struct target *t, int sync);

@@ -10,6 +10,8 @@
 
 #include "muletto/disk/target.h"
 #include "muletto/format/caibx.h"
+#include "muletto/format/manifest.h"
+#include "muletto/layout/plan.h"
 
 struct restore_opts {
 	int threads;	  /* parallel fetches; 0: automatic */
@@ -38,12 +40,35 @@ struct restore_request {
 	 * no question. */
 	int (*confirm)(void *ctx, const char *target, uint64_t need);
 	void *ctx;
+	/* Onto a disk of another size or sector size, or with layout set: the
+	 * partitions are placed by a plan (layout/plan.h), shown through
+	 * show_plan before the question. layout: auto (NULL), same, grow-last,
+	 * proportional. plan_only: show it and write nothing. */
+	const char *layout;
+	int plan_only;
+	void (*show_plan)(void *ctx, const char *target, const struct plan *pl,
+			  const struct manifest_disk *d);
+};
+
+#define RESTORE_FIT_MAX 128
+
+/* What became of a partition's file system after a layout change. */
+struct restore_fit {
+	int number;
+	char action[16];   /* "grow", "shrink", "rebuild" */
+	char verdict[64];  /* its checker's: "clean (e2fsck -f -n)" */
+	double seconds;
 };
 
 struct restore_result {
 	char what[300];	  /* "web01 disk0", or the index's or image's name */
 	char target[256]; /* what was written ("auto": the disk picked) */
 	struct restore_stats st;
+	int laid_out;	  /* placed by a plan (below), not byte for byte */
+	int planned_only; /* --plan-only: nothing was written */
+	size_t nfits;
+	struct restore_fit fits[RESTORE_FIT_MAX];
+	double fit_seconds; /* table and file systems, after the data */
 };
 
 /* The whole restore. On failure after writing began, the message says that
@@ -66,6 +91,12 @@ int restore_verify(const struct caibx *idx, struct target *t, const char *image,
  * the image's size is known). */
 int restore_raw(const char *url, const char *target_path, const struct restore_opts *o,
 		struct restore_stats *st);
+
+/* A restore placed by a plan, when q and the target call for one: 0 with
+ * *done 0 when they do not (the plain restore follows). */
+int restore_layout(const struct restore_request *q, struct restore_result *res,
+		   const struct manifest_disk *d, const struct caibx *idx, const char *store,
+		   const char *image, int *done);
 
 /* Bytes of an index's chunks that are not all zero (what a file target must
  * find room for). */

@@ -1,0 +1,41 @@
+/* File systems inside partitions: what a partition is for, how much its file
+ * system holds and the least it could shrink to (for capture, so that a
+ * restore can plan), and fitting one to a partition of another size (for a
+ * restore onto another disk). A partition is named by the disk or image
+ * holding it and its byte offset: e2fsprogs open "PATH?offset=N", so no
+ * partition device node is needed (image files have none, and a target's may
+ * not exist yet). */
+#ifndef MULETTO_DISK_FS_H
+#define MULETTO_DISK_FS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* What a partition is for, from its table's type (GPT type GUID or MBR type
+ * as "0x83") and its file system as libblkid names it: "esp", "bios_boot",
+ * "msr", "swap", "lvm_pv", "md", "luks", "extended" (an MBR container of
+ * logical partitions) or "data". */
+const char *fs_role(const char *type, const char *fs);
+
+/* Whether muletto can change the size of a file system of this type. */
+int fs_resizable(const char *fs);
+
+/* The bytes the file system at off of path uses and the least it can shrink
+ * to (0 when it cannot or is not known). 0, or a negative code when it could
+ * not be read (nothing is set then). */
+int fs_measure(const char *path, uint64_t off, const char *fs, uint64_t *used,
+	       uint64_t *min_size);
+
+/* Fits the file system at off of path, of type fs, to a partition of size
+ * bytes: checked and repaired first (e2fsck -f -p), resized, then checked
+ * again read-only; its verdict ("clean") in verdict. A negative code with a
+ * message when it cannot be done. */
+int fs_fit(const char *path, uint64_t off, uint64_t size, const char *fs, char *verdict,
+	   size_t verdict_size);
+
+/* A swap area made anew at off of path, size bytes, with its UUID and label
+ * (either may be ""). */
+int fs_swap_make(int fd, const char *path, uint64_t off, uint64_t size, const char *uuid,
+		 const char *label);
+
+#endif

@@ -1,0 +1,197 @@
+/* File systems in partitions: roles, sizes, resizing (see fs.h). */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "muletto/core/err.h"
+#include "muletto/core/spawn.h"
+#include "muletto/core/util.h"
+#include "muletto/disk/fs.h"
+
+#define FS_OUT_MAX 65536
+#define FS_SWAP_HEADER 4096 /* mkswap writes its header in the first page */
+
+static const struct {
+	const char *type, *role;
+} fs_types[] = {
+	{ "c12a7328-f81f-11d2-ba4b-00a0c93ec93b", "esp" },
+	{ "0xef", "esp" },
+	{ "21686148-6449-6e6f-744e-656564454649", "bios_boot" },
+	{ "e3c9e316-0b5c-4db8-817d-f92df00215ae", "msr" },
+	{ "0657fd6d-a4ab-43c4-84e5-0933c84b4f4f", "swap" },
+	{ "0x82", "swap" },
+	{ "e6d6d379-f507-44c2-a23c-238f2a3df928", "lvm_pv" },
+	{ "0x8e", "lvm_pv" },
+	{ "a19d880f-05fc-4d3b-a006-743f0f84911e", "md" },
+	{ "0xfd", "md" },
+	{ "ca7d7ccb-63ed-4c53-861c-1742536059cc", "luks" },
+	{ "0x05", "extended" },
+	{ "0x0f", "extended" },
+	{ "0x85", "extended" },
+};
+
+static const struct {
+	const char *fs, *role;
+} fs_kinds[] = {
+	{ "swap", "swap" },
+	{ "LVM2_member", "lvm_pv" },
+	{ "linux_raid_member", "md" },
+	{ "crypto_LUKS", "luks" },
+};
+
+const char *fs_role(const char *type, const char *fs)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(fs_types); i++)
+		if (!strcasecmp(type, fs_types[i].type))
+			return fs_types[i].role;
+	for (i = 0; i < ARRAY_SIZE(fs_kinds); i++)
+		if (!strcmp(fs, fs_kinds[i].fs))
+			return fs_kinds[i].role;
+	return "data";
+}
+
+static int fs_is_ext(const char *fs)
+{
+	return !strcmp(fs, "ext2") || !strcmp(fs, "ext3") || !strcmp(fs, "ext4");
+}
+
+int fs_resizable(const char *fs)
+{
+	return fs_is_ext(fs);
+}
+
+/* The number after "key:" on a line of text, or 0. */
+static uint64_t fs_field(const char *text, const char *key)
+{
+	size_t k = strlen(key);
+	const char *p = text;
+
+	while ((p = strstr(p, key))) {
+		if ((p == text || p[-1] == '\n') && p[k] == ':')
+			return strtoull(p + k + 1, NULL, 10);
+		p += k;
+	}
+	return 0;
+}
+
+static int fs_measure_ext(const char *dev, uint64_t *used, uint64_t *min_size)
+{
+	const char *head[] = { "dumpe2fs", "-h", dev, NULL };
+	const char *min[] = { "resize2fs", "-P", dev, NULL };
+	char *out = malloc(FS_OUT_MAX);
+	uint64_t count, free_blocks, bs, least = 0;
+	const char *p;
+	int r;
+
+	if (!out)
+		return -ENOMEM;
+	r = spawn_run(head, out, FS_OUT_MAX);
+	count = fs_field(out, "Block count");
+	free_blocks = fs_field(out, "Free blocks");
+	bs = fs_field(out, "Block size");
+	if (r == 0 && (!count || !bs || free_blocks > count))
+		r = err_set(-EIO, "dumpe2fs -h %s: no block counts in its output", dev);
+	if (r == 0 && spawn_run(min, out, FS_OUT_MAX) == 0 &&
+	    (p = strstr(out, "minimum size of the filesystem: ")))
+		least = strtoull(p + 32, NULL, 10) * bs;
+	if (r == 0) {
+		*used = (count - free_blocks) * bs;
+		*min_size = least;
+	}
+	free(out);
+	return r;
+}
+
+int fs_measure(const char *path, uint64_t off, const char *fs, uint64_t *used,
+	       uint64_t *min_size)
+{
+	char dev[4200];
+
+	snprintf(dev, sizeof(dev), "%s?offset=%" PRIu64, path, off);
+	if (fs_is_ext(fs))
+		return fs_measure_ext(dev, used, min_size);
+	return -EOPNOTSUPP;
+}
+
+static int fs_fit_ext(const char *dev, uint64_t size, char *verdict, size_t n)
+{
+	char kib[32];
+	const char *check[] = { "e2fsck", "-f", "-p", dev, NULL };
+	const char *resize[] = { "resize2fs", dev, kib, NULL };
+	const char *final[] = { "e2fsck", "-f", "-n", dev, NULL };
+	char *out = malloc(FS_OUT_MAX);
+	int r;
+
+	if (!out)
+		return -ENOMEM;
+	snprintf(kib, sizeof(kib), "%" PRIu64 "K", size / 1024);
+	r = spawn_run_ok(check, 1, out, FS_OUT_MAX); /* 1: errors corrected */
+	if (r >= 0)
+		r = spawn_run(resize, out, FS_OUT_MAX);
+	if (r >= 0) {
+		r = spawn_run(final, out, FS_OUT_MAX);
+		str_copy(verdict, n, r == 0 ? "clean (e2fsck -f -n)" : "errors (e2fsck -f -n)");
+	}
+	free(out);
+	return r;
+}
+
+int fs_fit(const char *path, uint64_t off, uint64_t size, const char *fs, char *verdict,
+	   size_t verdict_size)
+{
+	char dev[4200];
+
+	snprintf(dev, sizeof(dev), "%s?offset=%" PRIu64, path, off);
+	verdict[0] = 0;
+	if (fs_is_ext(fs))
+		return fs_fit_ext(dev, size, verdict, verdict_size);
+	return err_set(-EOPNOTSUPP, "%s at offset %" PRIu64 ": muletto cannot resize a %s file "
+				    "system yet; restore onto a disk of the image's size, or use "
+				    "--layout same", path, off, fs[0] ? fs : "unknown");
+}
+
+int fs_swap_make(int fd, const char *path, uint64_t off, uint64_t size, const char *uuid,
+		 const char *label)
+{
+	char tmp[] = "/tmp/muletto-swap.XXXXXX", head[FS_SWAP_HEADER];
+	const char *argv[8] = { "mkswap" };
+	int t = mkstemp(tmp), r, k = 1;
+	size_t got = 0;
+
+	if (t < 0)
+		return err_set(-errno, "cannot make a swap area: %s", strerror(errno));
+	if (uuid[0]) {
+		argv[k++] = "-U";
+		argv[k++] = uuid;
+	}
+	if (label[0]) {
+		argv[k++] = "-L";
+		argv[k++] = label;
+	}
+	argv[k++] = tmp;
+	/* a sparse file of the partition's size: mkswap writes its first page */
+	r = ftruncate(t, (off_t)size) < 0 ? -errno : 0;
+	if (r == 0 && (r = spawn_run(argv, NULL, 0)) < 0) {
+		close(t);
+		unlink(tmp);
+		return r; /* mkswap's own message */
+	}
+	if (r == 0)
+		r = pread_full(t, head, sizeof(head), 0, &got);
+	if (r == 0 && got == sizeof(head))
+		r = pwrite_full(fd, head, sizeof(head), off);
+	else if (r == 0)
+		r = -EIO;
+	close(t);
+	unlink(tmp);
+	if (r < 0)
+		return err_set(r, "%s: cannot write a swap area at offset %" PRIu64 ": %s", path,
+			       off, strerror(-r));
+	return 0;
+}

@@ -1,0 +1,206 @@
+/* A restore onto a disk of another size or sector size: the plan shown and
+ * confirmed, each partition's bytes written at its new place, the partition
+ * table written anew with the same identities, swap made anew, and file
+ * systems fitted to their partitions, each checked afterwards. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "muletto/core/err.h"
+#include "muletto/core/event.h"
+#include "muletto/core/util.h"
+#include "muletto/disk/fs.h"
+#include "muletto/engine/restore.h"
+#include "muletto/layout/map.h"
+#include "muletto/layout/table.h"
+
+/* The size and sector size of the target as it is: a disk's, or an existing
+ * file's (0 when the file does not exist or is empty: it takes the image's). */
+static int layout_target_size(const char *path, uint64_t *size, uint32_t *sector, int *block)
+{
+	struct disk_info info;
+	int exists = 0, r = target_inspect(path, &info, block, &exists);
+
+	if (r < 0)
+		return r;
+	*size = exists ? info.size : 0;
+	*sector = *block && info.logical_sector_size ? info.logical_sector_size : 0;
+	disk_info_clear(&info);
+	return 0;
+}
+
+/* What a plan may not ask for yet, refused before anything is written. */
+static int layout_supported(const struct plan *pl, const struct manifest_disk *d,
+			    const char *target)
+{
+	size_t i;
+
+	for (i = 0; i < pl->n; i++) {
+		const struct manifest_part *s = pl->p[i].src;
+		if (!strcmp(s->role, "extended"))
+			return err_set(-EOPNOTSUPP, "image disk %d has an MBR table with logical "
+						    "partitions, whose layout muletto cannot change yet: "
+						    "restore onto a disk of its size (%" PRIu64 " bytes) "
+						    "with --layout same", d->index, d->size);
+		if (pl->p[i].action == PLAN_SHRINK)
+			return err_set(-EOPNOTSUPP, "the plan for %s shrinks partition %d (%s), and "
+						    "muletto cannot shrink a file system during a "
+						    "restore yet: choose a disk of at least %" PRIu64
+						    " bytes, or see the plan with --plan-only",
+				       target, s->number, s->fs[0] ? s->fs : "no file system", d->size);
+		if (pl->p[i].action == PLAN_GROW && !fs_resizable(s->fs))
+			return err_set(-EOPNOTSUPP, "partition %d holds %s, which muletto cannot "
+						    "grow: use --layout same", s->number,
+				       s->fs[0] ? s->fs : "no known file system");
+	}
+	if (pl->new_sector != pl->old_sector)
+		return err_set(-EOPNOTSUPP, "%s has %u-byte sectors and the image %u-byte ones: "
+					    "muletto cannot change the sector size yet; choose a "
+					    "disk with %u-byte sectors", target, pl->new_sector,
+			       pl->old_sector, pl->old_sector);
+	return 0;
+}
+
+/* The plan for q's target, or NULL when a plain restore does. */
+static int layout_plan(const struct restore_request *q, const struct manifest_disk *d,
+		       struct plan **ret)
+{
+	enum plan_policy policy = PLAN_AUTO;
+	uint64_t size = 0;
+	uint32_t sector = 0;
+	int block = 0, r = 0;
+
+	*ret = NULL;
+	if (q->layout && (r = plan_policy_parse(q->layout, &policy)) < 0)
+		return r;
+	if (!strcmp(q->to, "auto"))
+		return 0; /* auto picks a disk the image fits as it is */
+	if ((r = layout_target_size(q->to, &size, &sector, &block)) < 0)
+		return r;
+	if (!d->nparts || !d->pt_type[0])
+		return 0; /* no partitions: nothing to place */
+	if (!q->layout && !q->plan_only &&
+	    (!block || (size == d->size && (!sector || sector == d->logical_sector_size))))
+		return 0;
+	if (!size)
+		size = d->size; /* a new file: the image's size, unless the plan says otherwise */
+	r = plan_make(d, size, sector, policy, ret);
+	if (r == 0 && (*ret)->identity && !q->plan_only) {
+		plan_free(*ret);
+		*ret = NULL;
+	}
+	return r;
+}
+
+/* The partition table, swap made anew, and file systems fitted, after the data. */
+static int layout_finish(const struct plan *pl, const struct manifest_disk *d, struct target *t,
+			 struct restore_result *res)
+{
+	double t0 = now_seconds();
+	size_t i;
+	int r;
+
+	r = layout_table_write(pl, d, t->fd, t->path);
+	for (i = 0; i < pl->n && r == 0; i++) {
+		const struct plan_part *p = &pl->p[i];
+		if (p->action == PLAN_REBUILD)
+			r = fs_swap_make(t->fd, t->path, p->new_start, p->new_size, p->src->fs_uuid,
+					 p->src->label);
+	}
+	if (r == 0 && fsync(t->fd) < 0)
+		r = err_set(-errno, "cannot flush %s: %s", t->path, strerror(errno));
+	if (r == 0)
+		r = target_share(t);
+	for (i = 0; i < pl->n && r == 0; i++) {
+		const struct plan_part *p = &pl->p[i];
+		struct restore_fit *f = &res->fits[res->nfits];
+		double t1 = now_seconds();
+		char sz[32];
+		if (p->action == PLAN_COPY || res->nfits >= RESTORE_FIT_MAX)
+			continue;
+		f->number = p->src->number;
+		str_copy(f->action, sizeof(f->action), plan_action_name(p->action));
+		if (p->action == PLAN_REBUILD) {
+			str_copy(f->verdict, sizeof(f->verdict), "made anew (mkswap)");
+		} else {
+			event_notice("partition %d (%s%s%s): %s to fit %s...", p->src->number,
+				     p->src->fs, p->src->label[0] ? " " : "", p->src->label,
+				     p->action == PLAN_GROW ? "growing the file system" :
+							      "shrinking the file system",
+				     (human_size(p->new_size, sz, sizeof(sz)), sz));
+			r = fs_fit(t->path, p->new_start, p->new_size, p->src->fs, f->verdict,
+				   sizeof(f->verdict));
+		}
+		f->seconds = now_seconds() - t1;
+		res->nfits++;
+		if (r == 0)
+			event_notice("partition %d: %s, %s in %.1f s", f->number, f->action, f->verdict,
+				     f->seconds);
+	}
+	res->fit_seconds = now_seconds() - t0;
+	return r;
+}
+
+int restore_layout(const struct restore_request *q, struct restore_result *res,
+		   const struct manifest_disk *d, const struct caibx *idx, const char *store,
+		   const char *image, int *done)
+{
+	struct plan *pl = NULL;
+	struct target *t = NULL;
+	struct layout_map lm = { 0 };
+	struct dio raw;
+	double t0;
+	int r, r2;
+
+	*done = 0;
+	r = layout_plan(q, d, &pl);
+	if (r < 0 || !pl)
+		return r;
+	*done = 1;
+	str_copy(res->target, sizeof(res->target), q->to);
+	if (q->show_plan)
+		q->show_plan(q->ctx, q->to, pl, d);
+	if (q->plan_only) {
+		res->planned_only = 1;
+		plan_free(pl);
+		return 0;
+	}
+	r = layout_supported(pl, d, q->to);
+	if (r == 0 && q->confirm)
+		r = q->confirm(q->ctx, q->to, pl->new_disk);
+	if (r == 0)
+		r = target_open(q->to, pl->new_disk, restore_data_bytes(idx), &t);
+	if (r < 0) {
+		plan_free(pl);
+		return r;
+	}
+	res->laid_out = 1;
+	t0 = now_seconds();
+	raw = t->io;
+	r = layout_map_make(pl, d, &raw, &lm);
+	if (r == 0) {
+		t->io.map = &lm.map;
+		r = restore_index(idx, store, t, &q->o, image, d->index, &res->st);
+		if (r == 0 && q->o.verify)
+			r = restore_verify(idx, t, image, d->index);
+		t->io.map = NULL;
+	}
+	if (r == 0)
+		r = layout_finish(pl, d, t, res);
+	r2 = target_close(t, r == 0);
+	res->st.seconds = now_seconds() - t0;
+	if (r == 0)
+		r = r2;
+	layout_map_free(&lm);
+	plan_free(pl);
+	if (r < 0) {
+		char cause[ERR_MSG_MAX];
+		str_copy(cause, sizeof(cause), err_msg());
+		return err_set(r, "%s; %s now holds a partly restored image: run the same "
+				  "command again once that is fixed", cause, res->target);
+	}
+	return 0;
+}
