@@ -5,6 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <fcntl.h>
+#include <linux/loop.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "muletto/core/err.h"
@@ -142,15 +146,72 @@ static int fs_fit_ext(const char *dev, uint64_t size, char *verdict, size_t n)
 	return r;
 }
 
+/* A loop device over [off, off+size) of the regular file path, which goes
+ * away when *ret_fd is closed (LO_FLAGS_AUTOCLEAR). resize2fs cuts a regular
+ * file to the new size of the file system it holds, whatever the offset:
+ * given a block device of the partition's size, it leaves the image alone. */
+static int fs_loop(const char *path, uint64_t off, uint64_t size, char *dev, size_t n,
+		   int *ret_fd)
+{
+	struct loop_config c = { .info = { .lo_offset = off, .lo_sizelimit = size,
+					   .lo_flags = LO_FLAGS_AUTOCLEAR } };
+	int ctl = -1, file = -1, fd = -1, r = 0, tries;
+
+	if ((ctl = open("/dev/loop-control", O_RDWR | O_CLOEXEC)) < 0 ||
+	    (file = open(path, O_RDWR | O_CLOEXEC)) < 0)
+		r = -errno;
+	for (tries = 0; r == 0 && tries < 8; tries++) {
+		int no = ioctl(ctl, LOOP_CTL_GET_FREE);
+		if (no < 0) {
+			r = -errno;
+			break;
+		}
+		snprintf(dev, n, "/dev/loop%d", no);
+		if ((fd = open(dev, O_RDWR | O_CLOEXEC)) < 0) {
+			r = -errno;
+			break;
+		}
+		c.fd = (unsigned)file;
+		if (ioctl(fd, LOOP_CONFIGURE, &c) == 0)
+			break;
+		r = errno == EBUSY ? 0 : -errno; /* taken meanwhile: another one */
+		close(fd);
+		fd = -1;
+	}
+	if (ctl >= 0)
+		close(ctl);
+	if (file >= 0)
+		close(file);
+	if (r == 0 && fd < 0)
+		r = -EBUSY;
+	if (r < 0)
+		return err_set(r, "%s: cannot attach a loop device to resize its partition at "
+				  "offset %" PRIu64 ": %s", path, off, strerror(-r));
+	*ret_fd = fd;
+	return 0;
+}
+
 int fs_fit(const char *path, uint64_t off, uint64_t size, const char *fs, char *verdict,
 	   size_t verdict_size)
 {
 	char dev[4200];
+	struct stat st;
+	int loop = -1, r;
 
-	snprintf(dev, sizeof(dev), "%s?offset=%" PRIu64, path, off);
 	verdict[0] = 0;
-	if (fs_is_ext(fs))
-		return fs_fit_ext(dev, size, verdict, verdict_size);
+	if (!fs_is_ext(fs))
+		goto unsupported;
+	if (stat(path, &st) == 0 && S_ISREG(st.st_mode)) {
+		if ((r = fs_loop(path, off, size, dev, sizeof(dev), &loop)) < 0)
+			return r;
+	} else {
+		snprintf(dev, sizeof(dev), "%s?offset=%" PRIu64, path, off);
+	}
+	r = fs_fit_ext(dev, size, verdict, verdict_size);
+	if (loop >= 0)
+		close(loop);
+	return r;
+unsupported:
 	return err_set(-EOPNOTSUPP, "%s at offset %" PRIu64 ": muletto cannot resize a %s file "
 				    "system yet; restore onto a disk of the image's size, or use "
 				    "--layout same", path, off, fs[0] ? fs : "unknown");

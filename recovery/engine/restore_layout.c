@@ -88,6 +88,11 @@ static int layout_plan(const struct restore_request *q, const struct manifest_di
 	if (!size)
 		size = d->size; /* a new file: the image's size, unless the plan says otherwise */
 	r = plan_make(d, size, sector, policy, ret);
+	if (r < 0) {
+		char cause[ERR_MSG_MAX];
+		str_copy(cause, sizeof(cause), err_msg());
+		return err_set(r, "target %s: %s", q->to, cause);
+	}
 	if (r == 0 && (*ret)->identity && !q->plan_only) {
 		plan_free(*ret);
 		*ret = NULL;

@@ -164,7 +164,7 @@ static int plan_too_small(const struct plan *pl, uint64_t first, uint64_t limit)
 		k += (size_t)snprintf(line + k, k < sizeof(line) ? sizeof(line) - k : 0,
 				      "%spartition %d (%s%s%s) %s %s", i ? ", " : "", s->number,
 				      s->fs[0] ? s->fs : "no file system", s->label[0] ? " " : "",
-				      s->label, plan_resizable(s) ? "can shrink to" : "cannot shrink:", a);
+				      s->label, plan_resizable(s) ? "can shrink to" : "keeps its", a);
 		if (plan_resizable(s) && s->used)
 			k += (size_t)snprintf(line + k, k < sizeof(line) ? sizeof(line) - k : 0,
 					      " (%s of data)", b);

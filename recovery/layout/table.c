@@ -69,6 +69,7 @@ int layout_table_write(const struct plan *pl, const struct manifest_disk *d, int
 {
 	struct fdisk_context *cxt = fdisk_new_context();
 	struct fdisk_label *lb;
+	char id[MANIFEST_STR + 2];
 	int gpt = !strcmp(d->pt_type, "gpt"), r, fd2 = dup(fd);
 	size_t i;
 
@@ -93,7 +94,9 @@ int layout_table_write(const struct plan *pl, const struct manifest_disk *d, int
 			    gpt ? "GPT" : "MBR", strerror(-r));
 		goto out;
 	}
-	if (d->pt_uuid[0] && (r = fdisk_set_disklabel_id_from_string(cxt, d->pt_uuid)) < 0) {
+	/* libblkid says an MBR signature as "1234abcd", libfdisk reads "0x1234abcd" */
+	snprintf(id, sizeof(id), "%s%s", gpt || !strncmp(d->pt_uuid, "0x", 2) ? "" : "0x", d->pt_uuid);
+	if (d->pt_uuid[0] && (r = fdisk_set_disklabel_id_from_string(cxt, id)) < 0) {
 		r = err_set(r, "%s: cannot give the new table the disk's identifier %s: %s", path,
 			    d->pt_uuid, strerror(-r));
 		goto out;

@@ -124,7 +124,8 @@ wait
 # --- targets ---
 truncate -s 32M "$T/small.img"; head -c 1M /dev/urandom | dd of="$T/small.img" conv=notrunc status=none
 small=$(loop_attach "$T/small.img"); before=$(sha "$small")
-expect_fail "a target smaller than the image is refused" "target $small is too small: it holds 32 MiB.*needs 48 MiB" \
+expect_fail "a target smaller than the image, even shrunk, is refused with the numbers" \
+	"target $small: the disk is too small for this image even with its file systems shrunk: its partitions need at least 41 MiB, the disk holds 32 MiB: partition 1 \\(vfat ESP\\) keeps its 16 MiB, partition 2 \\(ext4 root\\) can shrink to 24 MiB \\(7.1 MiB of data\\); choose a disk of at least 41 MiB" \
 	"$MULETTO" restore "$good" img --to "$small" --yes
 [ "$(sha "$small")" = "$before" ] && pass "the too-small target is unchanged" || fail "the too-small target is unchanged"
 truncate -s 64M "$T/ro.img"; ro=$(loop_attach "$T/ro.img" -r)

@@ -1,0 +1,172 @@
+# Restore onto a disk of another size: the plan (--plan-only, --json), the
+# partitions at their new places, the table rebuilt with the same GUIDs,
+# types, names and attribute bits (sfdisk -d), ext4 grown and checked, every
+# file's checksum equal to the source's; what cannot fit is refused with the
+# numbers and the target is left untouched.
+. "$(dirname "$0")/../lib.sh"
+need_root layout
+for t in sfdisk sgdisk mkfs.ext4 mkfs.vfat mkswap e2fsck resize2fs dumpe2fs jq; do
+	command -v "$t" >/dev/null || PATH=$PATH:/usr/sbin command -v "$t" >/dev/null ||
+		{ skip layout "$t is missing"; exit 0; }
+done
+export MULETTO_CONF=$T/none.conf
+repo=$T/repo
+sha() { sha256sum <"$1" | cut -c1-64; }
+mkdir -p "$T/m"
+
+# The table's identities: disk GUID or signature, and per partition its
+# number, type, GUID, name and attributes (sfdisk -d without places and sizes).
+ids() {
+	sfdisk -d "$1" | sed -n 's/^label-id: /label-id=/p; s/^[^ ]*[^0-9]\([0-9]*\) : start=[ 0-9]*, size=[ 0-9]*, /\1 /p'
+}
+
+# files FS-DEVICE SUMS: every file of the source is there with its content
+files_ok() {
+	local r=0
+	mount -o ro "$1" "$T/m" || return 1
+	(cd "$T/m" && sha256sum -c --quiet "$2" >/dev/null 2>&1) || r=1
+	umount "$T/m"
+	return $r
+}
+
+fs_bytes() { # the ext file system's size: block count x block size
+	dumpe2fs -h "$1" 2>/dev/null | awk -F: '/^Block count/ { c = $2 } /^Block size/ { b = $2 } END { print c * b }'
+}
+
+# ---- the source: GPT with an ESP, ext4 root (an attribute bit set), swap, ext4 data ----
+truncate -s 256M "$T/src.img"
+sgdisk -n 1:2048:+32M -t 1:ef00 -c 1:ESP -n 2:0:+120M -t 2:8300 -c 2:root -n 3:0:+16M -t 3:8200 \
+	-c 3:swap -n 4:0:0 -t 4:8300 -c 4:data -A 2:set:2 "$T/src.img" >/dev/null
+src=$(loop_attach "$T/src.img")
+mkfs.vfat -n ESP "${src}p1" >/dev/null && mkfs.ext4 -q -L root "${src}p2" &&
+	mkswap -L swp "${src}p3" >/dev/null && mkfs.ext4 -q -L data "${src}p4" ||
+	{ fail layout "could not make the source's file systems"; exit 0; }
+mount "${src}p2" "$T/m" && cp -r /usr/share/doc/bash "$T/m/" && head -c 30M /dev/urandom >"$T/m/big" &&
+	(cd "$T/m" && find . -type f | sort | xargs sha256sum) >"$T/root.sums"; umount "$T/m"
+mount "${src}p4" "$T/m" && head -c 20M /dev/urandom >"$T/m/d.bin" && mkdir "$T/m/dir" &&
+	cp /etc/services "$T/m/dir/" && (cd "$T/m" && find . -type f | sort | xargs sha256sum) >"$T/data.sums"
+umount "$T/m"
+"$MULETTO" capture "$src" "$repo" --name gpt --progress none >/dev/null 2>"$T/cap.err" ||
+	{ fail "capture of the source" "$(cat "$T/cap.err")"; exit 0; }
+src_ids=$(ids "$src")
+esp_sha=$(head -c 32M <"${src}p1" | sha256sum | cut -c1-64)
+man=$repo/images/gpt/manifest.json
+
+jq -e '.disks[0].partitions | (.[0].role == "esp") and (.[1].role == "data") and (.[2].role == "swap")
+	and (.[1].attributes == "0x0000000000000004") and (.[1].used > 30000000)
+	and (.[1].min_size >= .[1].used) and (.[1].min_size < .[1].size) and (.[3].used > 20000000)' \
+	"$man" >/dev/null && pass "capture records each partition's role, attribute bits, used bytes and minimum size" ||
+	fail "capture records what a plan needs" "$(jq -c '.disks[0].partitions' "$man")"
+
+# ---- a larger disk: the plan, then nothing written ----
+truncate -s 384M "$T/big.img"
+big=$(loop_attach "$T/big.img")
+before=$(sha "$big")
+"$MULETTO" restore "$repo" gpt --to "$big" --plan-only >"$T/plan.out" 2>&1
+rc=$?
+[ $rc = 0 ] && grep -q "^plan for disk 0 of 'gpt' (256 MiB, gpt, 512-byte sectors) onto $big (384 MiB" "$T/plan.out" &&
+	grep -Eq '^ +4 +ext4 data +169 MiB +87 MiB -> +169 MiB +214 MiB +grow \(31 MiB used, at least 4[0-9] MiB\)$' "$T/plan.out" &&
+	grep -Eq '^ +1 +vfat ESP .* copy$' "$T/plan.out" && grep -Eq '^ +3 +swap swp .* copy$' "$T/plan.out" &&
+	grep -q "^plan only: nothing was written to $big" "$T/plan.out" &&
+	pass "--plan-only: a larger disk grows the last data partition, the ESP and swap keep theirs" ||
+	fail "--plan-only on a larger disk" "rc $rc: $(cat "$T/plan.out")"
+"$MULETTO" restore "$repo" gpt --to "$big" --plan-only --json >"$T/plan.json" 2>&1
+jq -e '.plan.new_size == 402653184 and .plan.table == "gpt" and (.plan.partitions | length == 4)
+	and .plan.partitions[3].action == "grow" and .plan.partitions[3].new_start == .plan.partitions[3].old_start
+	and .plan.partitions[3].new_size > .plan.partitions[3].old_size and .plan.partitions[1].action == "copy"' \
+	"$T/plan.json" >/dev/null && pass "--plan-only --json: the plan as one JSON line" ||
+	fail "--plan-only --json" "$(cat "$T/plan.json")"
+[ "$(sha "$big")" = "$before" ] && pass "--plan-only wrote nothing" || fail "--plan-only wrote nothing"
+
+# ---- ... restored: grown, same identities, same files ----
+"$MULETTO" restore "$repo" gpt --to "$big" --yes --json --progress none >"$T/grow.json" 2>"$T/grow.err" ||
+	fail "restore onto a larger disk" "$(cat "$T/grow.err")"
+partx -u "$big" 2>/dev/null || partx -a "$big" 2>/dev/null
+[ "$(ids "$big")" = "$src_ids" ] &&
+	pass "sfdisk -d: the disk GUID and each partition's number, type, GUID, name and attributes are the source's" ||
+	fail "the table keeps the identities" "$(diff <(echo "$src_ids") <(ids "$big") | head -5)"
+files_ok "${big}p2" "$T/root.sums" && files_ok "${big}p4" "$T/data.sums" &&
+	pass "every file of both ext4 file systems has the source's checksum" || fail "the files after the restore"
+p4=$(blockdev --getsize64 "${big}p4")
+[ "$p4" -ge $((200 * 1024 * 1024)) ] && [ "$(fs_bytes "${big}p4")" = "$p4" ] &&
+	e2fsck -fn "${big}p4" >/dev/null 2>&1 && e2fsck -fn "${big}p2" >/dev/null 2>&1 &&
+	pass "the data partition grew to $((p4 >> 20)) MiB, its file system fills it, e2fsck -f -n is clean" ||
+	fail "the data file system grown" "partition $p4, fs $(fs_bytes "${big}p4")"
+[ "$(head -c 32M <"${big}p1" | sha256sum | cut -c1-64)" = "$esp_sha" ] &&
+	[ "$(blkid -o value -s UUID "${big}p3")" = "$(blkid -o value -s UUID "${src}p3")" ] &&
+	pass "the ESP is byte for byte the source's, the swap keeps its UUID" || fail "ESP and swap"
+jq -e 'select(.plan == null) | .layout | length == 1 and .[0].number == 4 and .[0].action == "grow" and (.[0].verdict | startswith("clean"))' \
+	"$T/grow.json" >/dev/null && [ "$(jq -c 'select(.plan) | .plan.partitions[3].action' "$T/grow.json")" = '"grow"' ] && grep -q 'partition 4: grow, clean (e2fsck -f -n)' "$T/grow.err" &&
+	pass "--json: the plan, then the result naming what was done to each file system and its checker's verdict" ||
+	fail "the result's layout part" "$(cat "$T/grow.json" "$T/grow.err")"
+
+# ---- the same restore again (an interrupted one is run again): still right ----
+"$MULETTO" restore "$repo" gpt --to "$big" --yes --json --progress none --verify >"$T/again.json" 2>"$T/again.err"
+partx -u "$big" 2>/dev/null
+jq -e 'select(.plan == null) | .chunks_seeded > 0' "$T/again.json" >/dev/null && files_ok "${big}p4" "$T/data.sums" &&
+	files_ok "${big}p2" "$T/root.sums" && e2fsck -fn "${big}p4" >/dev/null 2>&1 &&
+	pass "run again with --verify: chunks already in place are kept ($(jq 'select(.plan == null) | .chunks_seeded' "$T/again.json")), files and checks still right" ||
+	fail "the restore run again" "$(cat "$T/again.json" "$T/again.err")"
+
+# ---- proportional: every data partition grows ----
+truncate -s 512M "$T/prop.img"
+prop=$(loop_attach "$T/prop.img")
+"$MULETTO" restore "$repo" gpt --to "$prop" --layout proportional --yes --progress none >"$T/prop.out" 2>&1 ||
+	fail "--layout proportional" "$(cat "$T/prop.out")"
+partx -u "$prop" 2>/dev/null || partx -a "$prop" 2>/dev/null
+p2=$(blockdev --getsize64 "${prop}p2"); p4=$(blockdev --getsize64 "${prop}p4")
+[ "$p2" -gt $((120 << 20)) ] && [ "$p4" -gt $((87 << 20)) ] && [ "$(fs_bytes "${prop}p2")" = "$p2" ] &&
+	[ "$(fs_bytes "${prop}p4")" = "$p4" ] && files_ok "${prop}p2" "$T/root.sums" &&
+	files_ok "${prop}p4" "$T/data.sums" && [ "$(ids "$prop")" = "$src_ids" ] &&
+	pass "--layout proportional: root $((p2 >> 20)) MiB and data $((p4 >> 20)) MiB both grown, files and GUIDs kept" ||
+	fail "--layout proportional" "p2 $p2 p4 $p4: $(cat "$T/prop.out")"
+
+# ---- an image file of a larger size, with --layout ----
+truncate -s 320M "$T/file.img"
+"$MULETTO" restore "$repo" gpt --to "$T/file.img" --layout grow-last --yes --progress none >"$T/file.out" 2>&1 ||
+	fail "--layout onto an image file" "$(cat "$T/file.out")"
+fdev=$(loop_attach "$T/file.img")
+[ "$(stat -c %s "$T/file.img")" = $((320 << 20)) ] && files_ok "${fdev}p4" "$T/data.sums" &&
+	[ "$(fs_bytes "${fdev}p4")" = "$(blockdev --getsize64 "${fdev}p4")" ] &&
+	pass "an image file of 320 MiB keeps its size and gets the grown layout" ||
+	fail "--layout onto an image file" "$(cat "$T/file.out")"
+
+# ---- smaller disks: refused before a byte is written ----
+truncate -s 232M "$T/smaller.img"; head -c 1M /dev/urandom | dd of="$T/smaller.img" conv=notrunc status=none
+smaller=$(loop_attach "$T/smaller.img"); before=$(sha "$smaller")
+"$MULETTO" restore "$repo" gpt --to "$smaller" --yes >"$T/smaller.out" 2>&1
+rc=$?
+[ $rc != 0 ] && grep -Eq '^ +4 +ext4 data .* shrink' "$T/smaller.out" &&
+	grep -q "^muletto: the plan for $smaller shrinks partition" "$T/smaller.out" &&
+	[ "$(sha "$smaller")" = "$before" ] &&
+	pass "a smaller disk that needs a file system shrunk: the plan shown, refused, the disk untouched" ||
+	fail "a smaller disk" "rc $rc: $(cat "$T/smaller.out")"
+truncate -s 100M "$T/tiny.img"; tiny=$(loop_attach "$T/tiny.img"); before=$(sha "$tiny")
+expect_fail "a disk too small for the data is refused with the numbers" \
+	"^muletto: target $tiny: the disk is too small for this image even with its file systems shrunk: its partitions need at least [0-9]+ MiB, the disk holds 100 MiB: partition 1 \(vfat ESP\) keeps its 32 MiB, partition 2 \(ext4 root\) can shrink to [0-9]+ MiB \([0-9.]+ MiB of data\), partition 3 \(swap swp\) keeps its 16 MiB, partition 4 \(ext4 data\) can shrink to [0-9]+ MiB \([0-9.]+ MiB of data\); choose a disk of at least [0-9]+ MiB$" \
+	"$MULETTO" restore "$repo" gpt --to "$tiny" --yes
+[ "$(sha "$tiny")" = "$before" ] && pass "... and that disk is untouched" || fail "... and that disk is untouched"
+
+# ---- MBR: the disk signature and the active flag kept ----
+truncate -s 96M "$T/mbr.img"
+printf 'label: dos\nlabel-id: 0x1234abcd\n2048,65536,83,*\n67584,,83\n' | sfdisk -q "$T/mbr.img"
+mbr=$(loop_attach "$T/mbr.img")
+mkfs.ext4 -q -L boot "${mbr}p1" && mkfs.ext4 -q -L rest "${mbr}p2"
+mount "${mbr}p2" "$T/m" && cp -r /usr/share/doc/bash "$T/m/" && (cd "$T/m" && find . -type f | sort | xargs sha256sum) >"$T/mbr.sums"
+umount "$T/m"
+"$MULETTO" capture "$mbr" "$repo" --name mbr --progress none >/dev/null 2>&1
+truncate -s 160M "$T/mbr2.img"; mbr2=$(loop_attach "$T/mbr2.img")
+"$MULETTO" restore "$repo" mbr --to "$mbr2" --yes --progress none >"$T/mbr.out" 2>&1 || fail "MBR restore" "$(cat "$T/mbr.out")"
+partx -u "$mbr2" 2>/dev/null || partx -a "$mbr2" 2>/dev/null
+[ "$(ids "$mbr2")" = "$(ids "$mbr")" ] && sfdisk -d "$mbr2" | grep -q "^${mbr2}p1 : .*bootable" &&
+	files_ok "${mbr2}p2" "$T/mbr.sums" && [ "$(blockdev --getsize64 "${mbr2}p2")" -gt $((80 << 20)) ] &&
+	[ "$(fs_bytes "${mbr2}p2")" = "$(blockdev --getsize64 "${mbr2}p2")" ] &&
+	pass "MBR: disk signature 0x1234abcd and the active flag kept, the last partition grown, files equal" ||
+	fail "MBR layout" "$(sfdisk -d "$mbr2") $(cat "$T/mbr.out")"
+
+# ---- bad input ----
+expect_fail "--layout with an unknown policy is refused" \
+	"^muletto: --layout sideways: use auto, same, grow-last or proportional" \
+	"$MULETTO" restore "$repo" gpt --to "$big" --layout sideways --yes
+expect_fail "--plan-only needs an image of a repository" "^muletto: --layout and --plan-only need an image of a repository" \
+	"$MULETTO" restore "$T/src.img" --to "$T/x.img" --plan-only
