@@ -5,7 +5,7 @@
 # $MULETTO_NODE (default /var/cache/muletto/node).
 set -eu
 
-pkgs_build="build-essential pkg-config libblkid-dev libfdisk-dev libparted-dev libcurl4-openssl-dev
+pkgs_build="build-essential pkg-config libblkid-dev libfdisk-dev libfuse3-dev libparted-dev libcurl4-openssl-dev
 libzstd-dev libssl-dev libjansson-dev liblzma-dev zlib1g-dev"
 pkgs_check="$pkgs_build nginx-light casync zstd curl gdisk dosfstools e2fsprogs mtools
 util-linux fdisk jq python3 bc time openssh-server openssh-client strace pv

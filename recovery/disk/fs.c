@@ -123,6 +123,23 @@ int fs_measure(const char *path, uint64_t off, const char *fs, uint64_t *used,
 	return -EOPNOTSUPP;
 }
 
+/* The file system's end is within size bytes: nothing of it lies beyond. */
+static int fs_ext_ends_within(const char *dev, uint64_t size, char *out)
+{
+	const char *head[] = { "dumpe2fs", "-h", dev, NULL };
+	uint64_t end;
+	int r = spawn_run(head, out, FS_OUT_MAX);
+
+	if (r < 0)
+		return r;
+	end = fs_field(out, "Block count") * fs_field(out, "Block size");
+	if (!end || end > size)
+		return err_set(-EIO, "%s: after resize2fs the file system is %" PRIu64 " bytes, "
+				     "more than its partition's %" PRIu64 ": nothing was cut, but "
+				     "it does not fit", dev, end, size);
+	return 0;
+}
+
 static int fs_fit_ext(const char *dev, uint64_t size, char *verdict, size_t n)
 {
 	char kib[32];
@@ -138,6 +155,8 @@ static int fs_fit_ext(const char *dev, uint64_t size, char *verdict, size_t n)
 	r = spawn_run_ok(check, 1, out, FS_OUT_MAX); /* 1: errors corrected */
 	if (r >= 0)
 		r = spawn_run(resize, out, FS_OUT_MAX);
+	if (r >= 0)
+		r = fs_ext_ends_within(dev, size, out);
 	if (r >= 0) {
 		r = spawn_run(final, out, FS_OUT_MAX);
 		str_copy(verdict, n, r == 0 ? "clean (e2fsck -f -n)" : "errors (e2fsck -f -n)");
@@ -191,8 +210,8 @@ static int fs_loop(const char *path, uint64_t off, uint64_t size, char *dev, siz
 	return 0;
 }
 
-int fs_fit(const char *path, uint64_t off, uint64_t size, const char *fs, char *verdict,
-	   size_t verdict_size)
+int fs_fit(const char *path, uint64_t off, uint64_t room, uint64_t size, const char *fs,
+	   char *verdict, size_t verdict_size)
 {
 	char dev[4200];
 	struct stat st;
@@ -202,7 +221,7 @@ int fs_fit(const char *path, uint64_t off, uint64_t size, const char *fs, char *
 	if (!fs_is_ext(fs))
 		goto unsupported;
 	if (stat(path, &st) == 0 && S_ISREG(st.st_mode)) {
-		if ((r = fs_loop(path, off, size, dev, sizeof(dev), &loop)) < 0)
+		if ((r = fs_loop(path, off, room, dev, sizeof(dev), &loop)) < 0)
 			return r;
 	} else {
 		snprintf(dev, sizeof(dev), "%s?offset=%" PRIu64, path, off);

@@ -426,7 +426,8 @@ int target_zero(struct target *t, uint64_t off, uint64_t len)
 			continue;
 		if (s->io->fd == t->fd)
 			r = target_zero_dev(t, s->to + (a - s->start), b - a);
-		else
+		else if (fallocate(s->io->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+				   (off_t)(s->to + (a - s->start)), (off_t)(b - a)) < 0)
 			r = target_write_zeros(t, s->io, s->to + (a - s->start), b - a);
 	}
 	return r;

@@ -13,6 +13,7 @@
 #include "muletto/core/event.h"
 #include "muletto/core/util.h"
 #include "muletto/disk/fs.h"
+#include "muletto/disk/overflow.h"
 #include "muletto/engine/restore.h"
 #include "muletto/layout/map.h"
 #include "muletto/layout/table.h"
@@ -45,16 +46,13 @@ static int layout_supported(const struct plan *pl, const struct manifest_disk *d
 						    "partitions, whose layout muletto cannot change yet: "
 						    "restore onto a disk of its size (%" PRIu64 " bytes) "
 						    "with --layout same", d->index, d->size);
-		if (pl->p[i].action == PLAN_SHRINK)
-			return err_set(-EOPNOTSUPP, "the plan for %s shrinks partition %d (%s), and "
-						    "muletto cannot shrink a file system during a "
-						    "restore yet: choose a disk of at least %" PRIu64
-						    " bytes, or see the plan with --plan-only",
-				       target, s->number, s->fs[0] ? s->fs : "no file system", d->size);
-		if (pl->p[i].action == PLAN_GROW && !fs_resizable(s->fs))
-			return err_set(-EOPNOTSUPP, "partition %d holds %s, which muletto cannot "
-						    "grow: use --layout same", s->number,
-				       s->fs[0] ? s->fs : "no known file system");
+		if ((pl->p[i].action == PLAN_GROW || pl->p[i].action == PLAN_SHRINK) &&
+		    !fs_resizable(s->fs))
+			return err_set(-EOPNOTSUPP, "the plan for %s would %s partition %d, which "
+						    "holds %s that muletto cannot resize: use --layout "
+						    "same on a disk of at least %" PRIu64 " bytes",
+				       target, plan_action_name(pl->p[i].action), s->number,
+				       s->fs[0] ? s->fs : "no known file system", d->size);
 	}
 	if (pl->new_sector != pl->old_sector)
 		return err_set(-EOPNOTSUPP, "%s has %u-byte sectors and the image %u-byte ones: "
@@ -100,9 +98,64 @@ static int layout_plan(const struct restore_request *q, const struct manifest_di
 	return r;
 }
 
+/* Bytes of data (chunks that are not all zero) idx holds in [a, b). */
+static uint64_t layout_data_in(const struct caibx *idx, uint64_t a, uint64_t b)
+{
+	enum hash_kind kind = caibx_hash_kind(idx);
+	uint64_t sum = 0;
+	size_t i;
+
+	for (i = 0; i < idx->n; i++) {
+		uint64_t cs = caibx_chunk_start(idx, i), ce = cs + caibx_chunk_size(idx, i);
+		if (ce <= a || cs >= b || chunk_id_is_zero(kind, &idx->e[i].id, ce - cs))
+			continue;
+		sum += MIN(ce, b) - MAX(cs, a);
+	}
+	return sum;
+}
+
+/* An overflow file for each partition that shrinks: where its bytes beyond
+ * the new size go until its file system is shrunk. */
+static int layout_overflows(const struct plan *pl, const struct caibx *idx,
+			    struct overflow **ov, const struct dio **tails)
+{
+	size_t i;
+	int r;
+
+	for (i = 0; i < pl->n; i++) {
+		const struct plan_part *p = &pl->p[i];
+		char what[64];
+		if (p->action != PLAN_SHRINK)
+			continue;
+		snprintf(what, sizeof(what), "partition %d", p->src->number);
+		r = overflow_new(p->src->size - p->new_size,
+				 layout_data_in(idx, p->src->start + p->new_size,
+						p->src->start + p->src->size),
+				 what, &ov[i]);
+		if (r < 0)
+			return r;
+		tails[i] = overflow_io(ov[i]);
+	}
+	return 0;
+}
+
+/* Shrinks partition p's file system in its place joined with its overflow. */
+static int layout_shrink(const struct plan_part *p, struct overflow *ov, struct target *t,
+			 char *verdict, size_t n)
+{
+	char path[4400];
+	int r = overflow_join(ov, t->fd, p->new_start, p->new_size, path, sizeof(path));
+
+	if (r < 0)
+		return r;
+	r = fs_fit(path, 0, p->src->size, p->new_size, p->src->fs, verdict, n);
+	overflow_unjoin(ov);
+	return r;
+}
+
 /* The partition table, swap made anew, and file systems fitted, after the data. */
 static int layout_finish(const struct plan *pl, const struct manifest_disk *d, struct target *t,
-			 struct restore_result *res)
+			 struct overflow **ov, struct restore_result *res)
 {
 	double t0 = now_seconds();
 	size_t i;
@@ -136,8 +189,11 @@ static int layout_finish(const struct plan *pl, const struct manifest_disk *d, s
 				     p->action == PLAN_GROW ? "growing the file system" :
 							      "shrinking the file system",
 				     (human_size(p->new_size, sz, sizeof(sz)), sz));
-			r = fs_fit(t->path, p->new_start, p->new_size, p->src->fs, f->verdict,
-				   sizeof(f->verdict));
+			if (p->action == PLAN_SHRINK)
+				r = layout_shrink(p, ov[i], t, f->verdict, sizeof(f->verdict));
+			else
+				r = fs_fit(t->path, p->new_start, p->new_size, p->new_size,
+					   p->src->fs, f->verdict, sizeof(f->verdict));
 		}
 		f->seconds = now_seconds() - t1;
 		res->nfits++;
@@ -156,6 +212,8 @@ int restore_layout(const struct restore_request *q, struct restore_result *res,
 	struct plan *pl = NULL;
 	struct target *t = NULL;
 	struct layout_map lm = { 0 };
+	struct overflow **ov = NULL;
+	const struct dio **tails = NULL;
 	struct dio raw;
 	double t0;
 	int r, r2;
@@ -173,19 +231,27 @@ int restore_layout(const struct restore_request *q, struct restore_result *res,
 		plan_free(pl);
 		return 0;
 	}
+	ov = calloc(pl->n ? pl->n : 1, sizeof(*ov));
+	tails = calloc(pl->n ? pl->n : 1, sizeof(*tails));
 	r = layout_supported(pl, d, q->to);
 	if (r == 0 && q->confirm)
 		r = q->confirm(q->ctx, q->to, pl->new_disk);
 	if (r == 0)
+		r = ov && tails ? layout_overflows(pl, idx, ov, tails) : -ENOMEM;
+	if (r == 0)
 		r = target_open(q->to, pl->new_disk, restore_data_bytes(idx), &t);
 	if (r < 0) {
+		for (size_t i = 0; ov && i < pl->n; i++)
+			overflow_free(ov[i]);
+		free(ov);
+		free(tails);
 		plan_free(pl);
 		return r;
 	}
 	res->laid_out = 1;
 	t0 = now_seconds();
 	raw = t->io;
-	r = layout_map_make(pl, d, &raw, &lm);
+	r = layout_map_make(pl, d, &raw, tails, &lm);
 	if (r == 0) {
 		t->io.map = &lm.map;
 		r = restore_index(idx, store, t, &q->o, image, d->index, &res->st);
@@ -194,7 +260,11 @@ int restore_layout(const struct restore_request *q, struct restore_result *res,
 		t->io.map = NULL;
 	}
 	if (r == 0)
-		r = layout_finish(pl, d, t, res);
+		r = layout_finish(pl, d, t, ov, res);
+	for (size_t i = 0; ov && i < pl->n; i++)
+		overflow_free(ov[i]);
+	free(ov);
+	free(tails);
 	r2 = target_close(t, r == 0);
 	res->st.seconds = now_seconds() - t0;
 	if (r == 0)

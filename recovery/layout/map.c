@@ -14,9 +14,9 @@ static int seg_cmp(const void *a, const void *b)
 }
 
 int layout_map_make(const struct plan *pl, const struct manifest_disk *d, const struct dio *io,
-		    struct layout_map *ret)
+		    const struct dio *const *tails, struct layout_map *ret)
 {
-	struct dio_seg *s = calloc(pl->n + 2, sizeof(*s));
+	struct dio_seg *s = calloc(2 * pl->n + 2, sizeof(*s));
 	uint64_t first = UINT64_MAX;
 	size_t i, n = 0;
 
@@ -25,11 +25,15 @@ int layout_map_make(const struct plan *pl, const struct manifest_disk *d, const 
 	for (i = 0; i < pl->n; i++) {
 		const struct plan_part *p = &pl->p[i];
 		first = MIN(first, p->src->start);
-		if (p->action == PLAN_REBUILD || !p->src->size || p->src->size <= 1024)
-			continue; /* made anew, or an MBR extended partition's container */
+		if (p->action == PLAN_REBUILD || !p->src->size)
+			continue; /* made anew */
 		s[n++] = (struct dio_seg){ .start = p->src->start,
 					   .len = MIN(p->src->size, p->new_size),
 					   .to = p->new_start, .io = io };
+		if (p->new_size < p->src->size && tails && tails[i])
+			s[n++] = (struct dio_seg){ .start = p->src->start + p->new_size,
+						   .len = p->src->size - p->new_size, .to = 0,
+						   .io = tails[i] };
 	}
 	s[n++] = (struct dio_seg){ .start = 0, .len = LAYOUT_BOOT_CODE, .to = 0, .io = io };
 	if (!strcmp(d->pt_type, "dos") && pl->old_sector == pl->new_sector && first != UINT64_MAX &&

@@ -9,7 +9,7 @@ for t in sfdisk sgdisk mkfs.ext4 mkfs.vfat mkswap e2fsck resize2fs dumpe2fs jq; 
 	command -v "$t" >/dev/null || PATH=$PATH:/usr/sbin command -v "$t" >/dev/null ||
 		{ skip layout "$t is missing"; exit 0; }
 done
-export MULETTO_CONF=$T/none.conf
+export MULETTO_CONF=$T/none.conf MULETTO_TMPDIR=$T
 repo=$T/repo
 sha() { sha256sum <"$1" | cut -c1-64; }
 mkdir -p "$T/m"
@@ -43,8 +43,14 @@ mkfs.vfat -n ESP "${src}p1" >/dev/null && mkfs.ext4 -q -L root "${src}p2" &&
 	{ fail layout "could not make the source's file systems"; exit 0; }
 mount "${src}p2" "$T/m" && cp -r /usr/share/doc/bash "$T/m/" && head -c 30M /dev/urandom >"$T/m/big" &&
 	(cd "$T/m" && find . -type f | sort | xargs sha256sum) >"$T/root.sums"; umount "$T/m"
+# data: a file written after a filler that is then deleted lies near the
+# end of the file system, where a shrink has to move it from
 mount "${src}p4" "$T/m" && head -c 20M /dev/urandom >"$T/m/d.bin" && mkdir "$T/m/dir" &&
-	cp /etc/services "$T/m/dir/" && (cd "$T/m" && find . -type f | sort | xargs sha256sum) >"$T/data.sums"
+	cp /etc/services "$T/m/dir/" && head -c 44M /dev/zero | tr '\0' x >"$T/m/filler" && sync &&
+	head -c 8M /dev/urandom >"$T/m/tail.bin" && sync && rm "$T/m/filler" &&
+	(cd "$T/m" && find . -type f | sort | xargs sha256sum) >"$T/data.sums"
+# where tail.bin ends, in bytes from the file system's start
+tail_end=$(filefrag -v -b4096 "$T/m/tail.bin" 2>/dev/null | awk '$1 ~ /^[0-9]+:$/ { e = $5 + 0 } END { print (e + 1) * 4096 }')
 umount "$T/m"
 "$MULETTO" capture "$src" "$repo" --name gpt --progress none >/dev/null 2>"$T/cap.err" ||
 	{ fail "capture of the source" "$(cat "$T/cap.err")"; exit 0; }
@@ -65,7 +71,7 @@ before=$(sha "$big")
 "$MULETTO" restore "$repo" gpt --to "$big" --plan-only >"$T/plan.out" 2>&1
 rc=$?
 [ $rc = 0 ] && grep -q "^plan for disk 0 of 'gpt' (256 MiB, gpt, 512-byte sectors) onto $big (384 MiB" "$T/plan.out" &&
-	grep -Eq '^ +4 +ext4 data +169 MiB +87 MiB -> +169 MiB +214 MiB +grow \(31 MiB used, at least 4[0-9] MiB\)$' "$T/plan.out" &&
+	grep -Eq '^ +4 +ext4 data +169 MiB +87 MiB -> +169 MiB +214 MiB +grow \([0-9.]+ MiB used, at least [0-9.]+ MiB\)$' "$T/plan.out" &&
 	grep -Eq '^ +1 +vfat ESP .* copy$' "$T/plan.out" && grep -Eq '^ +3 +swap swp .* copy$' "$T/plan.out" &&
 	grep -q "^plan only: nothing was written to $big" "$T/plan.out" &&
 	pass "--plan-only: a larger disk grows the last data partition, the ESP and swap keep theirs" ||
@@ -131,16 +137,31 @@ fdev=$(loop_attach "$T/file.img")
 	pass "an image file of 320 MiB keeps its size and gets the grown layout" ||
 	fail "--layout onto an image file" "$(cat "$T/file.out")"
 
-# ---- smaller disks: refused before a byte is written ----
+# ---- a smaller disk that holds the data: shrunk through an overflow file ----
 truncate -s 232M "$T/smaller.img"; head -c 1M /dev/urandom | dd of="$T/smaller.img" conv=notrunc status=none
-smaller=$(loop_attach "$T/smaller.img"); before=$(sha "$smaller")
-"$MULETTO" restore "$repo" gpt --to "$smaller" --yes >"$T/smaller.out" 2>&1
+smaller=$(loop_attach "$T/smaller.img")
+"$MULETTO" restore "$repo" gpt --to "$smaller" --yes --json --progress none >"$T/smaller.json" 2>"$T/smaller.err"
 rc=$?
-[ $rc != 0 ] && grep -Eq '^ +4 +ext4 data .* shrink' "$T/smaller.out" &&
-	grep -q "^muletto: the plan for $smaller shrinks partition" "$T/smaller.out" &&
-	[ "$(sha "$smaller")" = "$before" ] &&
-	pass "a smaller disk that needs a file system shrunk: the plan shown, refused, the disk untouched" ||
-	fail "a smaller disk" "rc $rc: $(cat "$T/smaller.out")"
+partx -u "$smaller" 2>/dev/null || partx -a "$smaller" 2>/dev/null
+new4=$(jq 'select(.plan) | .plan.partitions[3].new_size' "$T/smaller.json")
+[ "$tail_end" -gt "${new4:-0}" ] && pass "the source's data partition has a file up to $((tail_end >> 20)) MiB, beyond its new size of $((new4 >> 20)) MiB" ||
+	fail "the source has data beyond the new end" "tail.bin ends at $tail_end, new size $new4"
+[ $rc = 0 ] && jq -e 'select(.plan == null) | [.layout[] | select(.action == "shrink")] | length == 2' "$T/smaller.json" >/dev/null &&
+	files_ok "${smaller}p2" "$T/root.sums" && files_ok "${smaller}p4" "$T/data.sums" &&
+	e2fsck -fn "${smaller}p2" >/dev/null 2>&1 && e2fsck -fn "${smaller}p4" >/dev/null 2>&1 &&
+	[ "$(fs_bytes "${smaller}p4")" -le "$(blockdev --getsize64 "${smaller}p4")" ] &&
+	[ "$(ids "$smaller")" = "$src_ids" ] &&
+	pass "a 232 MiB disk for the 256 MiB image: root and data shrunk, every file equal, e2fsck clean, GUIDs kept" ||
+	fail "a smaller disk" "rc $rc: $(cat "$T/smaller.json" "$T/smaller.err")"
+ls "$T"/muletto-overflow* >/dev/null 2>&1 && fail "the overflow files are removed" || pass "the overflow files are removed"
+
+# ---- too little room for the overflow: refused before writing ----
+mkdir -p "$T/small-tmp" && mount -t tmpfs -o size=4m tmpfs "$T/small-tmp" && at_exit "umount $T/small-tmp"
+head -c 1M /dev/urandom | dd of="$smaller" conv=notrunc status=none; before=$(sha "$smaller")
+expect_fail "no room for what lies beyond a shrinking partition's end: refused with the numbers" \
+	"^muletto: shrinking partition [0-9] needs [0-9.]+ [KM]iB of room for the data beyond its new end while it shrinks, and $T/small-tmp has [0-9.]+ [KM]iB free: set MULETTO_TMPDIR to a folder with more room" \
+	env MULETTO_TMPDIR="$T/small-tmp" "$MULETTO" restore "$repo" gpt --to "$smaller" --yes
+[ "$(sha "$smaller")" = "$before" ] && pass "... and the disk is untouched" || fail "... and the disk is untouched"
 truncate -s 100M "$T/tiny.img"; tiny=$(loop_attach "$T/tiny.img"); before=$(sha "$tiny")
 expect_fail "a disk too small for the data is refused with the numbers" \
 	"^muletto: target $tiny: the disk is too small for this image even with its file systems shrunk: its partitions need at least [0-9]+ MiB, the disk holds 100 MiB: partition 1 \(vfat ESP\) keeps its 32 MiB, partition 2 \(ext4 root\) can shrink to [0-9]+ MiB \([0-9.]+ MiB of data\), partition 3 \(swap swp\) keeps its 16 MiB, partition 4 \(ext4 data\) can shrink to [0-9]+ MiB \([0-9.]+ MiB of data\); choose a disk of at least [0-9]+ MiB$" \

@@ -26,12 +26,14 @@ int fs_resizable(const char *fs);
 int fs_measure(const char *path, uint64_t off, const char *fs, uint64_t *used,
 	       uint64_t *min_size);
 
-/* Fits the file system at off of path, of type fs, to a partition of size
- * bytes: checked and repaired first (e2fsck -f -p), resized, then checked
- * again read-only; its verdict ("clean") in verdict. A negative code with a
- * message when it cannot be done. */
-int fs_fit(const char *path, uint64_t off, uint64_t size, const char *fs, char *verdict,
-	   size_t verdict_size);
+/* Fits the file system at off of path, of type fs, to size bytes, where
+ * room bytes from off are there to work in (the partition; when shrinking,
+ * the partition and its overflow): checked and repaired first (e2fsck -f -p),
+ * resized, its end checked to be within size, then checked again read-only;
+ * its verdict ("clean") in verdict. A negative code with a message when it
+ * cannot be done. */
+int fs_fit(const char *path, uint64_t off, uint64_t room, uint64_t size, const char *fs,
+	   char *verdict, size_t verdict_size);
 
 /* A swap area made anew at off of path, size bytes, with its UUID and label
  * (either may be ""). */

@@ -18,9 +18,11 @@ struct layout_map {
 	struct dio_seg *segs;
 };
 
-/* The map for plan pl of disk d onto io (the target, without a map). */
+/* The map for plan pl of disk d onto io (the target, without a map). A
+ * partition that shrinks has its bytes beyond its new size go to tails[i]
+ * (for pl->p[i]; an overflow file, from its start); tails may be NULL. */
 int layout_map_make(const struct plan *pl, const struct manifest_disk *d, const struct dio *io,
-		    struct layout_map *ret);
+		    const struct dio *const *tails, struct layout_map *ret);
 void layout_map_free(struct layout_map *m);
 
 #endif
