@@ -68,7 +68,7 @@ void show_plan(const char *image, const char *target, const struct plan *pl,
 		       show_safe(what, s1, sizeof(s1)), sz(s->start, a), sz(s->size, b),
 		       sz(p->new_start, c), sz(p->new_size, e), plan_action_name(p->action));
 		if (s->used && p->action != PLAN_COPY)
-			printf(" (%s used, at least %s)", sz(s->used, a),
+			printf(" (%s used, file system minimum %s)", sz(s->used, a),
 			       s->min_size ? sz(s->min_size, b) : "its size");
 		putchar('\n');
 	}
