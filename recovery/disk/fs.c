@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <linux/loop.h>
 #include <sys/ioctl.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -60,16 +61,6 @@ const char *fs_role(const char *type, const char *fs)
 	return "data";
 }
 
-static int fs_is_ext(const char *fs)
-{
-	return !strcmp(fs, "ext2") || !strcmp(fs, "ext3") || !strcmp(fs, "ext4");
-}
-
-int fs_resizable(const char *fs)
-{
-	return fs_is_ext(fs);
-}
-
 /* The number after "key:" on a line of text, or 0. */
 static uint64_t fs_field(const char *text, const char *key)
 {
@@ -81,6 +72,52 @@ static uint64_t fs_field(const char *text, const char *key)
 			return strtoull(p + k + 1, NULL, 10);
 		p += k;
 	}
+	return 0;
+}
+
+/* A loop device over [off, off+size) of the regular file path, which goes
+ * away when *ret_fd is closed (LO_FLAGS_AUTOCLEAR): the tools that need a
+ * device of the partition's own size get one (resize2fs, given a regular file,
+ * cuts it to the new size of its file system, whatever the offset). */
+static int fs_loop(const char *path, uint64_t off, uint64_t size, int ro, char *dev, size_t n,
+		   int *ret_fd)
+{
+	struct loop_config c = { .info = { .lo_offset = off, .lo_sizelimit = size,
+					   .lo_flags = LO_FLAGS_AUTOCLEAR |
+						       (ro ? LO_FLAGS_READ_ONLY : 0) } };
+	int ctl = -1, file = -1, fd = -1, r = 0, tries;
+
+	if ((ctl = open("/dev/loop-control", O_RDWR | O_CLOEXEC)) < 0 ||
+	    (file = open(path, (ro ? O_RDONLY : O_RDWR) | O_CLOEXEC)) < 0)
+		r = -errno;
+	for (tries = 0; r == 0 && tries < 8; tries++) {
+		int no = ioctl(ctl, LOOP_CTL_GET_FREE);
+		if (no < 0) {
+			r = -errno;
+			break;
+		}
+		snprintf(dev, n, "/dev/loop%d", no);
+		if ((fd = open(dev, (ro ? O_RDONLY : O_RDWR) | O_CLOEXEC)) < 0) {
+			r = -errno;
+			break;
+		}
+		c.fd = (unsigned)file;
+		if (ioctl(fd, LOOP_CONFIGURE, &c) == 0)
+			break;
+		r = errno == EBUSY ? 0 : -errno; /* taken meanwhile: another one */
+		close(fd);
+		fd = -1;
+	}
+	if (ctl >= 0)
+		close(ctl);
+	if (file >= 0)
+		close(file);
+	if (r == 0 && fd < 0)
+		r = -EBUSY;
+	if (r < 0)
+		return err_set(r, "%s: cannot attach a loop device to its partition at offset "
+				  "%" PRIu64 ": %s", path, off, strerror(-r));
+	*ret_fd = fd;
 	return 0;
 }
 
@@ -112,15 +149,152 @@ static int fs_measure_ext(const char *dev, uint64_t *used, uint64_t *min_size)
 	return r;
 }
 
-int fs_measure(const char *path, uint64_t off, const char *fs, uint64_t *used,
+static int fs_fit_ext(const char *dev, uint64_t size, char *verdict, size_t n);
+
+/* NTFS, offline with ntfsresize: the least it can shrink to from its --info. */
+static int fs_measure_ntfs(const char *dev, uint64_t *used, uint64_t *min_size)
+{
+	const char *info[] = { "ntfsresize", "--info", "--force", "--no-progress-bar", dev, NULL };
+	char *out = malloc(FS_OUT_MAX);
+	const char *p;
+	int r;
+
+	if (!out)
+		return -ENOMEM;
+	r = spawn_run(info, out, FS_OUT_MAX);
+	if (r == 0 && (p = strstr(out, "You might resize at ")))
+		*min_size = strtoull(p + 20, NULL, 10);
+	if (r == 0 && (p = strstr(out, "Space in use")) && (p = strchr(p, ':')))
+		*used = strtoull(p + 1, NULL, 10) * 1000000;
+	free(out);
+	return r;
+}
+
+static int fs_fit_ntfs(const char *dev, uint64_t size, char *verdict, size_t n)
+{
+	char sz[32];
+	const char *resize[] = { "ntfsresize", "--force", "--no-progress-bar", "-s", sz, dev, NULL };
+	const char *check[] = { "ntfsresize", "--check", "--force", dev, NULL };
+	char *out = malloc(FS_OUT_MAX);
+	int r;
+
+	if (!out)
+		return -ENOMEM;
+	snprintf(sz, sizeof(sz), "%" PRIu64, size);
+	r = spawn_run(resize, out, FS_OUT_MAX);
+	if (r == 0) {
+		r = spawn_run(check, out, FS_OUT_MAX);
+		str_copy(verdict, n, r == 0 ? "consistent (ntfsresize --check)" :
+					      "inconsistent (ntfsresize --check)");
+	}
+	free(out);
+	return r;
+}
+
+/* XFS: used blocks from its superblock; it cannot shrink. */
+static int fs_measure_xfs(const char *dev, uint64_t *used, uint64_t *min_size)
+{
+	const char *db[] = { "xfs_db", "-r", "-c", "sb 0", "-c", "print dblocks fdblocks blocksize",
+			     dev, NULL };
+	char out[4096];
+	uint64_t blocks, free_blocks, bs;
+	const char *p;
+	int r = spawn_run(db, out, sizeof(out));
+
+	if (r < 0)
+		return r;
+	blocks = (p = strstr(out, "dblocks = ")) ? strtoull(p + 10, NULL, 10) : 0;
+	free_blocks = (p = strstr(out, "fdblocks = ")) ? strtoull(p + 11, NULL, 10) : 0;
+	bs = (p = strstr(out, "blocksize = ")) ? strtoull(p + 12, NULL, 10) : 0;
+	if (blocks && bs && free_blocks <= blocks)
+		*used = (blocks - free_blocks) * bs;
+	*min_size = 0;
+	return 0;
+}
+
+/* XFS grows only while mounted: at a private folder, then checked unmounted. */
+static int fs_fit_xfs(const char *dev, uint64_t size, char *verdict, size_t n)
+{
+	char dir[] = "/tmp/muletto-xfs.XXXXXX", out[4096];
+	const char *grow[] = { "xfs_growfs", dir, NULL };
+	const char *check[] = { "xfs_repair", "-n", dev, NULL };
+	int r;
+
+	(void)size; /* the device is the partition: xfs_growfs fills it */
+	if (!mkdtemp(dir))
+		return err_set(-errno, "cannot make a folder to grow XFS in: %s", strerror(errno));
+	if (mount(dev, dir, "xfs", 0, NULL) < 0) {
+		r = err_set(-errno, "cannot mount the XFS file system (%s) to grow it: %s", dev,
+			    strerror(errno));
+		rmdir(dir);
+		return r;
+	}
+	r = spawn_run(grow, out, sizeof(out));
+	if (umount(dir) < 0 && r == 0)
+		r = err_set(-errno, "cannot unmount %s after growing XFS: %s", dir, strerror(errno));
+	rmdir(dir);
+	if (r == 0) {
+		r = spawn_run(check, out, sizeof(out));
+		str_copy(verdict, n, r == 0 ? "clean (xfs_repair -n)" : "errors (xfs_repair -n)");
+	}
+	return r;
+}
+
+static const struct fs_kind {
+	const char *name;
+	int grow, shrink;
+	int on_loop; /* its tools need a device of the partition's size */
+	int (*measure)(const char *dev, uint64_t *used, uint64_t *min_size);
+	int (*fit)(const char *dev, uint64_t size, char *verdict, size_t n);
+} fs_kinds_table[] = {
+	{ "ext2", 1, 1, 0, fs_measure_ext, fs_fit_ext },
+	{ "ext3", 1, 1, 0, fs_measure_ext, fs_fit_ext },
+	{ "ext4", 1, 1, 0, fs_measure_ext, fs_fit_ext },
+	{ "ntfs", 1, 1, 1, fs_measure_ntfs, fs_fit_ntfs },
+	{ "xfs", 1, 0, 1, fs_measure_xfs, fs_fit_xfs },
+};
+
+static const struct fs_kind *fs_kind(const char *fs)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(fs_kinds_table); i++)
+		if (!strcmp(fs, fs_kinds_table[i].name))
+			return &fs_kinds_table[i];
+	return NULL;
+}
+
+int fs_can_grow(const char *fs)
+{
+	const struct fs_kind *k = fs_kind(fs);
+
+	return k && k->grow;
+}
+
+int fs_can_shrink(const char *fs)
+{
+	const struct fs_kind *k = fs_kind(fs);
+
+	return k && k->shrink;
+}
+
+int fs_measure(const char *path, uint64_t off, uint64_t size, const char *fs, uint64_t *used,
 	       uint64_t *min_size)
 {
+	const struct fs_kind *k = fs_kind(fs);
 	char dev[4200];
+	int loop = -1, r;
 
-	snprintf(dev, sizeof(dev), "%s?offset=%" PRIu64, path, off);
-	if (fs_is_ext(fs))
-		return fs_measure_ext(dev, used, min_size);
-	return -EOPNOTSUPP;
+	if (!k)
+		return -EOPNOTSUPP;
+	if (k->on_loop && (r = fs_loop(path, off, size, 1, dev, sizeof(dev), &loop)) < 0)
+		return r;
+	if (!k->on_loop)
+		snprintf(dev, sizeof(dev), "%s?offset=%" PRIu64, path, off);
+	r = k->measure(dev, used, min_size);
+	if (loop >= 0)
+		close(loop);
+	return r;
 }
 
 /* The file system's end is within size bytes: nothing of it lies beyond. */
@@ -165,75 +339,29 @@ static int fs_fit_ext(const char *dev, uint64_t size, char *verdict, size_t n)
 	return r;
 }
 
-/* A loop device over [off, off+size) of the regular file path, which goes
- * away when *ret_fd is closed (LO_FLAGS_AUTOCLEAR). resize2fs cuts a regular
- * file to the new size of the file system it holds, whatever the offset:
- * given a block device of the partition's size, it leaves the image alone. */
-static int fs_loop(const char *path, uint64_t off, uint64_t size, char *dev, size_t n,
-		   int *ret_fd)
-{
-	struct loop_config c = { .info = { .lo_offset = off, .lo_sizelimit = size,
-					   .lo_flags = LO_FLAGS_AUTOCLEAR } };
-	int ctl = -1, file = -1, fd = -1, r = 0, tries;
-
-	if ((ctl = open("/dev/loop-control", O_RDWR | O_CLOEXEC)) < 0 ||
-	    (file = open(path, O_RDWR | O_CLOEXEC)) < 0)
-		r = -errno;
-	for (tries = 0; r == 0 && tries < 8; tries++) {
-		int no = ioctl(ctl, LOOP_CTL_GET_FREE);
-		if (no < 0) {
-			r = -errno;
-			break;
-		}
-		snprintf(dev, n, "/dev/loop%d", no);
-		if ((fd = open(dev, O_RDWR | O_CLOEXEC)) < 0) {
-			r = -errno;
-			break;
-		}
-		c.fd = (unsigned)file;
-		if (ioctl(fd, LOOP_CONFIGURE, &c) == 0)
-			break;
-		r = errno == EBUSY ? 0 : -errno; /* taken meanwhile: another one */
-		close(fd);
-		fd = -1;
-	}
-	if (ctl >= 0)
-		close(ctl);
-	if (file >= 0)
-		close(file);
-	if (r == 0 && fd < 0)
-		r = -EBUSY;
-	if (r < 0)
-		return err_set(r, "%s: cannot attach a loop device to resize its partition at "
-				  "offset %" PRIu64 ": %s", path, off, strerror(-r));
-	*ret_fd = fd;
-	return 0;
-}
-
 int fs_fit(const char *path, uint64_t off, uint64_t room, uint64_t size, const char *fs,
 	   char *verdict, size_t verdict_size)
 {
+	const struct fs_kind *k = fs_kind(fs);
 	char dev[4200];
 	struct stat st;
 	int loop = -1, r;
 
 	verdict[0] = 0;
-	if (!fs_is_ext(fs))
-		goto unsupported;
-	if (stat(path, &st) == 0 && S_ISREG(st.st_mode)) {
-		if ((r = fs_loop(path, off, room, dev, sizeof(dev), &loop)) < 0)
+	if (!k)
+		return err_set(-EOPNOTSUPP, "%s at offset %" PRIu64 ": muletto cannot resize a %s "
+					    "file system; restore onto a disk of the image's size, "
+					    "or use --layout same", path, off, fs[0] ? fs : "unknown");
+	if (k->on_loop || (stat(path, &st) == 0 && S_ISREG(st.st_mode))) {
+		if ((r = fs_loop(path, off, room, 0, dev, sizeof(dev), &loop)) < 0)
 			return r;
 	} else {
 		snprintf(dev, sizeof(dev), "%s?offset=%" PRIu64, path, off);
 	}
-	r = fs_fit_ext(dev, size, verdict, verdict_size);
+	r = k->fit(dev, size, verdict, verdict_size);
 	if (loop >= 0)
 		close(loop);
 	return r;
-unsupported:
-	return err_set(-EOPNOTSUPP, "%s at offset %" PRIu64 ": muletto cannot resize a %s file "
-				    "system yet; restore onto a disk of the image's size, or use "
-				    "--layout same", path, off, fs[0] ? fs : "unknown");
 }
 
 int fs_swap_make(int fd, const char *path, uint64_t off, uint64_t size, const char *uuid,

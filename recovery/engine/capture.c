@@ -175,7 +175,7 @@ static void capture_describe(const char *path, int fd, uint64_t size, struct man
 		p->attributes = q->attributes;
 		str_copy(p->role, sizeof(p->role), fs_role(p->type, p->fs));
 		/* what a restore onto another disk needs to plan; not fatal */
-		if (fs_measure(path, p->start, p->fs, &p->used, &p->min_size) < 0)
+		if (fs_measure(path, p->start, p->size, p->fs, &p->used, &p->min_size) < 0)
 			err_clear();
 	}
 	disk_info_clear(&info);

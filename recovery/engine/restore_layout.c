@@ -47,7 +47,7 @@ static int layout_supported(const struct plan *pl, const struct manifest_disk *d
 						    "restore onto a disk of its size (%" PRIu64 " bytes) "
 						    "with --layout same", d->index, d->size);
 		if ((pl->p[i].action == PLAN_GROW || pl->p[i].action == PLAN_SHRINK) &&
-		    !fs_resizable(s->fs))
+		    !(pl->p[i].action == PLAN_GROW ? fs_can_grow(s->fs) : fs_can_shrink(s->fs)))
 			return err_set(-EOPNOTSUPP, "the plan for %s would %s partition %d, which "
 						    "holds %s that muletto cannot resize: use --layout "
 						    "same on a disk of at least %" PRIu64 " bytes",

@@ -6,6 +6,7 @@
 
 #include "muletto/core/err.h"
 #include "muletto/core/util.h"
+#include "muletto/disk/fs.h"
 #include "muletto/layout/plan.h"
 
 #define PLAN_GPT_TAIL 33 /* sectors of the backup GPT at the end of the disk */
@@ -41,11 +42,13 @@ const char *plan_action_name(enum plan_action a)
 	return names[a];
 }
 
-/* What can change size: file systems muletto can grow and shrink (ext2/3/4),
- * and swap (made anew). Everything else keeps its size. */
-static int plan_resizable(const struct manifest_part *p)
+/* Whether the partition's file system can grow, or shrink (shrink: 1), with
+ * the tools muletto runs (disk/fs.h); a shrink also needs its minimum size. */
+static int plan_can(const struct manifest_part *p, int shrink)
 {
-	return !strncmp(p->fs, "ext", 3) && strcmp(p->role, "esp");
+	if (!strcmp(p->role, "esp") || !strcmp(p->role, "bios_boot") || !strcmp(p->role, "msr"))
+		return 0;
+	return shrink ? fs_can_shrink(p->fs) && p->min_size : fs_can_grow(p->fs);
 }
 
 static int plan_is_swap(const struct manifest_part *p)
@@ -56,7 +59,7 @@ static int plan_is_swap(const struct manifest_part *p)
 /* The least a partition can be. */
 static uint64_t plan_min(const struct manifest_part *p)
 {
-	if (!plan_resizable(p) || !p->min_size)
+	if (!plan_can(p, 1))
 		return p->size;
 	return MIN(p->size, up(p->min_size + PLAN_SLACK, PLAN_ALIGN));
 }
@@ -92,7 +95,7 @@ static int plan_grow_last(struct plan *pl, uint64_t limit)
 	uint64_t tail = 0;
 
 	for (i = pl->n; i-- > 0;)
-		if (plan_resizable(pl->p[i].src)) {
+		if (plan_can(pl->p[i].src, 0)) {
 			k = i;
 			break;
 		}
@@ -116,7 +119,7 @@ static int plan_scale(struct plan *pl, uint64_t first, uint64_t limit, int shrin
 
 	for (i = 0; i < pl->n; i++) {
 		const struct manifest_part *s = pl->p[i].src;
-		if (plan_resizable(s)) {
+		if (plan_can(s, shrink)) {
 			flex += shrink ? s->size - plan_min(s) : s->size;
 			fixed += shrink ? plan_min(s) : 0;
 			last = i;
@@ -131,7 +134,7 @@ static int plan_scale(struct plan *pl, uint64_t first, uint64_t limit, int shrin
 	for (i = 0; i < pl->n; i++) {
 		const struct manifest_part *s = pl->p[i].src;
 		uint64_t part = shrink ? s->size - plan_min(s) : s->size;
-		if (!plan_resizable(s))
+		if (!plan_can(s, shrink))
 			continue;
 		pl->p[i].new_size = down((shrink ? plan_min(s) : 0) +
 					 (uint64_t)((double)want * (double)part / (double)flex),
@@ -164,8 +167,8 @@ static int plan_too_small(const struct plan *pl, uint64_t first, uint64_t limit)
 		k += (size_t)snprintf(line + k, k < sizeof(line) ? sizeof(line) - k : 0,
 				      "%spartition %d (%s%s%s) %s %s", i ? ", " : "", s->number,
 				      s->fs[0] ? s->fs : "no file system", s->label[0] ? " " : "",
-				      s->label, plan_resizable(s) ? "can shrink to" : "keeps its", a);
-		if (plan_resizable(s) && s->used)
+				      s->label, plan_can(s, 1) ? "can shrink to" : "keeps its", a);
+		if (plan_can(s, 1) && s->used)
 			k += (size_t)snprintf(line + k, k < sizeof(line) ? sizeof(line) - k : 0,
 					      " (%s of data)", b);
 	}

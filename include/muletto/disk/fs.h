@@ -17,13 +17,16 @@
  * logical partitions) or "data". */
 const char *fs_role(const char *type, const char *fs);
 
-/* Whether muletto can change the size of a file system of this type. */
-int fs_resizable(const char *fs);
+/* Whether muletto can grow, or shrink, a file system of this type (libblkid's
+ * name): ext2/3/4 and NTFS both ways (e2fsprogs, ntfsresize, offline), XFS
+ * only grows (xfs_growfs, mounted). */
+int fs_can_grow(const char *fs);
+int fs_can_shrink(const char *fs);
 
-/* The bytes the file system at off of path uses and the least it can shrink
- * to (0 when it cannot or is not known). 0, or a negative code when it could
- * not be read (nothing is set then). */
-int fs_measure(const char *path, uint64_t off, const char *fs, uint64_t *used,
+/* The bytes the file system in [off, off+size) of path uses and the least it
+ * can shrink to (0 when it cannot or is not known). 0, or a negative code when
+ * it could not be read (nothing is set then). */
+int fs_measure(const char *path, uint64_t off, uint64_t size, const char *fs, uint64_t *used,
 	       uint64_t *min_size);
 
 /* Fits the file system at off of path, of type fs, to size bytes, where
