@@ -364,6 +364,38 @@ int fs_fit(const char *path, uint64_t off, uint64_t room, uint64_t size, const c
 	return r;
 }
 
+static uint64_t le(const unsigned char *p, int n)
+{
+	uint64_t v = 0;
+
+	while (n--)
+		v = v << 8 | p[n];
+	return v;
+}
+
+int fs_moved(int fd, uint64_t off, const char *fs, uint64_t start_sector)
+{
+	unsigned char bs[512];
+	uint64_t total, sector;
+	size_t got = 0;
+	int r, k;
+
+	if (strcmp(fs, "ntfs"))
+		return 0;
+	r = pread_full(fd, bs, sizeof(bs), off, &got);
+	if (r < 0 || got != sizeof(bs) || memcmp(bs + 3, "NTFS    ", 8))
+		return r < 0 ? r : 0;
+	sector = le(bs + 0x0b, 2);
+	total = le(bs + 0x28, 8);
+	for (k = 0; k < 4; k++)
+		bs[0x1c + k] = (unsigned char)(start_sector >> (8 * k));
+	r = pwrite_full(fd, bs, sizeof(bs), off);
+	/* the copy in the volume's last sector (total: the volume's size as it is now) */
+	if (r == 0 && sector >= 512 && total)
+		r = pwrite_full(fd, bs, sizeof(bs), off + total * sector);
+	return r;
+}
+
 int fs_swap_make(int fd, const char *path, uint64_t off, uint64_t size, const char *uuid,
 		 const char *label)
 {

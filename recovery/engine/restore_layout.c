@@ -153,6 +153,23 @@ static int layout_shrink(const struct plan_part *p, struct overflow *ov, struct 
 	return r;
 }
 
+/* File systems that say where their partition starts, told its new start;
+ * after their resize, which may rewrite the copy at their end. */
+static int layout_moved(const struct plan *pl, struct target *t)
+{
+	size_t i;
+	int r = 0;
+
+	for (i = 0; i < pl->n && r == 0; i++)
+		if (pl->p[i].new_start != pl->p[i].src->start || pl->p[i].action != PLAN_COPY)
+			r = fs_moved(t->fd, pl->p[i].new_start, pl->p[i].src->fs,
+				     pl->p[i].new_start / pl->new_sector);
+	if (r < 0)
+		return err_set(r, "%s: cannot write where partitions start into their boot "
+				  "sectors: %s", t->path, strerror(-r));
+	return 0;
+}
+
 /* The partition table, swap made anew, and file systems fitted, after the data. */
 static int layout_finish(const struct plan *pl, const struct manifest_disk *d, struct target *t,
 			 struct overflow **ov, struct restore_result *res)
@@ -201,6 +218,8 @@ static int layout_finish(const struct plan *pl, const struct manifest_disk *d, s
 			event_notice("partition %d: %s, %s in %.1f s", f->number, f->action, f->verdict,
 				     f->seconds);
 	}
+	if (r == 0)
+		r = layout_moved(pl, t);
 	res->fit_seconds = now_seconds() - t0;
 	return r;
 }

@@ -5,7 +5,7 @@
 # numbers and the target is left untouched.
 . "$(dirname "$0")/../lib.sh"
 need_root layout
-for t in sfdisk sgdisk mkfs.ext4 mkfs.vfat mkswap e2fsck resize2fs dumpe2fs jq; do
+for t in sfdisk sgdisk mkfs.ext4 mkfs.vfat mkswap e2fsck resize2fs dumpe2fs jq mkntfs ntfs-3g ntfsresize mkfs.xfs xfs_db filefrag; do
 	command -v "$t" >/dev/null || PATH=$PATH:/usr/sbin command -v "$t" >/dev/null ||
 		{ skip layout "$t is missing"; exit 0; }
 done
@@ -184,6 +184,65 @@ partx -u "$mbr2" 2>/dev/null || partx -a "$mbr2" 2>/dev/null
 	[ "$(fs_bytes "${mbr2}p2")" = "$(blockdev --getsize64 "${mbr2}p2")" ] &&
 	pass "MBR: disk signature 0x1234abcd and the active flag kept, the last partition grown, files equal" ||
 	fail "MBR layout" "$(sfdisk -d "$mbr2") $(cat "$T/mbr.out")"
+
+# ---- a Windows-style disk: ESP, MSR, NTFS; grown and shrunk ----
+truncate -s 256M "$T/win.img"
+sgdisk -n 1:2048:+32M -t 1:ef00 -c 1:"EFI system partition" -n 2:0:+16M -t 2:0c01 -c 2:"Microsoft reserved partition" \
+	-n 3:0:0 -t 3:0700 -c 3:"Basic data partition" -A 3:set:63 "$T/win.img" >/dev/null
+win=$(loop_attach "$T/win.img")
+mkfs.vfat -n SYSTEM "${win}p1" >/dev/null && mkntfs -q -f -L Windows "${win}p3" &&
+	mkdir -p "$T/nm" && ntfs-3g "${win}p3" "$T/nm" && mkdir "$T/nm/Windows" &&
+	cp -r /usr/share/doc/bash "$T/nm/Windows/" && head -c 40M /dev/urandom >"$T/nm/pagefile.sys" &&
+	(cd "$T/nm" && find . -type f | sort | xargs sha256sum) >"$T/win.sums"
+umount "$T/nm"
+"$MULETTO" capture "$win" "$repo" --name win --progress none >/dev/null 2>&1
+jq -e '.disks[0].partitions | (.[1].role == "msr") and (.[2].fs == "ntfs") and (.[2].used > 40000000)
+	and (.[2].min_size > 40000000) and (.[2].min_size < .[2].size)' "$repo/images/win/manifest.json" >/dev/null &&
+	pass "capture: the MSR's role, NTFS's used bytes and minimum size (ntfsresize --info)" ||
+	fail "capture of the Windows-style disk" "$(jq -c '.disks[0].partitions' "$repo/images/win/manifest.json")"
+ntfs_ok() { # DEVICE SUMS
+	local r=0
+	ntfs-3g -o ro "$1" "$T/nm" || return 1
+	(cd "$T/nm" && sha256sum -c --quiet "$2" >/dev/null 2>&1) || r=1
+	umount "$T/nm"
+	return $r
+}
+for c in "grow 384 grown" "shrink 160 shrunk"; do
+	set -- $c
+	truncate -s "$2M" "$T/win-$1.img"; wdev=$(loop_attach "$T/win-$1.img")
+	"$MULETTO" restore "$repo" win --to "$wdev" --yes --json --progress none >"$T/win-$1.json" 2>"$T/win-$1.err"
+	partx -u "$wdev" 2>/dev/null || partx -a "$wdev" 2>/dev/null
+	hidden=$(od -An -tu4 -j28 -N4 "${wdev}p3" | tr -d ' ')
+	jq -e "select(.plan == null) | .layout[0] | .number == 3 and .action == \"$1\" and (.verdict | startswith(\"consistent\"))" \
+		"$T/win-$1.json" >/dev/null && ntfs_ok "${wdev}p3" "$T/win.sums" && [ "$(ids "$wdev")" = "$(ids "$win")" ] &&
+		[ "$hidden" = "$(partx -g -o START -n 3 "$wdev" | tr -d ' ')" ] &&
+		vol=$(ntfsresize --info --force --no-progress-bar "${wdev}p3" 2>/dev/null | sed -n 's/^Current volume size: \([0-9]*\) bytes.*/\1/p') &&
+		[ "${vol:-0}" -gt $(($(blockdev --getsize64 "${wdev}p3") - 4096)) ] &&
+		pass "NTFS onto a $2 MiB disk: $3 to $((vol >> 20)) MiB (its partition's size), boot sector's start right, files equal through ntfs-3g, GUIDs, MSR and attributes kept" ||
+		fail "NTFS onto a $2 MiB disk ($1)" "hidden $hidden; $(ntfs_ok "${wdev}p3" "$T/win.sums" && echo files ok); $(diff <(ids "$wdev") <(ids "$win")); $(ntfsresize --info --force --no-progress-bar "${wdev}p3" 2>&1 | grep 'Current'); $(blockdev --getsize64 "${wdev}p3"); $(tail -1 "$T/win-$1.json") $(cat "$T/win-$1.err")"
+done
+
+# ---- XFS grows; it cannot shrink, so a disk that would need that is refused ----
+# (mkfs.xfs makes nothing under 300 MB)
+truncate -s 400M "$T/x.img"
+sgdisk -n 1:2048:+64M -t 1:8300 -c 1:root -n 2:0:0 -t 2:8300 -c 2:srv "$T/x.img" >/dev/null
+x=$(loop_attach "$T/x.img")
+mkfs.ext4 -q -L root "${x}p1" && mkfs.xfs -q -f -L srv "${x}p2" && mount "${x}p2" "$T/m" &&
+	cp -r /usr/share/doc/bash "$T/m/" && head -c 20M /dev/urandom >"$T/m/db" &&
+	(cd "$T/m" && find . -type f | sort | xargs sha256sum) >"$T/xfs.sums"
+umount "$T/m"
+"$MULETTO" capture "$x" "$repo" --name xfs --progress none >/dev/null 2>&1
+truncate -s 560M "$T/x2.img"; x2=$(loop_attach "$T/x2.img")
+"$MULETTO" restore "$repo" xfs --to "$x2" --yes --json --progress none >"$T/x2.json" 2>"$T/x2.err"
+partx -u "$x2" 2>/dev/null || partx -a "$x2" 2>/dev/null
+jq -e 'select(.plan == null) | .layout[0].action == "grow" and (.layout[0].verdict | startswith("clean (xfs_repair"))' "$T/x2.json" >/dev/null &&
+	files_ok "${x2}p2" "$T/xfs.sums" && [ "$(xfs_db -r -c 'sb 0' -c 'print dblocks' "${x2}p2" | awk '{ print $3 * 4096 }')" -gt $((400 << 20)) ] &&
+	pass "XFS onto a larger disk: grown (xfs_growfs), xfs_repair -n clean, files equal" ||
+	fail "XFS grown" "$(cat "$T/x2.json" "$T/x2.err")"
+truncate -s 360M "$T/x3.img"; x3=$(loop_attach "$T/x3.img"); before=$(sha "$x3")
+expect_fail "a smaller disk where XFS would have to shrink is refused, saying XFS keeps its size" \
+	"partition 2 \\(xfs srv\\) keeps its 335 MiB" "$MULETTO" restore "$repo" xfs --to "$x3" --yes
+[ "$(sha "$x3")" = "$before" ] && pass "... and that disk is untouched" || fail "... and that disk is untouched"
 
 # ---- bad input ----
 expect_fail "--layout with an unknown policy is refused" \

@@ -38,6 +38,12 @@ int fs_measure(const char *path, uint64_t off, uint64_t size, const char *fs, ui
 int fs_fit(const char *path, uint64_t off, uint64_t room, uint64_t size, const char *fs,
 	   char *verdict, size_t verdict_size);
 
+/* A file system at off of fd whose partition now starts at start_sector:
+ * NTFS's boot sector (and its copy at the volume's end) says where its
+ * partition starts ("hidden sectors"), and Windows boots only when that is
+ * right. Nothing for other file systems. */
+int fs_moved(int fd, uint64_t off, const char *fs, uint64_t start_sector);
+
 /* A swap area made anew at off of path, size bytes, with its UUID and label
  * (either may be ""). */
 int fs_swap_make(int fd, const char *path, uint64_t off, uint64_t size, const char *uuid,
