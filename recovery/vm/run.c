@@ -20,6 +20,7 @@
 
 #define RUN_MEMORY_DEFAULT_MIB 2048
 #define RUN_MEMORY_KEEP_MIB 512 /* what the muletto keeps for itself */
+#define RUN_QEMU_START_SECONDS 15 /* until its monitor opens */
 
 const char *run_dir_root(void)
 {
@@ -187,10 +188,12 @@ static int run_check_request(struct run *r)
 				       "muletto.conf or use 127.0.0.1", q->vnc);
 	if (strncmp(q->net, "bridge", 6))
 		return 0;
-	if (q->net[6] == ':')
-		str_copy(r->link, sizeof(r->link), q->net + 7);
-	else if (net_default_link(r->link, sizeof(r->link)) < 0)
-		return -ENOENT;
+	if (q->net[6] != ':')
+		return net_default_link(r->link, sizeof(r->link));
+	str_copy(r->link, sizeof(r->link), q->net + 7);
+	if (!if_nametoindex(r->link))
+		return err_set(-ENODEV, "--net bridge:%s: there is no network interface %s here "
+					"(see 'ip link')", r->link, r->link);
 	return 0;
 }
 
@@ -236,6 +239,35 @@ static int run_efivars(struct run *r)
 	return file_write_atomic(path, buf, len, 1);
 }
 
+/* QEMU's monitor, once it opens; a QEMU that ended at once (a tap it could
+ * not use, an option it did not take) is said at once, with its last words. */
+static int run_connect_qmp(struct run *r, const char *qmp, const char *log)
+{
+	double until = now_seconds() + RUN_QEMU_START_SECONDS;
+	_cleanup_free_ void *text = NULL;
+	size_t len = 0;
+	char *last;
+	int e;
+
+	do {
+		e = qmp_connect(qmp, 250, &r->qmp);
+		if (e == 0)
+			return 0;
+		if (waitpid(r->qemu, &r->qemu_status, WNOHANG) != r->qemu)
+			continue;
+		r->qemu = -1;
+		if (file_read_all(log, 1 << 20, &text, &len) < 0 || !len)
+			return err_set(-EIO, "QEMU ended at once (status %d) and said nothing in %s",
+				       WIFEXITED(r->qemu_status) ? WEXITSTATUS(r->qemu_status) : -1, log);
+		while (len && (((char *)text)[len - 1] == '\n' || ((char *)text)[len - 1] == '\r'))
+			((char *)text)[--len] = 0;
+		last = memrchr(text, '\n', len);
+		return err_set(-EIO, "QEMU ended at once: %.300s (its log: %s)",
+			       last ? last + 1 : (char *)text, log);
+	} while (now_seconds() < until);
+	return err_prefix(e, "QEMU did not start (its log: %s)", log);
+}
+
 static int run_start_qemu(struct run *r)
 {
 	char **argv = NULL, log[512], qmp[512];
@@ -265,9 +297,7 @@ static int run_start_qemu(struct run *r)
 	run_close_taps(r); /* QEMU holds them: a tap goes when its VM ends */
 	if (r->qemu < 0)
 		return err_set(-errno, "cannot start QEMU: %s", strerror(errno));
-	e = qmp_connect(qmp, 15000, &r->qmp);
-	if (e < 0)
-		err_prefix(e, "QEMU did not start (its log: %s)", log);
+	e = run_connect_qmp(r, qmp, log);
 	if (e == 0 && r->q->vnc_password)
 		e = qmp_call(r->qmp, "set_password", json_pack("{s:s, s:s}", "protocol", "vnc",
 							       "password", r->q->vnc_password), NULL);
