@@ -219,3 +219,20 @@ n = exact(s, 1)[0]
 print(version.decode().strip(), *exact(s, n))
 PY
 }
+
+# vnc_free_display: a VNC display number (50-99) whose port on 127.0.0.1 is free now.
+vnc_free_display() {
+	python3 - <<'PY'
+import socket
+for d in range(50, 100):
+    s = socket.socket()
+    try:
+        s.bind(("127.0.0.1", 5900 + d))
+        print(d)
+        break
+    except OSError:
+        pass
+    finally:
+        s.close()
+PY
+}
