@@ -29,6 +29,7 @@ struct nlreq { /* one request; the largest we build is a few hundred bytes */
 		struct nlmsghdr h;
 		char buf[1024];
 	};
+	int full; /* an attribute did not fit: the request is not sent */
 };
 
 int nl_open(struct nl **ret)
@@ -76,15 +77,18 @@ static void *nl_start(struct nlreq *m, int type, int flags, size_t hdrlen)
 	return NLMSG_DATA(&m->h);
 }
 
-/* An attribute appended; the requests are small and fixed, so that it fits
- * is a property of this file (checked, to fail loudly in tests if not). */
+/* An attribute appended (NULL when it does not fit, and the request is then
+ * refused by nl_talk: the requests here are small and fixed, so that is a
+ * mistake of this file's). */
 static struct rtattr *nl_put(struct nlreq *m, int type, const void *data, size_t len)
 {
 	size_t at = NLMSG_ALIGN(m->h.nlmsg_len);
 	struct rtattr *a = (struct rtattr *)(m->buf + at);
 
-	if (at + RTA_SPACE(len) > sizeof(m->buf))
-		abort();
+	if (m->full || at + RTA_SPACE(len) > sizeof(m->buf)) {
+		m->full = 1;
+		return NULL;
+	}
 	a->rta_type = (unsigned short)type;
 	a->rta_len = (unsigned short)RTA_LENGTH(len);
 	if (len)
@@ -100,7 +104,8 @@ static void nl_put_u32(struct nlreq *m, int type, uint32_t v)
 
 static void nl_nest_end(struct nlreq *m, struct rtattr *a)
 {
-	a->rta_len = (unsigned short)(m->buf + m->h.nlmsg_len - (char *)a);
+	if (a)
+		a->rta_len = (unsigned short)(m->buf + m->h.nlmsg_len - (char *)a);
 }
 
 typedef int (*nl_fn)(const struct nlmsghdr *h, void *ctx);
@@ -113,6 +118,8 @@ static int nl_talk(struct nl *n, struct nlreq *m, nl_fn fn, void *ctx)
 	struct nlmsghdr *h;
 	ssize_t got;
 
+	if (m->full)
+		return -EMSGSIZE;
 	m->h.nlmsg_seq = ++n->seq;
 	if (!dump)
 		m->h.nlmsg_flags |= NLM_F_ACK;

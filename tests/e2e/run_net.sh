@@ -68,9 +68,22 @@ expect_fail "--vnc on the network without a password is refused" \
 [ ! -e "$T/t.img" ] && [ -z "$(ip -n $C -o link show type bridge)" ] &&
 	pass "... and nothing was written, no bridge made" || fail "the refusals wrote or made something"
 
-# the VM on a bridge over va (VNC with a password, on A's loopback)
+# the VM on a bridge over va (VNC with a password, on A's loopback), while B
+# pings A ten times a second
+wait_for 10 inB $BB ping -c 1 -W 1 10.77.0.1 >/dev/null || fail "B reaches A before the run"
+ip netns exec $B "$BB" ping -i 0.1 10.77.0.1 >"$T/ping.out" 2>&1 & # $!: ip, then ping (exec)
+pinger=$!
+at_exit "kill $pinger"
 inA env MULETTO_VNC_PASSWORD=not-on-the-command-line "${run[@]}" --detach --net bridge:va --vnc 127.0.0.1:7 \
 	>"$T/run.out" 2>&1 || fail "muletto run --net bridge:va" "$(cat "$T/run.out")"
+sleep 0.5 # a few more pings after the move
+kill -INT $pinger
+wait $pinger
+sent=$(sed -n 's/^\([0-9]*\) packets transmitted.*/\1/p' "$T/ping.out")
+got=$(sed -n 's/.* \([0-9]*\) packets received.*/\1/p' "$T/ping.out")
+[ -n "$sent" ] && [ "$sent" -gt 5 ] && [ $((sent - got)) -le 2 ] &&
+	pass "A answered B all through the move onto the bridge ($got of $sent pings, 0.1 s apart)" ||
+	fail "A answers B through the move" "$(tail -3 "$T/ping.out")"
 at_exit "kill -9 $(st '.vms[0].pid' 2>/dev/null || echo 0)"
 br=$(st '.vms[0].net.bridge')
 taps=$(st '.vms[0].net.taps | join(" ")')
