@@ -153,13 +153,27 @@ CFG
 				'  /bin/busybox sleep 1; i=$((i + 1))' \
 				'done'
 		fi
+		# SAMPLE_GUEST_IP=ADDR/LEN: its first virtio network card up with that
+		# static address (it answers pings), said on the console with its MAC
+		if [ -n "${SAMPLE_GUEST_IP:-}" ]; then
+			printf '/bin/busybox mount -t devtmpfs dev /dev 2>/dev/null\n'
+			printf '/bin/busybox mkdir -p /sys; /bin/busybox mount -t sysfs sys /sys\n'
+			for m in virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci failover net_failover virtio_net; do
+				printf '/bin/busybox insmod /%s.ko 2>/dev/null\n' $m
+			done
+			printf 'i=0; while [ ! -e /sys/class/net/eth0 ] && [ $i -lt 100 ]; do /bin/busybox sleep 0.1; i=$((i + 1)); done\n'
+			printf '/bin/busybox ip link set lo up; /bin/busybox ip link set eth0 up\n'
+			printf '/bin/busybox ip addr add %s dev eth0\n' "$SAMPLE_GUEST_IP"
+			printf 'echo "GUEST-NET-UP %s $(/bin/busybox cat /sys/class/net/eth0/address)"\n' "$SAMPLE_GUEST_IP"
+		fi
 		# SAMPLE_STAY_SECONDS: up that long after the marker, as a real machine stays up
 		printf '/bin/busybox echo %s\n/bin/busybox sleep %s\n/bin/busybox sync\n/bin/busybox poweroff -f\n' \
 			"$SAMPLE_MARKER" "${SAMPLE_STAY_SECONDS:-0}"
 	} >"$x/initrd/init"
 	chmod 755 "$x/initrd/init"
-	[ -n "${SAMPLE_GUEST_WRITE:-}" ] && find "$MULETTO_TOP/build/kernel/lib/modules" \
-		\( -name 'virtio*.ko' -path '*drivers/virtio/*' -o -name virtio_blk.ko \) -exec cp {} "$x/initrd/" \;
+	[ -n "${SAMPLE_GUEST_WRITE:-}${SAMPLE_GUEST_IP:-}" ] && find "$MULETTO_TOP/build/kernel/lib/modules" \
+		\( -name 'virtio*.ko' -path '*drivers/virtio/*' -o -name virtio_blk.ko -o -name virtio_net.ko \
+		-o -name failover.ko -o -name net_failover.ko \) -exec cp {} "$x/initrd/" \;
 	(cd "$x/initrd" && find . | cpio -o -H newc --quiet -R 0:0) | gzip -9 >"$x/esp/sample/initrd.img"
 	rm -f "$img" && truncate -s "${size}M" "$img"
 	sgdisk -n 1:2048:+${esp_mib}M -t 1:ef00 -c 1:ESP -n 2:0:-1M -t 2:8300 -c 2:root "$img" >/dev/null
@@ -172,4 +186,53 @@ CFG
 	p2_sectors=$(partx -g -o SECTORS -n 2 "$img" | tr -d ' ')
 	mkfs.ext4 -q -F -L root -d "$root_stage" -E offset=$((p2_start * 512)) "$img" $((p2_sectors / 2))k
 	rm -rf "$x"
+}
+
+# vnc_security_types HOST PORT: the RFB version and the security types a VNC
+# server offers a client that speaks RFB 3.8 ("RFB 003.008 2": VNC
+# authentication; 1: none), waiting up to 10 s for it to listen.
+vnc_security_types() {
+	python3 - "$1" "$2" <<'PY'
+import socket, sys, time
+host, port = sys.argv[1], int(sys.argv[2])
+def exact(s, n):
+    b = b""
+    while len(b) < n:
+        c = s.recv(n - len(b))
+        if not c:
+            sys.exit("the server closed the connection")
+        b += c
+    return b
+for _ in range(100):
+    try:
+        s = socket.create_connection((host, port), timeout=10)
+        break
+    except OSError:
+        time.sleep(0.1)
+else:
+    sys.exit("nothing listens on %s:%d" % (host, port))
+version = exact(s, 12)
+if not version.startswith(b"RFB "):
+    sys.exit("not RFB: %r" % version)
+s.sendall(b"RFB 003.008\n")
+n = exact(s, 1)[0]
+print(version.decode().strip(), *exact(s, n))
+PY
+}
+
+# vnc_free_display: a VNC display number (50-99) whose port on 127.0.0.1 is free now.
+vnc_free_display() {
+	python3 - <<'PY'
+import socket
+for d in range(50, 100):
+    s = socket.socket()
+    try:
+        s.bind(("127.0.0.1", 5900 + d))
+        print(d)
+        break
+    except OSError:
+        pass
+    finally:
+        s.close()
+PY
 }

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <jansson.h>
+#include <net/if.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,7 +20,7 @@
 static const char run_usage[] =
 	"muletto run REPO NAME --to DEVICE|FILE [--disk N=TARGET]... [--name VM] [--detach]\n"
 	"  [--firmware uefi|bios] [--cpus N] [--memory MIB] [--disk-bus virtio|ahci|nvme|ide]\n"
-	"  [--nic-model e1000e|virtio|e1000|rtl8139] [--net none|user|bridge[:IFACE]]\n"
+	"  [--nic-model e1000e|virtio|e1000|rtl8139] [--net none|user|bridge[:IFACE]] [--bridge IFACE]\n"
 	"  [--vnc ADDR:DISPLAY] [--stop-seconds N] [--threads N] [--trust PUBKEY] [--yes] [--json]";
 
 static const struct cred_key key_vnc = { "MULETTO_VNC_PASSWORD", "vnc_password", 1 };
@@ -37,6 +38,7 @@ struct run_args {
 	int yes; /* first: cmd_confirm_target takes the context as an int */
 	int json, detach;
 	int notify_fd; /* --detach: the parent waits on it */
+	char net[32];  /* --bridge IFACE as "bridge:IFACE" */
 	struct run_request q;
 };
 
@@ -77,6 +79,10 @@ static int run_option(struct run_args *a, int c, const char *arg)
 	case 'b': a->q.disk_bus = arg; return 0;
 	case 'n': a->q.nic_model = arg; return 0;
 	case 'e': a->q.net = arg; return 0;
+	case 'r':
+		snprintf(a->net, sizeof(a->net), "bridge:%s", arg);
+		a->q.net = a->net;
+		return 0;
 	case 'v': a->q.vnc = arg; return 0;
 	case 's': return cmd_int_option("--stop-seconds", arg, 1, 3600, &a->q.stop_seconds);
 	case 't': return cmd_int_option("--threads", arg, 1, 64, &a->q.threads);
@@ -86,6 +92,15 @@ static int run_option(struct run_args *a, int c, const char *arg)
 	case 'D': a->detach = 1; return 0;
 	default: return cmd_usage(run_usage);
 	}
+}
+
+/* A network interface's name as the kernel takes them. */
+static int run_iface_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	return n > 0 && n < IF_NAMESIZE && strcspn(s, "/: \t\n") == n && strcmp(s, ".") &&
+	       strcmp(s, "..");
 }
 
 static int run_check(const struct run_args *a)
@@ -103,9 +118,11 @@ static int run_check(const struct run_args *a)
 	if (a->q.nic_model && i == ARRAY_SIZE(models))
 		return cmd_bad_option("--nic-model %s: use e1000e, virtio, e1000 or rtl8139",
 				      a->q.nic_model);
-	if (strcmp(a->q.net, "none") && strcmp(a->q.net, "user"))
-		return cmd_bad_option("--net %s: use none or user (bridged networking is not "
-				      "available yet)", a->q.net);
+	if (strcmp(a->q.net, "none") && strcmp(a->q.net, "user") && strcmp(a->q.net, "bridge") &&
+	    (strncmp(a->q.net, "bridge:", 7) || !run_iface_ok(a->q.net + 7)))
+		return cmd_bad_option("--net %s: use none, user, bridge (over the link of the default "
+				      "route) or bridge:IFACE (IFACE a network interface's name, "
+				      "as 'ip link' shows it)", a->q.net);
 	if (!a->q.targets[0])
 		return cmd_bad_option("--to: name the disk (or image file) disk 0 of the image "
 				      "arrives on");
@@ -120,6 +137,7 @@ static int run_parse(int argc, char **argv, struct run_args *a)
 		{ "cpus", required_argument, NULL, 'c' },     { "memory", required_argument, NULL, 'm' },
 		{ "disk-bus", required_argument, NULL, 'b' }, { "nic-model", required_argument, NULL, 'n' },
 		{ "net", required_argument, NULL, 'e' },      { "vnc", required_argument, NULL, 'v' },
+		{ "bridge", required_argument, NULL, 'r' },
 		{ "stop-seconds", required_argument, NULL, 's' },
 		{ "threads", required_argument, NULL, 't' },  { "trust", required_argument, NULL, 'T' },
 		{ "yes", no_argument, NULL, 'y' },	      { "json", no_argument, NULL, 'j' },

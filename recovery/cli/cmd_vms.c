@@ -85,6 +85,26 @@ static void vms_row(json_t *o)
 	       total ? 100.0 * (double)local / (double)total : 0.0, l, t, r, when, f);
 }
 
+/* A bridged VM's network, under the table: its taps go with it, the bridge stays. */
+static void vms_net(json_t *o)
+{
+	json_t *net = json_object_get(o, "net"), *t;
+	const char *bridge = json_string_value(json_object_get(net, "bridge"));
+	const char *link = json_string_value(json_object_get(net, "link"));
+	char taps[256] = "";
+	size_t i, k;
+
+	if (!bridge)
+		return;
+	json_array_foreach(json_object_get(net, "taps"), i, t) {
+		k = strlen(taps);
+		snprintf(taps + k, sizeof(taps) - k, "%s%s", k ? " " : "", json_string_value(t) ?: "?");
+	}
+	printf("%s: network cards on bridge %s%s%s (taps %s, gone when the VM ends; the bridge "
+	       "stays)\n", json_string_value(json_object_get(o, "name")) ?: "?", bridge,
+	       link ? " over " : "", link ? link : "", taps[0] ? taps : "none");
+}
+
 int cmd_status(int argc, char **argv)
 {
 	json_t *all = json_array(), *o;
@@ -111,6 +131,8 @@ int cmd_status(int argc, char **argv)
 		       "ARRIVED", "RATE", "ETA", "FETCHED");
 	for (size_t i = 0; i < json_array_size(all); i++)
 		vms_row(json_array_get(all, i));
+	for (size_t i = 0; i < json_array_size(all); i++)
+		vms_net(json_array_get(all, i));
 	json_decref(all);
 	return 0;
 }

@@ -20,6 +20,7 @@
 
 #define RUN_MEMORY_DEFAULT_MIB 2048
 #define RUN_MEMORY_KEEP_MIB 512 /* what the muletto keeps for itself */
+#define RUN_QEMU_START_SECONDS 15 /* until its monitor opens */
 
 const char *run_dir_root(void)
 {
@@ -172,12 +173,53 @@ static int run_spec(struct run *r)
 	r->spec.vnc_password = q->vnc_password != NULL;
 	r->spec.ndisks = r->ndisks;
 	run_nics(r);
-	if (r->spec.vnc && !r->spec.vnc_password && strncmp(r->spec.vnc, "127.", 4) &&
-	    strncmp(r->spec.vnc, "unix:", 5))
+	return 0;
+}
+
+/* What can be refused before anything is served, written or changed: VNC
+ * open to the network without a password, a bridge with no link to put it on. */
+static int run_check_request(struct run *r)
+{
+	const struct run_request *q = r->q;
+
+	if (q->vnc && !q->vnc_password && strncmp(q->vnc, "127.", 4) && strncmp(q->vnc, "unix:", 5))
 		return err_set(-EPERM, "VNC on %s without a password: anyone on the network "
 				       "would get the machine's screen; set vnc_password= in "
-				       "muletto.conf or use 127.0.0.1", r->spec.vnc);
+				       "muletto.conf or use 127.0.0.1", q->vnc);
+	if (strncmp(q->net, "bridge", 6))
+		return 0;
+	if (q->net[6] != ':')
+		return net_default_link(r->link, sizeof(r->link));
+	str_copy(r->link, sizeof(r->link), q->net + 7);
+	if (!if_nametoindex(r->link))
+		return err_set(-ENODEV, "--net bridge:%s: there is no network interface %s here "
+					"(see 'ip link')", r->link, r->link);
 	return 0;
+}
+
+/* --net bridge: the bridge over the link, a tap on it for each card. */
+static int run_bridge(struct run *r)
+{
+	char lock[512];
+	size_t k;
+	int e;
+
+	if (!r->link[0])
+		return 0;
+	snprintf(lock, sizeof(lock), "%s/.net.lock", run_dir_root());
+	e = net_bridge_ready(r->link, lock, &r->net);
+	for (k = 0; e == 0 && k < r->spec.nnics; k++) {
+		e = net_tap_open(r->net.bridge, r->taps[k], sizeof(r->taps[k]), &r->tap_fds[k]);
+		snprintf(r->spec.nics[k].netdev, sizeof(r->spec.nics[k].netdev), "tap,fd=%d",
+			 r->tap_fds[k]);
+	}
+	return e;
+}
+
+static void run_close_taps(struct run *r)
+{
+	for (size_t k = 0; k < VM_NICS_MAX; k++)
+		closep(&r->tap_fds[k]);
 }
 
 /* A copy of OVMF's variable store, kept across runs of the VM. */
@@ -197,6 +239,35 @@ static int run_efivars(struct run *r)
 	return file_write_atomic(path, buf, len, 1);
 }
 
+/* QEMU's monitor, once it opens; a QEMU that ended at once (a tap it could
+ * not use, an option it did not take) is said at once, with its last words. */
+static int run_connect_qmp(struct run *r, const char *qmp, const char *log)
+{
+	double until = now_seconds() + RUN_QEMU_START_SECONDS;
+	_cleanup_free_ void *text = NULL;
+	size_t len = 0;
+	char *last;
+	int e;
+
+	do {
+		e = qmp_connect(qmp, 250, &r->qmp);
+		if (e == 0)
+			return 0;
+		if (waitpid(r->qemu, &r->qemu_status, WNOHANG) != r->qemu)
+			continue;
+		r->qemu = -1;
+		if (file_read_all(log, 1 << 20, &text, &len) < 0 || !len)
+			return err_set(-EIO, "QEMU ended at once (status %d) and said nothing in %s",
+				       WIFEXITED(r->qemu_status) ? WEXITSTATUS(r->qemu_status) : -1, log);
+		while (len && (((char *)text)[len - 1] == '\n' || ((char *)text)[len - 1] == '\r'))
+			((char *)text)[--len] = 0;
+		last = memrchr(text, '\n', len);
+		return err_set(-EIO, "QEMU ended at once: %.300s (its log: %s)",
+			       last ? last + 1 : (char *)text, log);
+	} while (now_seconds() < until);
+	return err_prefix(e, "QEMU did not start (its log: %s)", log);
+}
+
 static int run_start_qemu(struct run *r)
 {
 	char **argv = NULL, log[512], qmp[512];
@@ -214,17 +285,19 @@ static int run_start_qemu(struct run *r)
 			dup2(fd, 1);
 			dup2(fd, 2);
 		}
+		for (size_t k = 0; k < VM_NICS_MAX; k++) /* QEMU's now */
+			if (r->tap_fds[k] >= 0)
+				fcntl(r->tap_fds[k], F_SETFD, 0);
 		setsid(); /* a Ctrl-C at the terminal is for muletto, which stops it properly */
 		prctl(PR_SET_PDEATHSIG, SIGKILL); /* a muletto that dies takes its VM along */
 		execvp(argv[0], argv);
 		_exit(127);
 	}
 	vm_argv_free(argv);
+	run_close_taps(r); /* QEMU holds them: a tap goes when its VM ends */
 	if (r->qemu < 0)
 		return err_set(-errno, "cannot start QEMU: %s", strerror(errno));
-	e = qmp_connect(qmp, 15000, &r->qmp);
-	if (e < 0)
-		err_prefix(e, "QEMU did not start (its log: %s)", log);
+	e = run_connect_qmp(r, qmp, log);
 	if (e == 0 && r->q->vnc_password)
 		e = qmp_call(r->qmp, "set_password", json_pack("{s:s, s:s}", "protocol", "vnc",
 							       "password", r->q->vnc_password), NULL);
@@ -234,14 +307,18 @@ static int run_start_qemu(struct run *r)
 static int run_setup(struct run *r)
 {
 	size_t k;
-	int e = run_make_dir(r);
+	int e = run_check_request(r);
 
+	if (e == 0)
+		e = run_make_dir(r);
 	if (e == 0)
 		e = run_load_manifest(r);
 	for (k = 0; e == 0 && k < r->ndisks; k++)
 		e = run_serve_disk(r, k);
 	if (e == 0)
 		e = run_spec(r);
+	if (e == 0)
+		e = run_bridge(r);
 	if (e == 0)
 		e = run_efivars(r);
 	if (e == 0)
@@ -259,6 +336,7 @@ static int run_teardown(struct run *r)
 		waitpid(r->qemu, &r->qemu_status, 0);
 	}
 	qmp_close(r->qmp);
+	run_close_taps(r);
 	for (k = 0; k < r->ndisks; k++) {
 		struct run_disk *d = &r->disks[k];
 		d->stop = 1;
@@ -289,6 +367,8 @@ int run_vm(const struct run_request *q, volatile sig_atomic_t *stop,
 		return err_prefix(-EINVAL, "the VM's name");
 	for (size_t k = 0; k < VM_DISKS_MAX; k++)
 		r.disks[k].listen_fd = -1;
+	for (size_t k = 0; k < VM_NICS_MAX; k++)
+		r.tap_fds[k] = -1;
 	e = run_setup(&r);
 	if (e == 0) {
 		if (q->started)

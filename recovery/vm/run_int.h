@@ -9,6 +9,7 @@
 #include "muletto/format/manifest.h"
 #include "muletto/serve/nbd.h"
 #include "muletto/serve/served.h"
+#include "muletto/vm/net.h"
 #include "muletto/vm/qemu.h"
 #include "muletto/vm/qmp.h"
 #include "muletto/vm/run.h"
@@ -37,6 +38,10 @@ struct run {
 	size_t ndisks;
 	struct run_disk disks[VM_DISKS_MAX];
 	struct vm_spec spec;
+	char link[IF_NAMESIZE];	    /* --net bridge: the interface to bridge */
+	struct net_bridge net;	    /* --net bridge: the bridge over it */
+	int tap_fds[VM_NICS_MAX];   /* until QEMU has them (-1: none) */
+	char taps[VM_NICS_MAX][IF_NAMESIZE];
 	pid_t qemu;
 	struct qmp *qmp;
 	double started;

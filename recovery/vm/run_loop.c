@@ -43,6 +43,23 @@ static json_t *run_disk_json(struct run_disk *d, size_t k)
 			 (json_int_t)st.fetched, "rate", d->rate, "eta", st.total == st.local ? 0 : eta);
 }
 
+/* The VM's network: for a bridge, which one, over which link, its taps
+ * (they go with the VM; the bridge stays). */
+static json_t *run_net_json(struct run *r)
+{
+	json_t *taps;
+	size_t k;
+
+	if (!r->net.bridge[0])
+		return json_pack("{s:s}", "mode", strncmp(r->q->net, "bridge", 6) ? r->q->net : "bridge");
+	taps = json_array();
+	for (k = 0; k < r->spec.nnics; k++)
+		json_array_append_new(taps, json_string(r->taps[k]));
+	return json_pack("{s:s, s:s, s:s?, s:o, s:s}", "mode", "bridge", "bridge", r->net.bridge,
+			 "link", r->net.link[0] ? r->net.link : NULL, "taps", taps, "note",
+			 "the taps go when the VM ends; the bridge stays");
+}
+
 void run_write_status(struct run *r)
 {
 	json_t *disks = json_array(), *o;
@@ -57,6 +74,8 @@ void run_write_status(struct run *r)
 		      r->spec.uefi ? "uefi" : "bios", "cpus", r->spec.cpus, "memory_mib",
 		      (json_int_t)r->spec.memory_mib, "vnc", r->spec.vnc, "serial_log",
 		      "serial.log", "seconds", now_seconds() - r->started, "disks", disks);
+	if (o)
+		json_object_set_new(o, "net", run_net_json(r));
 	text = o ? json_dumps(o, JSON_INDENT(2)) : NULL;
 	json_decref(o);
 	snprintf(path, sizeof(path), "%s/status.json", r->dir);
@@ -215,9 +234,10 @@ int run_loop(struct run *r, volatile sig_atomic_t *stop, volatile sig_atomic_t *
 	double deadline = 0, last_status = 0, last_shot = now_seconds();
 
 	r->state = "running";
-	event_state("run", r->name, "running", "%s runs (%s%s%s); its serial console: muletto "
+	event_state("run", r->name, "running", "%s runs (%s%s%s%s%s); its serial console: muletto "
 		    "console %s", r->name, r->spec.kvm ? "KVM" : "software emulation: slow, no usable KVM",
-		    r->spec.vnc ? ", VNC at " : "", r->spec.vnc ? r->spec.vnc : "", r->name);
+		    r->spec.vnc ? ", VNC at " : "", r->spec.vnc ? r->spec.vnc : "",
+		    r->net.bridge[0] ? ", its network cards on bridge " : "", r->net.bridge, r->name);
 	while (waitpid(r->qemu, &r->qemu_status, WNOHANG) == 0) {
 		if (r->q->verify && deadline == 0 && run_verify_check(r)) {
 			run_verify_end(r);

@@ -85,10 +85,18 @@ start=$SECONDS
 
 # 3. two VMs of one image at once
 rm -rf "$T/vms"
+# (vma with VNC on loopback, no password: a VNC client is offered no authentication)
+display=$(vnc_free_display)
 for n in a b; do
+	vnc=()
+	[ $n = a ] && [ -n "$display" ] && vnc=(--vnc "127.0.0.1:$display")
 	"$MULETTO" run "$R" sample --name vm$n --to "$T/t$n.img" --firmware uefi --net none \
-		--memory 768 --detach >"$T/run$n.out" 2>&1 || fail "muletto run --name vm$n" "$(cat "$T/run$n.out")"
+		--memory 768 --detach "${vnc[@]}" >"$T/run$n.out" 2>&1 ||
+		fail "muletto run --name vm$n" "$(cat "$T/run$n.out")"
 done
+vnc=$(vnc_security_types 127.0.0.1 $((5900 + ${display:-0})) 2>&1)
+[ "$vnc" = "RFB 003.008 1" ] && pass "VNC on 127.0.0.1 without a password offers no authentication ($vnc)" ||
+	fail "VNC on 127.0.0.1 without a password" "display '$display': $vnc"
 "$MULETTO" status >"$T/status.out"
 grep -q "^vma " "$T/status.out" && grep -q "^vmb " "$T/status.out" &&
 	pass "muletto status lists both VMs" || fail "muletto status lists both VMs" "$(cat "$T/status.out")"
