@@ -99,6 +99,7 @@ bench: all
 	@scripts/deps.sh bench check
 	@tests/bench.sh
 	@tests/bench_sources.sh
+	@tests/bench_layout.sh
 
 # make fuzz: libFuzzer on every parser of what servers, media and NBD clients send
 # (tests/fuzz/fuzz.c), FUZZ_SECONDS each, seeded from tests/fuzz/seeds/.
