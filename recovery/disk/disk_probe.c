@@ -21,6 +21,7 @@ static void probe_value(blkid_probe pr, const char *name, char *out, size_t n)
 void disk_probe_fs(int fd, struct disk_part *p)
 {
 	blkid_probe pr = blkid_new_probe();
+	char bs[16] = "";
 
 	if (!pr)
 		return;
@@ -33,6 +34,8 @@ void disk_probe_fs(int fd, struct disk_part *p)
 			probe_value(pr, "TYPE", p->fs, sizeof(p->fs));
 			probe_value(pr, "LABEL", p->label, sizeof(p->label));
 			probe_value(pr, "UUID", p->fs_uuid, sizeof(p->fs_uuid));
+			probe_value(pr, "BLOCK_SIZE", bs, sizeof(bs));
+			p->fs_block_size = (uint32_t)strtoul(bs, NULL, 10);
 		}
 	}
 	blkid_free_probe(pr);

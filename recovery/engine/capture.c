@@ -173,6 +173,7 @@ static void capture_describe(const char *path, int fd, uint64_t size, struct man
 		str_copy(p->label, sizeof(p->label), q->label);
 		str_copy(p->fs_uuid, sizeof(p->fs_uuid), q->fs_uuid);
 		p->attributes = q->attributes;
+		p->fs_block_size = q->fs_block_size;
 		str_copy(p->role, sizeof(p->role), fs_role(p->type, p->fs));
 		/* what a restore onto another disk needs to plan; not fatal */
 		if (fs_measure(path, p->start, p->size, p->fs, &p->used, &p->min_size) < 0)

@@ -130,7 +130,8 @@ static int parse_part(struct mctx *c, json_t *o, struct manifest_part *p)
 	p->attributes = json_is_string(json_object_get(o, "attributes")) ?
 		strtoull(json_string_value(json_object_get(o, "attributes")), NULL, 16) : 0;
 	if ((r = get_u64(c, o, "used", 0, &p->used)) < 0 ||
-	    (r = get_u64(c, o, "min_size", 0, &p->min_size)) < 0)
+	    (r = get_u64(c, o, "min_size", 0, &p->min_size)) < 0 ||
+	    (r = get_u64(c, o, "fs_block_size", 0, &p->fs_block_size)) < 0)
 		return r;
 	return 0;
 }
@@ -340,12 +341,13 @@ static json_t *part_json(const struct manifest_part *p)
 
 	/* a string: the 64 bits do not fit JSON's numbers */
 	snprintf(attrs, sizeof(attrs), "0x%016llx", (unsigned long long)p->attributes);
-	return json_pack("{s:i, s:I, s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I}",
+	return json_pack("{s:i, s:I, s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I}",
 			 "number", p->number, "start", (json_int_t)p->start, "size",
 			 (json_int_t)p->size, "type", p->type, "name", p->name, "uuid", p->uuid,
 			 "fs", p->fs, "label", p->label, "fs_uuid", p->fs_uuid, "attributes",
 			 attrs, "role", p->role, "used", (json_int_t)p->used,
-			 "min_size", (json_int_t)p->min_size);
+			 "min_size", (json_int_t)p->min_size, "fs_block_size",
+			 (json_int_t)p->fs_block_size);
 }
 
 static json_t *disk_json(const struct manifest_disk *d)

@@ -21,6 +21,7 @@ struct disk_part {
 	char fs[DISK_STR];    /* "ext4", "vfat", "swap", "" */
 	char label[DISK_STR];
 	char fs_uuid[DISK_STR];
+	uint32_t fs_block_size; /* libblkid's BLOCK_SIZE: the least sector size it can live on */
 	char mountpoint[DISK_STR]; /* "" when not mounted (a read-write mount first) */
 	int mounted_rw;		   /* a file system on it is mounted read-write */
 };

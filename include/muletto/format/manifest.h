@@ -18,7 +18,7 @@
  *                                  "type": "<GPT type GUID or MBR hex>", "name": "...",
  *                                  "uuid": "...", "fs": "vfat", "label": "ESP",
  *                                  "fs_uuid": "...", "attributes": "0x0000000000000000", "role": "data",
- *                                  "used": 123, "min_size": 456 } ],
+ *                                  "used": 123, "min_size": 456, "fs_block_size": 4096 } ],
  *                "bytes_used": 123, "chunks": 4096, "chunks_zero": 3000 } ]
  * }
  * All sizes and offsets in bytes. Unknown keys are ignored on reading; a
@@ -46,6 +46,7 @@ struct manifest_part {
 	char role[MANIFEST_STR]; /* esp, bios_boot, msr, swap, lvm_pv, md, luks, data, "" */
 	uint64_t used;	     /* bytes the file system uses */
 	uint64_t min_size;   /* the least its file system can shrink to (0: cannot, or unknown) */
+	uint64_t fs_block_size; /* the least sector size its file system can live on (0: unknown) */
 };
 
 struct manifest_disk {
