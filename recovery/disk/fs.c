@@ -1,4 +1,5 @@
 /* File systems in partitions: roles, sizes, resizing (see fs.h). */
+#include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -79,10 +80,11 @@ static uint64_t fs_field(const char *text, const char *key)
  * away when *ret_fd is closed (LO_FLAGS_AUTOCLEAR): the tools that need a
  * device of the partition's own size get one (resize2fs, given a regular file,
  * cuts it to the new size of its file system, whatever the offset). */
-static int fs_loop(const char *path, uint64_t off, uint64_t size, int ro, char *dev, size_t n,
-		   int *ret_fd)
+static int fs_loop(const char *path, uint64_t off, uint64_t size, int ro, uint32_t block,
+		   char *dev, size_t n, int *ret_fd)
 {
-	struct loop_config c = { .info = { .lo_offset = off, .lo_sizelimit = size,
+	struct loop_config c = { .block_size = block,
+				 .info = { .lo_offset = off, .lo_sizelimit = size,
 					   .lo_flags = LO_FLAGS_AUTOCLEAR |
 						       (ro ? LO_FLAGS_READ_ONLY : 0) } };
 	int ctl = -1, file = -1, fd = -1, r = 0, tries;
@@ -287,7 +289,7 @@ int fs_measure(const char *path, uint64_t off, uint64_t size, const char *fs, ui
 
 	if (!k)
 		return -EOPNOTSUPP;
-	if (k->on_loop && (r = fs_loop(path, off, size, 1, dev, sizeof(dev), &loop)) < 0)
+	if (k->on_loop && (r = fs_loop(path, off, size, 1, 0, dev, sizeof(dev), &loop)) < 0)
 		return r;
 	if (!k->on_loop)
 		snprintf(dev, sizeof(dev), "%s?offset=%" PRIu64, path, off);
@@ -353,7 +355,7 @@ int fs_fit(const char *path, uint64_t off, uint64_t room, uint64_t size, const c
 					    "file system; restore onto a disk of the image's size, "
 					    "or use --layout same", path, off, fs[0] ? fs : "unknown");
 	if (k->on_loop || (stat(path, &st) == 0 && S_ISREG(st.st_mode))) {
-		if ((r = fs_loop(path, off, room, 0, dev, sizeof(dev), &loop)) < 0)
+		if ((r = fs_loop(path, off, room, 0, 0, dev, sizeof(dev), &loop)) < 0)
 			return r;
 	} else {
 		snprintf(dev, sizeof(dev), "%s?offset=%" PRIu64, path, off);
@@ -361,6 +363,117 @@ int fs_fit(const char *path, uint64_t off, uint64_t room, uint64_t size, const c
 	r = k->fit(dev, size, verdict, verdict_size);
 	if (loop >= 0)
 		close(loop);
+	return r;
+}
+
+/* Every entry of folder dir copied into the root of the FAT at dev. */
+static int fs_fat_copy_in(const char *dev, const char *dir, char *out, size_t n)
+{
+	const char *argv[260] = { "mcopy", "-s", "-p", "-n", "-i", dev };
+	char *names[250];
+	struct dirent *e;
+	DIR *d = opendir(dir);
+	size_t k = 6, i, nn = 0;
+	int r = 0;
+
+	if (!d)
+		return err_set(-errno, "cannot read %s: %s", dir, strerror(errno));
+	while ((e = readdir(d)) && nn < ARRAY_SIZE(names)) {
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		if (asprintf(&names[nn], "%s/%s", dir, e->d_name) < 0) {
+			r = -ENOMEM;
+			break;
+		}
+		argv[k++] = names[nn++];
+	}
+	closedir(d);
+	if (e && r == 0)
+		r = err_set(-E2BIG, "the ESP has more than %zu entries in its root", ARRAY_SIZE(names));
+	argv[k++] = "::/";
+	argv[k] = NULL;
+	if (r == 0 && nn)
+		r = spawn_run(argv, out, n);
+	for (i = 0; i < nn; i++)
+		free(names[i]);
+	return r;
+}
+
+/* Removes a folder muletto made, and everything in it. */
+static void fs_rmtree(const char *path)
+{
+	struct stat st;
+	struct dirent *e;
+	char sub[4400];
+	DIR *d;
+
+	if (lstat(path, &st) < 0)
+		return;
+	if (!S_ISDIR(st.st_mode)) {
+		unlink(path);
+		return;
+	}
+	if ((d = opendir(path))) {
+		while ((e = readdir(d)))
+			if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
+				snprintf(sub, sizeof(sub), "%s/%s", path, e->d_name);
+				fs_rmtree(sub);
+			}
+		closedir(d);
+	}
+	rmdir(path);
+}
+
+/* A FAT file system made anew for sectors of another size: its files copied
+ * out (mtools reads it whatever its sector size), mkfs.vfat with the new
+ * size, the same volume ID and label, the files copied back, fsck.vfat -n. */
+int fs_fat_rebuild(const char *path, uint64_t off, uint64_t size, uint32_t sector,
+		   const char *label, const char *volid, char *verdict, size_t n)
+{
+	char dev[4200], tmp[] = "/tmp/muletto-fat.XXXXXX", files[4300], ss[16], id[16] = "";
+	char out[4096], src[4400];
+	const char *out_argv[] = { "mcopy", "-s", "-p", "-n", "-i", dev, "::*", files, NULL };
+	const char *mkfs[12] = { "mkfs.vfat", "-S", ss };
+	const char *check[] = { "fsck.vfat", "-n", dev, NULL };
+	int loop = -1, r, k = 3;
+	size_t i, j;
+
+	if (!mkdtemp(tmp))
+		return err_set(-errno, "cannot make a folder for the ESP's files: %s", strerror(errno));
+	snprintf(files, sizeof(files), "%s/files", tmp);
+	snprintf(ss, sizeof(ss), "%u", sector);
+	for (i = j = 0; volid[i] && j + 1 < sizeof(id); i++)
+		if (volid[i] != '-')
+			id[j++] = volid[i];
+	id[j] = 0;
+	if (id[0]) {
+		mkfs[k++] = "-i";
+		mkfs[k++] = id;
+	}
+	if (label[0]) {
+		mkfs[k++] = "-n";
+		mkfs[k++] = label;
+	}
+	mkfs[k++] = dev;
+	setenv("MTOOLS_SKIP_CHECK", "1", 1);
+	r = mkdir(files, 0700) < 0 ? err_set(-errno, "cannot make %s: %s", files, strerror(errno)) : 0;
+	if (r == 0)
+		r = fs_loop(path, off, size, 0, sector, dev, sizeof(dev), &loop);
+	if (r == 0)
+		r = spawn_run(out_argv, out, sizeof(out));
+	if (r == 0)
+		r = spawn_run(mkfs, out, sizeof(out));
+	if (r == 0)
+		r = fs_fat_copy_in(dev, files, out, sizeof(out));
+	if (r == 0) {
+		r = spawn_run(check, out, sizeof(out));
+		str_copy(verdict, n, r == 0 ? "made anew, clean (fsck.vfat -n)" :
+					      "made anew, errors (fsck.vfat -n)");
+	}
+	if (loop >= 0)
+		close(loop);
+	snprintf(src, sizeof(src), "%s", tmp);
+	fs_rmtree(src);
 	return r;
 }
 

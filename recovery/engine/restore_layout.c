@@ -33,6 +33,42 @@ static int layout_target_size(const char *path, uint64_t *size, uint32_t *sector
 	return 0;
 }
 
+/* Onto a disk with larger sectors: every file system must be able to live on
+ * them (a FAT is made anew, swap has no sectors of its own). */
+static int layout_sectors_ok(const struct plan *pl, const char *target)
+{
+	size_t i;
+
+	if (pl->new_sector <= pl->old_sector)
+		return 0;
+	for (i = 0; i < pl->n; i++) {
+		const struct manifest_part *s = pl->p[i].src;
+		const char *fix = !strncmp(s->fs, "ext", 3) ?
+					  " (ext2/3/4 with 1 KiB blocks, as mkfs makes them under "
+					  "512 MiB, e.g. a separate /boot: make it anew with "
+					  "mkfs.ext4 -b 4096 and copy its files)" :
+				  !strcmp(s->fs, "xfs") ? " (XFS made with 512-byte sectors: make it "
+							  "anew with mkfs.xfs -s size=4096)" : "";
+		if (!s->fs[0] || !strcmp(s->fs, "vfat") || !strcmp(s->fs, "swap"))
+			continue;
+		if (!s->fs_block_size)
+			return err_set(-EOPNOTSUPP, "%s has %u-byte sectors and the image %u-byte "
+						    "ones, and the image does not say whether partition "
+						    "%d (%s) can live on them (it was captured by an "
+						    "older muletto): capture it again, or choose a disk "
+						    "with %u-byte sectors", target, pl->new_sector,
+				       pl->old_sector, s->number, s->fs, pl->old_sector);
+		if (s->fs_block_size < pl->new_sector)
+			return err_set(-EOPNOTSUPP, "partition %d (%s%s%s) has %llu-byte blocks, "
+						    "which a disk with %u-byte sectors like %s cannot "
+						    "hold%s; choose a disk with %u-byte sectors",
+				       s->number, s->fs, s->label[0] ? " " : "", s->label,
+				       (unsigned long long)s->fs_block_size, pl->new_sector,
+				       target, fix, pl->old_sector);
+	}
+	return 0;
+}
+
 /* What a plan may not ask for yet, refused before anything is written. */
 static int layout_supported(const struct plan *pl, const struct manifest_disk *d,
 			    const char *target)
@@ -54,12 +90,7 @@ static int layout_supported(const struct plan *pl, const struct manifest_disk *d
 				       target, plan_action_name(pl->p[i].action), s->number,
 				       s->fs[0] ? s->fs : "no known file system", d->size);
 	}
-	if (pl->new_sector != pl->old_sector)
-		return err_set(-EOPNOTSUPP, "%s has %u-byte sectors and the image %u-byte ones: "
-					    "muletto cannot change the sector size yet; choose a "
-					    "disk with %u-byte sectors", target, pl->new_sector,
-			       pl->old_sector, pl->old_sector);
-	return 0;
+	return layout_sectors_ok(pl, target);
 }
 
 /* The plan for q's target, or NULL when a plain restore does. */
@@ -181,7 +212,7 @@ static int layout_finish(const struct plan *pl, const struct manifest_disk *d, s
 	r = layout_table_write(pl, d, t->fd, t->path);
 	for (i = 0; i < pl->n && r == 0; i++) {
 		const struct plan_part *p = &pl->p[i];
-		if (p->action == PLAN_REBUILD)
+		if (p->action == PLAN_REBUILD && strcmp(p->src->fs, "vfat"))
 			r = fs_swap_make(t->fd, t->path, p->new_start, p->new_size, p->src->fs_uuid,
 					 p->src->label);
 	}
@@ -198,7 +229,14 @@ static int layout_finish(const struct plan *pl, const struct manifest_disk *d, s
 			continue;
 		f->number = p->src->number;
 		str_copy(f->action, sizeof(f->action), plan_action_name(p->action));
-		if (p->action == PLAN_REBUILD) {
+		if (p->action == PLAN_REBUILD && !strcmp(p->src->fs, "vfat")) {
+			event_notice("partition %d (vfat%s%s): making the FAT anew for %u-byte "
+				     "sectors...", p->src->number, p->src->label[0] ? " " : "",
+				     p->src->label, pl->new_sector);
+			r = fs_fat_rebuild(t->path, p->new_start, p->new_size, pl->new_sector,
+					   p->src->label, p->src->fs_uuid, f->verdict,
+					   sizeof(f->verdict));
+		} else if (p->action == PLAN_REBUILD) {
 			str_copy(f->verdict, sizeof(f->verdict), "made anew (mkswap)");
 		} else {
 			event_notice("partition %d (%s%s%s): %s to fit %s...", p->src->number,

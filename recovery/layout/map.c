@@ -25,8 +25,8 @@ int layout_map_make(const struct plan *pl, const struct manifest_disk *d, const 
 	for (i = 0; i < pl->n; i++) {
 		const struct plan_part *p = &pl->p[i];
 		first = MIN(first, p->src->start);
-		if (p->action == PLAN_REBUILD || !p->src->size)
-			continue; /* made anew */
+		if ((p->action == PLAN_REBUILD && strcmp(p->src->fs, "vfat")) || !p->src->size)
+			continue; /* made anew (swap); a FAT's files are read back from its bytes */
 		s[n++] = (struct dio_seg){ .start = p->src->start,
 					   .len = MIN(p->src->size, p->new_size),
 					   .to = p->new_start, .io = io };

@@ -206,7 +206,10 @@ static void plan_actions(struct plan *pl)
 	pl->identity = pl->old_disk == pl->new_disk && pl->old_sector == pl->new_sector;
 	for (i = 0; i < pl->n; i++) {
 		struct plan_part *p = &pl->p[i];
-		if (p->new_size == p->src->size)
+		if (!strcmp(p->src->fs, "vfat") && pl->new_sector != pl->old_sector &&
+		    p->src->fs_block_size != pl->new_sector)
+			p->action = PLAN_REBUILD; /* a FAT made for sectors of another size */
+		else if (p->new_size == p->src->size)
 			p->action = PLAN_COPY;
 		else if (plan_is_swap(p->src))
 			p->action = PLAN_REBUILD;
@@ -240,6 +243,11 @@ int plan_make(const struct manifest_disk *d, uint64_t size, uint32_t sector,
 		pl->p[i].new_size = up(d->parts[i].size, pl->new_sector);
 	}
 	qsort(pl->p, pl->n, sizeof(*pl->p), plan_cmp);
+	for (i = 0; i < pl->n; i++)
+		if (pl->p[i].new_start % pl->new_sector) { /* the disk's sectors are larger */
+			plan_pack(pl, MAX(pl->p[0].new_start, (uint64_t)PLAN_ALIGN));
+			break;
+		}
 	first = pl->n ? MAX(pl->p[0].new_start, (uint64_t)PLAN_ALIGN) : PLAN_ALIGN;
 	limit = down(size - (strcmp(d->pt_type, "gpt") ? 0 : PLAN_GPT_TAIL * (uint64_t)pl->new_sector),
 		     pl->new_sector);

@@ -1,4 +1,4 @@
-# Restore onto a disk of another size: the plan (--plan-only, --json), the
+# Restore onto a disk of another size or sector size: the plan (--plan-only, --json), the
 # partitions at their new places, the table rebuilt with the same GUIDs,
 # types, names and attribute bits (sfdisk -d), ext4 grown and checked, every
 # file's checksum equal to the source's; what cannot fit is refused with the
@@ -38,7 +38,7 @@ truncate -s 256M "$T/src.img"
 sgdisk -n 1:2048:+32M -t 1:ef00 -c 1:ESP -n 2:0:+120M -t 2:8300 -c 2:root -n 3:0:+16M -t 3:8200 \
 	-c 3:swap -n 4:0:0 -t 4:8300 -c 4:data -A 2:set:2 "$T/src.img" >/dev/null
 src=$(loop_attach "$T/src.img")
-mkfs.vfat -n ESP "${src}p1" >/dev/null && mkfs.ext4 -q -L root "${src}p2" &&
+mkfs.vfat -n ESP "${src}p1" >/dev/null 2>&1 && mkfs.ext4 -q -L root "${src}p2" &&
 	mkswap -L swp "${src}p3" >/dev/null && mkfs.ext4 -q -L data "${src}p4" ||
 	{ fail layout "could not make the source's file systems"; exit 0; }
 mount "${src}p2" "$T/m" && cp -r /usr/share/doc/bash "$T/m/" && head -c 30M /dev/urandom >"$T/m/big" &&
@@ -190,7 +190,7 @@ truncate -s 256M "$T/win.img"
 sgdisk -n 1:2048:+32M -t 1:ef00 -c 1:"EFI system partition" -n 2:0:+16M -t 2:0c01 -c 2:"Microsoft reserved partition" \
 	-n 3:0:0 -t 3:0700 -c 3:"Basic data partition" -A 3:set:63 "$T/win.img" >/dev/null
 win=$(loop_attach "$T/win.img")
-mkfs.vfat -n SYSTEM "${win}p1" >/dev/null && mkntfs -q -f -L Windows "${win}p3" &&
+mkfs.vfat -n SYSTEM "${win}p1" >/dev/null 2>&1 && mkntfs -q -f -L Windows "${win}p3" &&
 	mkdir -p "$T/nm" && ntfs-3g "${win}p3" "$T/nm" && mkdir "$T/nm/Windows" &&
 	cp -r /usr/share/doc/bash "$T/nm/Windows/" && head -c 40M /dev/urandom >"$T/nm/pagefile.sys" &&
 	(cd "$T/nm" && find . -type f | sort | xargs sha256sum) >"$T/win.sums"
@@ -243,6 +243,34 @@ truncate -s 360M "$T/x3.img"; x3=$(loop_attach "$T/x3.img"); before=$(sha "$x3")
 expect_fail "a smaller disk where XFS would have to shrink is refused, saying XFS keeps its size" \
 	"partition 2 \\(xfs srv\\) keeps its 335 MiB" "$MULETTO" restore "$repo" xfs --to "$x3" --yes
 [ "$(sha "$x3")" = "$before" ] && pass "... and that disk is untouched" || fail "... and that disk is untouched"
+
+# ---- 512-byte sectors to 4096 (4Kn): the FAT made anew, ext4 with 4 KiB blocks moved as is ----
+truncate -s 256M "$T/s4.img"
+sgdisk -n 1:2048:+32M -t 1:ef00 -c 1:ESP -n 2:0:0 -t 2:8300 -c 2:root "$T/s4.img" >/dev/null
+s4=$(loop_attach "$T/s4.img")
+mkdir -p "$T/esp/EFI/BOOT" "$T/esp/.disk" && head -c 300K /dev/urandom >"$T/esp/EFI/BOOT/BOOTX64.EFI" &&
+	echo sample >"$T/esp/.disk/info"
+mkfs.vfat -n ESP "${s4}p1" >/dev/null 2>&1 && MTOOLS_SKIP_CHECK=1 mcopy -s -i "${s4}p1" "$T/esp/EFI" "$T/esp/.disk" ::/ &&
+	mkfs.ext4 -q -b 4096 -L root "${s4}p2" && mount "${s4}p2" "$T/m" && cp -r /usr/share/doc/bash "$T/m/" &&
+	(cd "$T/m" && find . -type f | sort | xargs sha256sum) >"$T/s4.sums"
+umount "$T/m"
+volid=$(blkid -o value -s UUID "${s4}p1")
+"$MULETTO" capture "$s4" "$repo" --name s4 --progress none >/dev/null 2>&1
+truncate -s 256M "$T/k.img"; k=$(losetup -b 4096 -f --show "$T/k.img"); at_exit "loop_detach $k"
+"$MULETTO" restore "$repo" s4 --to "$k" --yes --progress none >"$T/k.out" 2>&1
+rc=$?
+partx -a "$k" 2>/dev/null
+mkdir -p "$T/espback" && MTOOLS_SKIP_CHECK=1 mcopy -s -n -i "${k}p1" '::*' "$T/espback/"
+[ $rc = 0 ] && sfdisk -d "$k" | grep -q '^sector-size: 4096' && [ "$(ids "$k")" = "$(ids "$s4")" ] &&
+	[ "$(blkid -o value -s BLOCK_SIZE "${k}p1")" = 4096 ] && [ "$(blkid -o value -s UUID "${k}p1")" = "$volid" ] &&
+	[ "$(blkid -o value -s LABEL "${k}p1")" = ESP ] && diff -r "$T/esp" "$T/espback" >/dev/null &&
+	files_ok "${k}p2" "$T/s4.sums" && e2fsck -fn "${k}p2" >/dev/null 2>&1 &&
+	grep -q 'partition 1: rebuild, made anew, clean (fsck.vfat -n)' "$T/k.out" &&
+	pass "onto a 4Kn disk: GPT in 4096-byte sectors with every GUID kept, the ESP made anew for 4096-byte sectors (volume ID $volid, label, files), ext4 files equal" ||
+	fail "onto a 4Kn disk" "rc $rc: $(cat "$T/k.out"; sfdisk -d "$k" | head -3; blkid "${k}p1")"
+expect_fail "ext4 with 1 KiB blocks onto a 4Kn disk is refused by name, with the fix" \
+	"^muletto: partition 2 \\(ext4 root\\) has 1024-byte blocks, which a disk with 4096-byte sectors like $k cannot hold \\(ext2/3/4 with 1 KiB blocks, as mkfs makes them under 512 MiB, e.g. a separate /boot: make it anew with mkfs.ext4 -b 4096 and copy its files\\); choose a disk with 512-byte sectors" \
+	"$MULETTO" restore "$repo" gpt --to "$k" --yes
 
 # ---- bad input ----
 expect_fail "--layout with an unknown policy is refused" \

@@ -44,6 +44,12 @@ int fs_fit(const char *path, uint64_t off, uint64_t room, uint64_t size, const c
  * right. Nothing for other file systems. */
 int fs_moved(int fd, uint64_t off, const char *fs, uint64_t start_sector);
 
+/* The FAT file system at off of path (size bytes) made anew for sectors of
+ * sector bytes, with its volume ID ("609C-4B1B") and label and the same
+ * files; fsck.vfat's verdict in verdict. */
+int fs_fat_rebuild(const char *path, uint64_t off, uint64_t size, uint32_t sector,
+		   const char *label, const char *volid, char *verdict, size_t n);
+
 /* A swap area made anew at off of path, size bytes, with its UUID and label
  * (either may be ""). */
 int fs_swap_make(int fd, const char *path, uint64_t off, uint64_t size, const char *uuid,
