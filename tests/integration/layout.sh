@@ -190,7 +190,7 @@ truncate -s 256M "$T/win.img"
 sgdisk -n 1:2048:+32M -t 1:ef00 -c 1:"EFI system partition" -n 2:0:+16M -t 2:0c01 -c 2:"Microsoft reserved partition" \
 	-n 3:0:0 -t 3:0700 -c 3:"Basic data partition" -A 3:set:63 "$T/win.img" >/dev/null
 win=$(loop_attach "$T/win.img")
-mkfs.vfat -n SYSTEM "${win}p1" >/dev/null 2>&1 && mkntfs -q -f -L Windows "${win}p3" &&
+mkfs.vfat -n SYSTEM "${win}p1" >/dev/null 2>&1 && mkntfs -q -f -L Windows "${win}p3" 2>/dev/null &&
 	mkdir -p "$T/nm" && ntfs-3g "${win}p3" "$T/nm" && mkdir "$T/nm/Windows" &&
 	cp -r /usr/share/doc/bash "$T/nm/Windows/" && head -c 40M /dev/urandom >"$T/nm/pagefile.sys" &&
 	(cd "$T/nm" && find . -type f | sort | xargs sha256sum) >"$T/win.sums"
