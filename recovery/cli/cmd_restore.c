@@ -19,6 +19,7 @@
 
 static const char restore_usage[] =
 	"muletto restore REPO NAME --to DEVICE|FILE|auto [--disk N] [--yes] [--json]\n"
+	"       muletto restore REPO NAME --disk N=DEVICE|FILE [--disk M=...]... [--yes]\n"
 	"       muletto restore IMAGE-URL --to DEVICE|FILE [--yes]   (.img, .img.zst)\n"
 	"       muletto restore INDEX.caibx --store STORE --to DEVICE|FILE [--yes]\n"
 	"  options: --seed FILE|DEVICE (take chunks from a local copy), --no-seed (fetch every\n"
@@ -27,12 +28,44 @@ static const char restore_usage[] =
 	"  --layout auto|same|grow-last|proportional (partitions on a disk of another size),\n"
 	"  --plan-only (show the plan, write nothing)";
 
+#define RESTORE_DISKS_MAX 64
+
 struct restore_args {
 	int yes; /* first: cmd_confirm_target takes the context as an int */
 	int json;
+	size_t ndisks; /* --disk N=TARGET, one restore each */
+	int disks[RESTORE_DISKS_MAX];
+	const char *targets[RESTORE_DISKS_MAX];
 	enum show_mode progress;
 	struct restore_request q;
 };
+
+/* --disk N, or --disk N=TARGET (several: each disk of the image onto its own target). */
+static int restore_disk_option(struct restore_args *a, char *arg)
+{
+	char *eq = strchr(arg, '=');
+	int n;
+
+	if (eq)
+		*eq = 0;
+	if (parse_int(arg, 0, INT32_MAX, &n) < 0 || (eq && !eq[1]))
+		return cmd_bad_option("--disk %s%s%s: give the disk's number (0, 1, ...) as 'muletto "
+				      "ls' shows it, or NUMBER=TARGET", arg, eq ? "=" : "",
+				      eq ? eq + 1 : "");
+	if (!eq) {
+		a->q.disk = n;
+		return 0;
+	}
+	if (a->ndisks == RESTORE_DISKS_MAX)
+		return cmd_bad_option("--disk: at most %d disks in one restore", RESTORE_DISKS_MAX);
+	for (size_t i = 0; i < a->ndisks; i++)
+		if (a->disks[i] == n || !strcmp(a->targets[i], eq + 1))
+			return cmd_bad_option("--disk %d=%s: %s named twice", n, eq + 1,
+					      a->disks[i] == n ? "that disk is" : "that target is");
+	a->disks[a->ndisks] = n;
+	a->targets[a->ndisks++] = eq + 1;
+	return 0;
+}
 
 static int restore_parse(int argc, char **argv, struct restore_args *a)
 {
@@ -53,9 +86,8 @@ static int restore_parse(int argc, char **argv, struct restore_args *a)
 		case 'o': a->q.to = optarg; break;
 		case 's': a->q.store = optarg; break;
 		case 'd':
-			if (parse_int(optarg, 0, INT32_MAX, &a->q.disk) < 0)
-				return cmd_bad_option("--disk %s: give the disk's number (0, 1, ...) "
-						      "as 'muletto ls' shows it", optarg);
+			if ((r = restore_disk_option(a, optarg)))
+				return r;
 			break;
 		case 'y': a->yes = 1; break;
 		case 'j': a->json = 1; break;
@@ -82,7 +114,12 @@ static int restore_parse(int argc, char **argv, struct restore_args *a)
 		default: return cmd_usage(restore_usage);
 		}
 	}
-	if (!a->q.to || argc - optind < 1 || argc - optind > 2)
+	if (a->ndisks && a->q.to)
+		return cmd_bad_option("--to and --disk N=TARGET: name each disk's target with "
+				      "--disk N=TARGET only");
+	if (a->ndisks && argc - optind != 2)
+		return cmd_bad_option("--disk N=TARGET needs an image of a repository (REPO NAME)");
+	if ((!a->q.to && !a->ndisks) || argc - optind < 1 || argc - optind > 2)
 		return cmd_usage(restore_usage);
 	if ((a->q.layout || a->q.plan_only) && argc - optind != 2)
 		return cmd_bad_option("--layout and --plan-only need an image of a repository "
@@ -164,8 +201,20 @@ int cmd_restore(int argc, char **argv)
 	a.q.from = argv[optind];
 	a.q.name = argc - optind == 2 ? argv[optind + 1] : NULL;
 	show_start(a.progress, NULL);
-	if ((r = restore_run(&a.q, &res)) < 0)
-		return cmd_fail("%s", err_text(r));
-	restore_report(&a, &res);
+	if (!a.ndisks) {
+		if ((r = restore_run(&a.q, &res)) < 0)
+			return cmd_fail("%s", err_text(r));
+		restore_report(&a, &res);
+		return 0;
+	}
+	/* each disk of the image onto its target, each planned, one after another */
+	for (size_t i = 0; i < a.ndisks; i++) {
+		a.q.disk = a.disks[i];
+		a.q.to = a.targets[i];
+		if ((r = restore_run(&a.q, &res)) < 0)
+			return cmd_fail("disk %d onto %s: %s%s", a.disks[i], a.targets[i], err_text(r),
+					i ? " (the disks before it are restored)" : "");
+		restore_report(&a, &res);
+	}
 	return 0;
 }

@@ -185,6 +185,24 @@ partx -u "$mbr2" 2>/dev/null || partx -a "$mbr2" 2>/dev/null
 	pass "MBR: disk signature 0x1234abcd and the active flag kept, the last partition grown, files equal" ||
 	fail "MBR layout" "$(sfdisk -d "$mbr2") $(cat "$T/mbr.out")"
 
+# ---- an image of two disks onto two targets of other sizes, each planned ----
+"$MULETTO" capture "$src" "$mbr" "$repo" --name two --progress none >/dev/null 2>&1
+truncate -s 320M "$T/two0.img"; truncate -s 128M "$T/two1.img"
+two0=$(loop_attach "$T/two0.img"); two1=$(loop_attach "$T/two1.img")
+"$MULETTO" restore "$repo" two --disk 0="$two0" --disk 1="$two1" --yes --json --progress none >"$T/two.json" 2>"$T/two.err"
+rc=$?
+partx -u "$two0" 2>/dev/null || partx -a "$two0" 2>/dev/null; partx -u "$two1" 2>/dev/null || partx -a "$two1" 2>/dev/null
+[ $rc = 0 ] && [ "$(jq -s '[.[] | select(.plan)] | length' "$T/two.json")" = 2 ] &&
+	files_ok "${two0}p4" "$T/data.sums" && files_ok "${two0}p2" "$T/root.sums" && files_ok "${two1}p2" "$T/mbr.sums" &&
+	[ "$(ids "$two0")" = "$src_ids" ] && [ "$(ids "$two1")" = "$(ids "$mbr")" ] &&
+	[ "$(fs_bytes "${two1}p2")" = "$(blockdev --getsize64 "${two1}p2")" ] &&
+	pass "--disk 0=A --disk 1=B: both disks of an image onto targets of other sizes, each planned and grown, files and GUIDs kept" ||
+	fail "two disks onto two targets" "rc $rc: $(cat "$T/two.err")"
+expect_fail "--disk N=TARGET with --to is refused" "^muletto: --to and --disk N=TARGET" \
+	"$MULETTO" restore "$repo" two --disk 0="$two0" --to "$two1" --yes
+expect_fail "the same target for two disks is refused" "^muletto: --disk 1=$two0: that target is named twice" \
+	"$MULETTO" restore "$repo" two --disk 0="$two0" --disk 1="$two0" --yes
+
 # ---- a Windows-style disk: ESP, MSR, NTFS; grown and shrunk ----
 truncate -s 256M "$T/win.img"
 sgdisk -n 1:2048:+32M -t 1:ef00 -c 1:"EFI system partition" -n 2:0:+16M -t 2:0c01 -c 2:"Microsoft reserved partition" \
