@@ -184,7 +184,7 @@ CFG
 	local p2_start p2_sectors
 	p2_start=$(partx -g -o START -n 2 "$img" | tr -d ' ')
 	p2_sectors=$(partx -g -o SECTORS -n 2 "$img" | tr -d ' ')
-	mkfs.ext4 -q -F -L root -d "$root_stage" -E offset=$((p2_start * 512)) "$img" $((p2_sectors / 2))k
+	mkfs.ext4 -q -F -b 4096 -L root -d "$root_stage" -E offset=$((p2_start * 512)) "$img" $((p2_sectors / 2))k
 	rm -rf "$x"
 }
 

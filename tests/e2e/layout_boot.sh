@@ -1,7 +1,8 @@
 # The sample machine (UEFI: GPT, an ESP with shim, GRUB and a kernel, an ext4
 # root) restored onto a larger and onto a smaller disk: its table keeps every
 # GUID, its root file system is grown or shrunk and checks clean, and the
-# restored disk boots under OVMF to the marker its own init prints.
+# restored disk boots under OVMF to the marker its own init prints. Onto an
+# NVMe disk with 4096-byte sectors too: the ESP's FAT made anew for them.
 . "$(dirname "$0")/../lib.sh"
 . "$MULETTO_TOP/tests/lib_disk.sh"
 . "$MULETTO_TOP/tests/lib_e2e.sh"
@@ -43,3 +44,24 @@ for c in "larger 144 grow" "smaller 72 shrink"; do
 		pass "the machine restored onto the $1 disk boots to its marker (${E2E_SECONDS}s)" ||
 		fail "the machine restored onto the $1 disk boots" "$(tail -c 400 "$T/$1.log")"
 done
+
+# 4Kn: restored onto a loop device with 4096-byte sectors, booted from an NVMe
+# disk with 4096-byte logical blocks
+truncate -s 96M "$T/4kn.img"
+k=$(losetup -b 4096 -f --show "$T/4kn.img") && at_exit "loop_detach $k"
+"$MULETTO" restore "$T/repo" sample --to "$k" --yes --progress none >"$T/4kn.out" 2>&1
+rc=$?
+sfdisk -d "$k" >"$T/4kn.table" 2>&1
+loop_detach "$k"
+[ $rc = 0 ] && grep -q '^sector-size: 4096' "$T/4kn.table" &&
+	grep -q 'partition 1: rebuild, made anew, clean (fsck.vfat -n)' "$T/4kn.out" &&
+	pass "onto a disk with 4096-byte sectors: the GPT in its sectors, the ESP's FAT made anew for them" ||
+	fail "onto a 4Kn disk" "rc $rc: $(cat "$T/4kn.out" "$T/4kn.table")"
+Q=()
+e2e_firmware uefi
+Q+=(-drive "file=$T/4kn.img,if=none,id=t0,format=raw"
+    -device nvme,drive=t0,serial=MULETTO4KN,logical_block_size=4096,physical_block_size=4096)
+qemu_run 4kn "$T/4kn.log"
+grep -qa "$SAMPLE_MARKER" "$T/4kn.log" &&
+	pass "... and it boots under OVMF from an NVMe disk with 4096-byte blocks to its marker (${E2E_SECONDS}s)" ||
+	fail "the 4Kn disk boots" "$(tail -c 400 "$T/4kn.log")"
