@@ -8,7 +8,7 @@ set -eu
 pkgs_build="build-essential pkg-config libblkid-dev libfdisk-dev libfuse3-dev libparted-dev libcurl4-openssl-dev
 libzstd-dev libssl-dev libjansson-dev liblzma-dev zlib1g-dev"
 pkgs_check="$pkgs_build nginx-light casync zstd curl gdisk dosfstools e2fsprogs mtools
-util-linux fdisk jq python3 bc time ntfs-3g xfsprogs fuse3 openssh-server openssh-client strace pv
+util-linux fdisk jq python3 bc time ntfs-3g xfsprogs btrfs-progs fuse3 openssh-server openssh-client strace pv
 libnbd-bin python3-libnbd qemu-utils"
 pkgs_bench="$pkgs_check bmap-tools partclone hyperfine time"
 pkgs_fuzz="clang libclang-rt-14-dev"

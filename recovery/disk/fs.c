@@ -214,32 +214,73 @@ static int fs_measure_xfs(const char *dev, uint64_t *used, uint64_t *min_size)
 	return 0;
 }
 
-/* XFS grows only while mounted: at a private folder, then checked unmounted. */
-static int fs_fit_xfs(const char *dev, uint64_t size, char *verdict, size_t n)
+/* Grown while mounted (XFS, btrfs): at a private folder, grow fills the
+ * device (the partition), then unmounted and checked with check. */
+static int fs_grow_mounted(const char *dev, const char *type, const char *const grow[],
+			   const char *const check[], const char *clean, char *verdict, size_t n)
 {
-	char dir[] = "/tmp/muletto-xfs.XXXXXX", out[4096];
-	const char *grow[] = { "xfs_growfs", dir, NULL };
-	const char *check[] = { "xfs_repair", "-n", dev, NULL };
+	char dir[] = "/tmp/muletto-grow.XXXXXX", out[4096], v[64];
+	const char *argv[8];
+	size_t i;
 	int r;
 
-	(void)size; /* the device is the partition: xfs_growfs fills it */
 	if (!mkdtemp(dir))
-		return err_set(-errno, "cannot make a folder to grow XFS in: %s", strerror(errno));
-	if (mount(dev, dir, "xfs", 0, NULL) < 0) {
-		r = err_set(-errno, "cannot mount the XFS file system (%s) to grow it: %s", dev,
+		return err_set(-errno, "cannot make a folder to grow %s in: %s", type, strerror(errno));
+	if (mount(dev, dir, type, 0, NULL) < 0) {
+		r = err_set(-errno, "cannot mount the %s file system (%s) to grow it: %s", type, dev,
 			    strerror(errno));
 		rmdir(dir);
 		return r;
 	}
-	r = spawn_run(grow, out, sizeof(out));
+	for (i = 0; grow[i] && i + 1 < ARRAY_SIZE(argv); i++)
+		argv[i] = strcmp(grow[i], "DIR") ? grow[i] : dir;
+	argv[i] = NULL;
+	r = spawn_run(argv, out, sizeof(out));
 	if (umount(dir) < 0 && r == 0)
-		r = err_set(-errno, "cannot unmount %s after growing XFS: %s", dir, strerror(errno));
+		r = err_set(-errno, "cannot unmount %s after growing %s: %s", dir, type,
+			    strerror(errno));
 	rmdir(dir);
 	if (r == 0) {
 		r = spawn_run(check, out, sizeof(out));
-		str_copy(verdict, n, r == 0 ? "clean (xfs_repair -n)" : "errors (xfs_repair -n)");
+		snprintf(v, sizeof(v), "%s (%s)", r == 0 ? "clean" : "errors", clean);
+		str_copy(verdict, n, v);
 	}
 	return r;
+}
+
+static int fs_fit_xfs(const char *dev, uint64_t size, char *verdict, size_t n)
+{
+	const char *grow[] = { "xfs_growfs", "DIR", NULL };
+	const char *check[] = { "xfs_repair", "-n", dev, NULL };
+
+	(void)size; /* the device is the partition: xfs_growfs fills it */
+	return fs_grow_mounted(dev, "xfs", grow, check, "xfs_repair -n", verdict, n);
+}
+
+/* btrfs: its used bytes from its superblock; the least it can shrink to is
+ * only known mounted, which a source in use cannot be: grown only. */
+static int fs_measure_btrfs(const char *dev, uint64_t *used, uint64_t *min_size)
+{
+	const char *argv[] = { "btrfs", "inspect-internal", "dump-super", dev, NULL };
+	char out[8192];
+	const char *p;
+	int r = spawn_run(argv, out, sizeof(out));
+
+	if (r < 0)
+		return r;
+	if ((p = strstr(out, "\nbytes_used")))
+		*used = strtoull(p + 11, NULL, 10);
+	*min_size = 0;
+	return 0;
+}
+
+static int fs_fit_btrfs(const char *dev, uint64_t size, char *verdict, size_t n)
+{
+	const char *grow[] = { "btrfs", "filesystem", "resize", "max", "DIR", NULL };
+	const char *check[] = { "btrfs", "check", "--readonly", dev, NULL };
+
+	(void)size;
+	return fs_grow_mounted(dev, "btrfs", grow, check, "btrfs check --readonly", verdict, n);
 }
 
 static const struct fs_kind {
@@ -254,6 +295,7 @@ static const struct fs_kind {
 	{ "ext4", 1, 1, 0, fs_measure_ext, fs_fit_ext },
 	{ "ntfs", 1, 1, 1, fs_measure_ntfs, fs_fit_ntfs },
 	{ "xfs", 1, 0, 1, fs_measure_xfs, fs_fit_xfs },
+	{ "btrfs", 1, 0, 1, fs_measure_btrfs, fs_fit_btrfs },
 };
 
 static const struct fs_kind *fs_kind(const char *fs)

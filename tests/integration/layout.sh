@@ -5,7 +5,7 @@
 # numbers and the target is left untouched.
 . "$(dirname "$0")/../lib.sh"
 need_root layout
-for t in sfdisk sgdisk mkfs.ext4 mkfs.vfat mkswap e2fsck resize2fs dumpe2fs jq mkntfs ntfs-3g ntfsresize mkfs.xfs xfs_db filefrag; do
+for t in sfdisk sgdisk mkfs.ext4 mkfs.vfat mkswap e2fsck resize2fs dumpe2fs jq mkntfs ntfs-3g ntfsresize mkfs.xfs xfs_db filefrag mkfs.btrfs; do
 	command -v "$t" >/dev/null || PATH=$PATH:/usr/sbin command -v "$t" >/dev/null ||
 		{ skip layout "$t is missing"; exit 0; }
 done
@@ -261,6 +261,24 @@ truncate -s 360M "$T/x3.img"; x3=$(loop_attach "$T/x3.img"); before=$(sha "$x3")
 expect_fail "a smaller disk where XFS would have to shrink is refused, saying XFS keeps its size" \
 	"partition 2 \\(xfs srv\\) keeps its 335 MiB" "$MULETTO" restore "$repo" xfs --to "$x3" --yes
 [ "$(sha "$x3")" = "$before" ] && pass "... and that disk is untouched" || fail "... and that disk is untouched"
+
+# ---- btrfs grows (mounted, btrfs filesystem resize max) ----
+truncate -s 320M "$T/b.img"
+sgdisk -n 1:2048:+32M -t 1:8300 -c 1:boot -n 2:0:0 -t 2:8300 -c 2:home "$T/b.img" >/dev/null
+b=$(loop_attach "$T/b.img")
+mkfs.ext4 -q -L boot "${b}p1" && mkfs.btrfs -q -f -L home "${b}p2" >/dev/null 2>&1 && mount "${b}p2" "$T/m" &&
+	cp -r /usr/share/doc/bash "$T/m/" && head -c 20M /dev/urandom >"$T/m/photos" &&
+	(cd "$T/m" && find . -type f | sort | xargs sha256sum) >"$T/btrfs.sums"
+umount "$T/m"
+"$MULETTO" capture "$b" "$repo" --name btrfs --progress none >/dev/null 2>&1
+truncate -s 480M "$T/b2.img"; b2=$(loop_attach "$T/b2.img")
+"$MULETTO" restore "$repo" btrfs --to "$b2" --yes --json --progress none >"$T/b2.json" 2>"$T/b2.err"
+partx -u "$b2" 2>/dev/null || partx -a "$b2" 2>/dev/null
+tb=$(btrfs inspect-internal dump-super "${b2}p2" 2>/dev/null | awk '$1 == "total_bytes" { print $2 }')
+jq -e 'select(.plan == null) | .layout[0].action == "grow" and (.layout[0].verdict | startswith("clean (btrfs check"))' "$T/b2.json" >/dev/null &&
+	[ "${tb:-0}" = "$(blockdev --getsize64 "${b2}p2")" ] && files_ok "${b2}p2" "$T/btrfs.sums" &&
+	pass "btrfs onto a larger disk: grown to its partition ($((tb >> 20)) MiB), btrfs check clean, files equal" ||
+	fail "btrfs grown" "total $tb: $(cat "$T/b2.json" "$T/b2.err")"
 
 # ---- 512-byte sectors to 4096 (4Kn): the FAT made anew, ext4 with 4 KiB blocks moved as is ----
 truncate -s 256M "$T/s4.img"
