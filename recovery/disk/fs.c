@@ -283,6 +283,40 @@ static int fs_fit_btrfs(const char *dev, uint64_t size, char *verdict, size_t n)
 	return fs_grow_mounted(dev, "btrfs", grow, check, "btrfs check --readonly", verdict, n);
 }
 
+/* An LVM physical volume: grown to its partition with pvresize (its volume
+ * group's free room grows; the logical volumes keep their sizes), lvm2 told to
+ * look at this device only, so that the source's copy of the same volume,
+ * where it is attached too, is not taken for it. */
+static int fs_measure_pv(const char *dev, uint64_t *used, uint64_t *min_size)
+{
+	const char *argv[] = { "pvs", "--devices", dev, "--noheadings", "--units", "b", "--nosuffix",
+			       "-o", "pv_size,pv_free", dev, NULL };
+	char out[512];
+	unsigned long long size = 0, free_b = 0;
+	int r = spawn_run(argv, out, sizeof(out));
+
+	if (r == 0 && sscanf(out, "%llu %llu", &size, &free_b) == 2 && free_b <= size)
+		*used = size - free_b;
+	*min_size = 0;
+	return r;
+}
+
+static int fs_fit_pv(const char *dev, uint64_t size, char *verdict, size_t n)
+{
+	const char *grow[] = { "pvresize", "--devices", dev, dev, NULL };
+	const char *check[] = { "pvck", "--devices", dev, dev, NULL };
+	char out[2048];
+	int r;
+
+	(void)size;
+	r = spawn_run(grow, out, sizeof(out));
+	if (r == 0) {
+		r = spawn_run(check, out, sizeof(out));
+		str_copy(verdict, n, r == 0 ? "consistent (pvck)" : "errors (pvck)");
+	}
+	return r;
+}
+
 static const struct fs_kind {
 	const char *name;
 	int grow, shrink;
@@ -296,6 +330,7 @@ static const struct fs_kind {
 	{ "ntfs", 1, 1, 1, fs_measure_ntfs, fs_fit_ntfs },
 	{ "xfs", 1, 0, 1, fs_measure_xfs, fs_fit_xfs },
 	{ "btrfs", 1, 0, 1, fs_measure_btrfs, fs_fit_btrfs },
+	{ "LVM2_member", 1, 0, 1, fs_measure_pv, fs_fit_pv },
 };
 
 static const struct fs_kind *fs_kind(const char *fs)

@@ -280,6 +280,30 @@ jq -e 'select(.plan == null) | .layout[0].action == "grow" and (.layout[0].verdi
 	pass "btrfs onto a larger disk: grown to its partition ($((tb >> 20)) MiB), btrfs check clean, files equal" ||
 	fail "btrfs grown" "total $tb: $(cat "$T/b2.json" "$T/b2.err")"
 
+# ---- an LVM physical volume grows (pvresize); its volume group gains the room ----
+if command -v pvcreate >/dev/null || [ -x /usr/sbin/pvcreate ]; then
+	export PATH=$PATH:/usr/sbin LVM_SUPPRESS_FD_WARNINGS=1
+	vg=mvg$$
+	truncate -s 200M "$T/pv.img"
+	sgdisk -n 1:2048:+32M -t 1:8300 -c 1:boot -n 2:0:0 -t 2:8e00 -c 2:lvm "$T/pv.img" >/dev/null
+	pv=$(loop_attach "$T/pv.img")
+	mkfs.ext4 -q -L boot "${pv}p1" && pvcreate -q --devices "${pv}p2" "${pv}p2" >/dev/null 2>&1 &&
+		vgcreate -q --devices "${pv}p2" "$vg" "${pv}p2" >/dev/null 2>&1
+	"$MULETTO" capture "$pv" "$repo" --name pv --progress none >/dev/null 2>&1
+	truncate -s 360M "$T/pv2.img"; pv2=$(loop_attach "$T/pv2.img")
+	"$MULETTO" restore "$repo" pv --to "$pv2" --yes --json --progress none >"$T/pv2.json" 2>"$T/pv2.err"
+	partx -u "$pv2" 2>/dev/null || partx -a "$pv2" 2>/dev/null
+	psize=$(pvs --devices "${pv2}p2" --noheadings --units b --nosuffix -o pv_size "${pv2}p2" 2>/dev/null | tr -d ' ')
+	jq -e '.disks[0].partitions[1] | .role == "lvm_pv" and .fs == "LVM2_member"' "$repo/images/pv/manifest.json" >/dev/null &&
+		jq -e 'select(.plan == null) | .layout[0].action == "grow" and .layout[0].verdict == "consistent (pvck)"' "$T/pv2.json" >/dev/null &&
+		[ "${psize:-0}" -gt $((300 << 20)) ] &&
+		vgs --devices "${pv2}p2" --noheadings -o vg_name 2>/dev/null | grep -qw "$vg" &&
+		pass "an LVM physical volume grown to $((psize >> 20)) MiB (pvresize), its volume group $vg intact, pvck consistent" ||
+		fail "LVM PV grown" "pv size $psize: $(cat "$T/pv2.json" "$T/pv2.err")"
+else
+	skip "LVM PV grown" "lvm2 is not installed"
+fi
+
 # ---- 512-byte sectors to 4096 (4Kn): the FAT made anew, ext4 with 4 KiB blocks moved as is ----
 truncate -s 256M "$T/s4.img"
 sgdisk -n 1:2048:+32M -t 1:ef00 -c 1:ESP -n 2:0:0 -t 2:8300 -c 2:root "$T/s4.img" >/dev/null
