@@ -25,10 +25,12 @@ static const char restore_usage[] =
 	"  options: --seed FILE|DEVICE (take chunks from a local copy), --no-seed (fetch every\n"
 	"  chunk), --verify (read the disk back), --trust PUBKEY (only images signed by it),\n"
 	"  --threads N, --progress auto|bar|json|none,\n"
-	"  --layout auto|same|grow-last|proportional (partitions on a disk of another size),\n"
+	"  --layout auto|same|grow-last|proportional|FILE (partitions on a disk of another\n"
+	"  size; FILE: a plan from --plan-only --json with new_size edited),\n"
 	"  --plan-only (show the plan, write nothing)";
 
 #define RESTORE_DISKS_MAX 64
+#define RESTORE_SIZES_MAX 128
 
 struct restore_args {
 	int yes; /* first: cmd_confirm_target takes the context as an int */
@@ -39,6 +41,75 @@ struct restore_args {
 	enum show_mode progress;
 	struct restore_request q;
 };
+
+/* A size in a layout file: bytes, or a string with K, M, G or T (binary). */
+static int restore_size_value(json_t *v, uint64_t *ret)
+{
+	const char *s = json_string_value(v);
+	char *end = NULL;
+	double n;
+	int shift = 0;
+
+	if (json_is_integer(v) && json_integer_value(v) > 0) {
+		*ret = (uint64_t)json_integer_value(v);
+		return 0;
+	}
+	if (!s || !(n = strtod(s, &end)) || n < 0 || end == s)
+		return -EINVAL;
+	switch (*end) {
+	case 'K': shift = 10; break;
+	case 'M': shift = 20; break;
+	case 'G': shift = 30; break;
+	case 'T': shift = 40; break;
+	case 0: break;
+	default: return -EINVAL;
+	}
+	if (*end && end[1] && strcmp(end + 1, "iB") && strcmp(end + 1, "B"))
+		return -EINVAL;
+	*ret = (uint64_t)(n * (double)(1ULL << shift));
+	return 0;
+}
+
+/* --layout POLICY, or --layout FILE: a plan as --plan-only --json prints it
+ * ({"plan": {"partitions": [{"number": 2, "new_size": ...}]}}) with the sizes
+ * edited, or just {"partitions": [{"number": 2, "size": "40G"}]}. */
+static int restore_layout_option(struct restore_args *a, const char *arg)
+{
+	static struct plan_size sizes[RESTORE_SIZES_MAX];
+	json_error_t e;
+	json_t *root, *parts, *p;
+	size_t i, n = 0;
+
+	if (plan_policy_parse(arg, &(enum plan_policy){ 0 }) == 0) {
+		a->q.layout = arg;
+		return 0;
+	}
+	if (access(arg, F_OK) < 0)
+		return cmd_bad_option("--layout %s: use auto, same, grow-last or proportional, or "
+				      "name a layout file", arg);
+	if (!(root = json_load_file(arg, 0, &e)))
+		return cmd_bad_option("--layout %s: not a layout (line %d: %s)", arg, e.line, e.text);
+	parts = json_object_get(json_object_get(root, "plan") ?: root, "partitions");
+	json_array_foreach(parts, i, p) {
+		json_t *num = json_object_get(p, "number"), *sz = json_object_get(p, "new_size");
+		if (!sz)
+			sz = json_object_get(p, "size");
+		if (!json_is_integer(num) || n == RESTORE_SIZES_MAX ||
+		    restore_size_value(sz, &sizes[n].size) < 0) {
+			json_decref(root);
+			return cmd_bad_option("--layout %s: partition %zu needs a \"number\" and a "
+					      "\"new_size\" (bytes, or \"40G\")", arg, i + 1);
+		}
+		sizes[n++].number = (int)json_integer_value(num);
+	}
+	json_decref(root);
+	if (!n)
+		return cmd_bad_option("--layout %s: no partitions in it", arg);
+	a->q.sizes = sizes;
+	a->q.nsizes = n;
+	a->q.layout = arg;
+	return 0;
+}
 
 /* --disk N, or --disk N=TARGET (several: each disk of the image onto its own target). */
 static int restore_disk_option(struct restore_args *a, char *arg)
@@ -105,9 +176,8 @@ static int restore_parse(int argc, char **argv, struct restore_args *a)
 		case 'V': a->q.o.verify = 1; break;
 		case 'T': a->q.trust = optarg; break;
 		case 'L':
-			if (plan_policy_parse(optarg, &(enum plan_policy){ 0 }) < 0)
-				return cmd_bad_option("%s", err_msg());
-			a->q.layout = optarg;
+			if ((r = restore_layout_option(a, optarg)))
+				return r;
 			break;
 		case 'P': a->q.plan_only = 1; break;
 		case 'h': printf("usage: %s\n", restore_usage); return -1;

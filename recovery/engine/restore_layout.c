@@ -103,7 +103,7 @@ static int layout_plan(const struct restore_request *q, const struct manifest_di
 	int block = 0, r = 0;
 
 	*ret = NULL;
-	if (q->layout && (r = plan_policy_parse(q->layout, &policy)) < 0)
+	if (q->layout && !q->nsizes && (r = plan_policy_parse(q->layout, &policy)) < 0)
 		return r;
 	if (!strcmp(q->to, "auto"))
 		return 0; /* auto picks a disk the image fits as it is */
@@ -111,12 +111,13 @@ static int layout_plan(const struct restore_request *q, const struct manifest_di
 		return r;
 	if (!d->nparts || !d->pt_type[0])
 		return 0; /* no partitions: nothing to place */
-	if (!q->layout && !q->plan_only &&
+	if (!q->layout && !q->nsizes && !q->plan_only &&
 	    (!block || (size == d->size && (!sector || sector == d->logical_sector_size))))
 		return 0;
 	if (!size)
 		size = d->size; /* a new file: the image's size, unless the plan says otherwise */
-	r = plan_make(d, size, sector, policy, ret);
+	r = q->nsizes ? plan_make_sized(d, size, sector, q->sizes, q->nsizes, ret) :
+			plan_make(d, size, sector, policy, ret);
 	if (r < 0) {
 		char cause[ERR_MSG_MAX];
 		str_copy(cause, sizeof(cause), err_msg());

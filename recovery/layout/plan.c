@@ -261,6 +261,72 @@ int plan_make(const struct manifest_disk *d, uint64_t size, uint32_t sector,
 	return 0;
 }
 
+/* Checks one chosen size against what the partition's file system allows. */
+static int plan_size_ok(const struct manifest_part *s, uint64_t want)
+{
+	char a[32], b[32];
+
+	if (want > s->size && !plan_can(s, 0))
+		return err_set(-EINVAL, "--layout: partition %d (%s) cannot grow: muletto cannot "
+					"grow %s; give it its size, %llu", s->number,
+			       s->fs[0] ? s->fs : "no file system", s->fs[0] ? s->fs : "it",
+			       (unsigned long long)s->size);
+	if (want < s->size && !plan_can(s, 1))
+		return err_set(-EINVAL, "--layout: partition %d (%s) cannot shrink; give it at "
+					"least its size, %llu", s->number,
+			       s->fs[0] ? s->fs : "no file system", (unsigned long long)s->size);
+	if (want < s->size && want < plan_min(s)) {
+		human_size(want, a, sizeof(a));
+		human_size(plan_min(s), b, sizeof(b));
+		return err_set(-ENOSPC, "--layout: partition %d (%s) cannot be %s: its file system "
+					"needs at least %s (%llu bytes)", s->number, s->fs, a, b,
+			       (unsigned long long)plan_min(s));
+	}
+	return 0;
+}
+
+int plan_make_sized(const struct manifest_disk *d, uint64_t size, uint32_t sector,
+		    const struct plan_size *want, size_t nwant, struct plan **ret)
+{
+	struct plan *pl = NULL;
+	uint64_t limit, first;
+	char have[32], need[32];
+	size_t i, k;
+	int r = plan_make(d, MAX(size, d->size), sector, PLAN_SAME, &pl);
+
+	if (r < 0)
+		return r;
+	pl->new_disk = size;
+	for (k = 0; k < nwant; k++) {
+		for (i = 0; i < pl->n && pl->p[i].src->number != want[k].number; i++)
+			;
+		if (i == pl->n) {
+			plan_free(pl);
+			return err_set(-EINVAL, "--layout: the image's disk %d has no partition %d",
+				       d->index, want[k].number);
+		}
+		if ((r = plan_size_ok(pl->p[i].src, want[k].size)) < 0) {
+			plan_free(pl);
+			return r;
+		}
+		pl->p[i].new_size = down(want[k].size, pl->new_sector);
+	}
+	first = pl->n ? MAX(pl->p[0].src->start, (uint64_t)PLAN_ALIGN) : PLAN_ALIGN;
+	plan_pack(pl, first);
+	limit = down(size - (strcmp(d->pt_type, "gpt") ? 0 : PLAN_GPT_TAIL * (uint64_t)pl->new_sector),
+		     pl->new_sector);
+	if (plan_end(pl) > limit) {
+		human_size(plan_end(pl), need, sizeof(need));
+		human_size(limit, have, sizeof(have));
+		plan_free(pl);
+		return err_set(-ENOSPC, "--layout: the partitions as chosen end at %s, and the disk "
+					"has room up to %s: make some smaller", need, have);
+	}
+	plan_actions(pl);
+	*ret = pl;
+	return 0;
+}
+
 void plan_free(struct plan *p)
 {
 	if (!p)

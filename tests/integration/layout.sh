@@ -127,6 +127,27 @@ p2=$(blockdev --getsize64 "${prop}p2"); p4=$(blockdev --getsize64 "${prop}p4")
 	pass "--layout proportional: root $((p2 >> 20)) MiB and data $((p4 >> 20)) MiB both grown, files and GUIDs kept" ||
 	fail "--layout proportional" "p2 $p2 p4 $p4: $(cat "$T/prop.out")"
 
+# ---- --layout FILE: the plan from --plan-only --json, its sizes edited ----
+truncate -s 384M "$T/edit.img"; edit=$(loop_attach "$T/edit.img")
+"$MULETTO" restore "$repo" gpt --to "$edit" --plan-only --json 2>/dev/null |
+	jq '.plan.partitions[1].new_size = 180 * 1048576 | .plan.partitions[3].new_size = "120M"' >"$T/edited.json"
+"$MULETTO" restore "$repo" gpt --to "$edit" --layout "$T/edited.json" --yes --progress none >"$T/edit.out" 2>&1 ||
+	fail "--layout FILE" "$(cat "$T/edit.out")"
+partx -u "$edit" 2>/dev/null || partx -a "$edit" 2>/dev/null
+[ "$(blockdev --getsize64 "${edit}p2")" = $((180 << 20)) ] && [ "$(blockdev --getsize64 "${edit}p4")" = $((120 << 20)) ] &&
+	[ "$(fs_bytes "${edit}p2")" = $((180 << 20)) ] && files_ok "${edit}p2" "$T/root.sums" && files_ok "${edit}p4" "$T/data.sums" &&
+	[ "$(ids "$edit")" = "$src_ids" ] &&
+	pass "--layout FILE: the plan's JSON with sizes edited (root 180 MiB, data \"120M\"): both grown to them, files and GUIDs kept" ||
+	fail "--layout FILE" "$(sfdisk -d "$edit"; cat "$T/edit.out")"
+echo '{"partitions": [{"number": 2, "size": "20M"}]}' >"$T/toosmall.json"
+expect_fail "--layout FILE with a size below what the file system needs is refused with the numbers" \
+	"^muletto: target $edit: --layout: partition 2 \\(ext4\\) cannot be 20 MiB: its file system needs at least [0-9.]+ MiB \\([0-9]+ bytes\\)" \
+	"$MULETTO" restore "$repo" gpt --to "$edit" --layout "$T/toosmall.json" --yes
+echo '{"partitions": [{"number": 1, "size": "64M"}]}' >"$T/esp.json"
+expect_fail "--layout FILE growing a FAT is refused: muletto cannot grow it" \
+	"^muletto: target $edit: --layout: partition 1 \\(vfat\\) cannot grow" \
+	"$MULETTO" restore "$repo" gpt --to "$edit" --layout "$T/esp.json" --yes
+
 # ---- an image file of a larger size, with --layout ----
 truncate -s 320M "$T/file.img"
 "$MULETTO" restore "$repo" gpt --to "$T/file.img" --layout grow-last --yes --progress none >"$T/file.out" 2>&1 ||

@@ -45,6 +45,8 @@ struct restore_request {
 	 * show_plan before the question. layout: auto (NULL), same, grow-last,
 	 * proportional. plan_only: show it and write nothing. */
 	const char *layout;
+	const struct plan_size *sizes; /* --layout FILE: sizes chosen by the technician */
+	size_t nsizes;
 	int plan_only;
 	void (*show_plan)(void *ctx, const char *target, const struct plan *pl,
 			  const struct manifest_disk *d);

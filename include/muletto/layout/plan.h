@@ -42,12 +42,24 @@ struct plan {
 	struct plan_part *p;		/* in the order of the image's partitions */
 };
 
+/* A partition's size chosen by the technician (--layout FILE). */
+struct plan_size {
+	int number;
+	uint64_t size; /* bytes */
+};
+
 int plan_policy_parse(const char *s, enum plan_policy *ret);
 /* The plan for d onto a disk of size bytes with sectors of sector bytes
  * (0: the image's). -ENOSPC with a message giving the numbers (which
  * partition, how much data, how much room) when it cannot fit. */
 int plan_make(const struct manifest_disk *d, uint64_t size, uint32_t sector,
 	      enum plan_policy policy, struct plan **ret);
+/* The plan with the sizes the technician chose for some partitions (the
+ * others keep theirs), in their order from the first one's start, 1 MiB
+ * aligned. Refused with the numbers when a size is below what its file system
+ * needs, asks a file system to change that cannot, or when they do not fit. */
+int plan_make_sized(const struct manifest_disk *d, uint64_t size, uint32_t sector,
+		    const struct plan_size *want, size_t nwant, struct plan **ret);
 void plan_free(struct plan *p);
 const char *plan_action_name(enum plan_action a);
 
