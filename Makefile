@@ -97,8 +97,10 @@ demo: all
 
 bench: all
 	@scripts/deps.sh bench check
+	@$(MAKE) --no-print-directory $(B)/boot/initrd.img
 	@tests/bench.sh
 	@tests/bench_sources.sh
+	@tests/bench_serve.sh
 
 # make fuzz: libFuzzer on every parser of what servers, media and NBD clients send
 # (tests/fuzz/fuzz.c), FUZZ_SECONDS each, seeded from tests/fuzz/seeds/.
