@@ -97,8 +97,10 @@ demo: all
 
 bench: all
 	@scripts/deps.sh bench check
+	@$(MAKE) --no-print-directory $(B)/boot/initrd.img
 	@tests/bench.sh
 	@tests/bench_sources.sh
+	@tests/bench_serve.sh
 	@tests/bench_layout.sh
 
 # make fuzz: libFuzzer on every parser of what servers, media and NBD clients send

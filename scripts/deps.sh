@@ -10,7 +10,8 @@ libzstd-dev libssl-dev libjansson-dev liblzma-dev zlib1g-dev"
 pkgs_check="$pkgs_build nginx-light casync zstd curl gdisk dosfstools e2fsprogs mtools
 util-linux fdisk jq python3 bc time ntfs-3g xfsprogs btrfs-progs fuse3 openssh-server openssh-client strace pv
 libnbd-bin python3-libnbd qemu-utils"
-pkgs_bench="$pkgs_check bmap-tools partclone hyperfine time"
+# iproute2 (ip netns, tc), QEMU and OVMF: tests/bench_serve.sh's links and guest
+pkgs_bench="$pkgs_check bmap-tools partclone hyperfine time iproute2 qemu-system-x86 ovmf cpio"
 pkgs_fuzz="clang libclang-rt-14-dev"
 pkgs_iso="$pkgs_build kmod cpio xorriso mtools dosfstools zstd debian-archive-keyring"
 # lvm2: its tools go into the guest of tests/e2e/snapshot.sh (this host's kernel has no device-mapper)

@@ -125,15 +125,24 @@ CFG
 	cp "$MULETTO_TOP/build/boot/vmlinuz" "$x/esp/sample/vmlinuz"
 	cp "$x/ext/bin/busybox" "$x/initrd/bin/busybox"
 	# SAMPLE_GUEST_WRITE=SECTOR: the guest writes SAMPLE_GUEST_TEXT at that
-	# sector of its first virtio disk, and flushes it, before the marker
+	# sector of its first virtio disk, and flushes it, before the marker.
+	# SAMPLE_GUEST_WRITER=MIB:COUNT (for make bench): after its marker a guest
+	# that has a second virtio disk takes its next step from that disk's first
+	# line and keeps at it until QEMU is stopped: "write" writes steadily
+	# (256 KiB of random bytes at a random place in COUNT MiB from MiB MIB of
+	# its first disk, flushed, about ten times a second, printing "W" each
+	# time); "idle" does nothing. Without a second disk it powers off as usual.
+	local disk=${SAMPLE_GUEST_WRITE:-}${SAMPLE_GUEST_WRITER:-}
 	{
 		printf '#!/bin/busybox sh\n'
-		if [ -n "${SAMPLE_GUEST_WRITE:-}" ]; then
+		if [ -n "$disk" ]; then
 			printf '/bin/busybox mount -t devtmpfs dev /dev\n'
 			for m in virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci virtio_blk; do
 				printf '/bin/busybox insmod /%s.ko\n' $m
 			done
 			printf 'i=0; while [ ! -b /dev/vda ] && [ $i -lt 100 ]; do /bin/busybox sleep 0.1; i=$((i + 1)); done\n'
+		fi
+		if [ -n "${SAMPLE_GUEST_WRITE:-}" ]; then
 			# what an earlier boot left there, then this boot's write
 			printf 'echo "GUEST-SAW: $(/bin/busybox dd if=/dev/vda bs=512 skip=%s count=1 2>/dev/null | /bin/busybox head -c 40 | /bin/busybox tr -cd "A-Z0-9-")"\n' \
 				"$SAMPLE_GUEST_WRITE"
@@ -166,18 +175,29 @@ CFG
 			printf '/bin/busybox ip addr add %s dev eth0\n' "$SAMPLE_GUEST_IP"
 			printf 'echo "GUEST-NET-UP %s $(/bin/busybox cat /sys/class/net/eth0/address)"\n' "$SAMPLE_GUEST_IP"
 		fi
+		printf '/bin/busybox echo %s\n' "$SAMPLE_MARKER"
+		if [ -n "${SAMPLE_GUEST_WRITER:-}" ]; then
+			printf 'i=0; while [ ! -b /dev/vdb ] && [ $i -lt 10 ]; do /bin/busybox sleep 0.1; i=$((i + 1)); done\n'
+			printf 'mode=$(/bin/busybox head -n 1 /dev/vdb 2>/dev/null)\n'
+			printf 'from=$((%s * 4)); n=$((%s * 4))\n' "${SAMPLE_GUEST_WRITER%%:*}" "${SAMPLE_GUEST_WRITER#*:}"
+			printf 'while [ "$mode" = write ]; do\n'
+			printf '\t/bin/busybox dd if=/dev/urandom of=/dev/vda bs=256k count=1 seek=$((from + RANDOM %% n)) conv=notrunc,fsync 2>/dev/null\n'
+			printf '\t/bin/busybox echo W; /bin/busybox sleep 0.1\ndone\n'
+			printf 'while [ "$mode" = idle ]; do /bin/busybox sleep 3600; done\n'
+		fi
 		# SAMPLE_STAY_SECONDS: up that long after the marker, as a real machine stays up
-		printf '/bin/busybox echo %s\n/bin/busybox sleep %s\n/bin/busybox sync\n/bin/busybox poweroff -f\n' \
-			"$SAMPLE_MARKER" "${SAMPLE_STAY_SECONDS:-0}"
+		printf '/bin/busybox sleep %s\n/bin/busybox sync\n/bin/busybox poweroff -f\n' "${SAMPLE_STAY_SECONDS:-0}"
 	} >"$x/initrd/init"
 	chmod 755 "$x/initrd/init"
-	[ -n "${SAMPLE_GUEST_WRITE:-}${SAMPLE_GUEST_IP:-}" ] && find "$MULETTO_TOP/build/kernel/lib/modules" \
+	[ -n "$disk${SAMPLE_GUEST_IP:-}" ] && find "$MULETTO_TOP/build/kernel/lib/modules" \
 		\( -name 'virtio*.ko' -path '*drivers/virtio/*' -o -name virtio_blk.ko -o -name virtio_net.ko \
 		-o -name failover.ko -o -name net_failover.ko \) -exec cp {} "$x/initrd/" \;
 	(cd "$x/initrd" && find . | cpio -o -H newc --quiet -R 0:0) | gzip -9 >"$x/esp/sample/initrd.img"
 	rm -f "$img" && truncate -s "${size}M" "$img"
 	sgdisk -n 1:2048:+${esp_mib}M -t 1:ef00 -c 1:ESP -n 2:0:-1M -t 2:8300 -c 2:root "$img" >/dev/null
-	mkfs.vfat -F 32 -n ESP --offset 2048 "$img" $((esp_mib * 1024)) >/dev/null 2>&1
+	# -s 1: on a disk over ~260 MiB mkfs.fat picks 4 KiB clusters, too few for
+	# FAT32 in 40 MiB, and mtools then cannot add a file to it
+	mkfs.vfat -F 32 -s 1 -n ESP --offset 2048 "$img" $((esp_mib * 1024)) >/dev/null 2>&1
 	MTOOLS_SKIP_CHECK=1 mcopy -s -i "$img@@1M" "$x/esp/EFI" "$x/esp/boot" "$x/esp/sample" "$x/esp/.disk" ::/
 	cp -r /usr/share/doc/bash "$root_stage/"
 	head -c $((${SAMPLE_DATA_MIB:-2} * 1000000)) /dev/urandom >"$root_stage/data.bin"

@@ -13,6 +13,7 @@
 #include "served_int.h"
 
 #define HYDRATE_COMMIT_MS 1000
+#define HYDRATE_WATCH_MS 50 /* how soon the end of the walk is noticed */
 #define HYDRATE_YIELD_MS 20
 
 /* After a read of chunk i that had to be fetched: its next neighbours are
@@ -115,6 +116,20 @@ static void *hydrate_walk(void *v)
 	return NULL;
 }
 
+/* Until the next commit: a second, less when the last chunk has arrived, so
+ * that "hydrated" (and the repository let go) follows it at once rather than
+ * up to a second later. */
+static void hydrate_commit_wait(struct served *s, int full_wait)
+{
+	int t;
+
+	for (t = 0; t < HYDRATE_COMMIT_MS && !atomic_load(&s->stop); t += HYDRATE_WATCH_MS) {
+		if (!full_wait && chunkmap_local(s->map) == chunkmap_count(s->map))
+			return;
+		sleep_ms(HYDRATE_WATCH_MS);
+	}
+}
+
 /* Every second: the map committed, progress reported; the end said once. */
 static void *hydrate_commit(void *v)
 {
@@ -139,7 +154,7 @@ static void *hydrate_commit(void *v)
 				fetcher_free(s->pool[--s->npool]);
 			pthread_mutex_unlock(&s->pool_lock);
 		}
-		sleep_ms(HYDRATE_COMMIT_MS);
+		hydrate_commit_wait(s, done || r < 0); /* a failed commit: retried in a second */
 	}
 	return NULL;
 }
