@@ -32,6 +32,15 @@ static int restore_target(const struct restore_request *q, struct restore_result
 	return target_open(res->target, caibx_blob_size(idx), restore_data_bytes(idx), ret);
 }
 
+int restore_partly(int r, const char *target)
+{
+	char cause[ERR_MSG_MAX];
+
+	str_copy(cause, sizeof(cause), err_msg());
+	return err_set(r, "%s; %s now holds a partly restored image: run the same command "
+			  "again once that is fixed", cause, target);
+}
+
 /* Writes idx to the target, after the confirmation and the safety checks. */
 static int restore_write(const struct restore_request *q, struct restore_result *res,
 			 const struct caibx *idx, const char *store, const char *image,
@@ -52,13 +61,7 @@ static int restore_write(const struct restore_request *q, struct restore_result 
 	res->st.seconds = now_seconds() - t0; /* the final flush is part of the restore */
 	if (r == 0)
 		r = r2;
-	if (r < 0) {
-		char cause[ERR_MSG_MAX];
-		str_copy(cause, sizeof(cause), err_msg());
-		return err_set(r, "%s; %s now holds a partly restored image: run the same "
-				  "command again once that is fixed", cause, res->target);
-	}
-	return 0;
+	return r < 0 ? restore_partly(r, res->target) : 0;
 }
 
 static int restore_from_repo(const struct restore_request *q, struct restore_result *res)

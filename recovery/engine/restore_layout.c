@@ -329,11 +329,5 @@ int restore_layout(const struct restore_request *q, struct restore_result *res,
 		r = r2;
 	layout_map_free(&lm);
 	plan_free(pl);
-	if (r < 0) {
-		char cause[ERR_MSG_MAX];
-		str_copy(cause, sizeof(cause), err_msg());
-		return err_set(r, "%s; %s now holds a partly restored image: run the same "
-				  "command again once that is fixed", cause, res->target);
-	}
-	return 0;
+	return r < 0 ? restore_partly(r, res->target) : 0;
 }

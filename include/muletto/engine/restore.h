@@ -100,6 +100,10 @@ int restore_layout(const struct restore_request *q, struct restore_result *res,
 		   const struct manifest_disk *d, const struct caibx *idx, const char *store,
 		   const char *image, int *done);
 
+/* r, with the message saying that target now holds a partly restored image
+ * and what to do: for a failure once writing began. */
+int restore_partly(int r, const char *target);
+
 /* Bytes of an index's chunks that are not all zero (what a file target must
  * find room for). */
 uint64_t restore_data_bytes(const struct caibx *idx);
