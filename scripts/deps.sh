@@ -13,7 +13,10 @@ libnbd-bin python3-libnbd qemu-utils"
 # iproute2 (ip netns, tc), QEMU and OVMF: tests/bench_serve.sh's links and guest
 pkgs_bench="$pkgs_check bmap-tools partclone hyperfine time iproute2 qemu-system-x86 ovmf cpio"
 pkgs_fuzz="clang libclang-rt-14-dev"
-pkgs_iso="$pkgs_build kmod cpio xorriso mtools dosfstools zstd debian-archive-keyring"
+# qemu-system-x86: the libraries of the QEMU the initramfs carries (its binary
+# comes from the pinned package in iso/packages.lock; libraries from this host, as the tool's)
+pkgs_iso="$pkgs_build kmod cpio xorriso mtools dosfstools zstd debian-archive-keyring
+qemu-system-x86"
 # lvm2: its tools go into the guest of tests/e2e/snapshot.sh (this host's kernel has no device-mapper)
 pkgs_e2e="$pkgs_check $pkgs_iso qemu-system-x86 ovmf socat samba nfs-ganesha nfs-ganesha-vfs rpcbind
 lvm2"

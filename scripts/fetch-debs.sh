@@ -15,10 +15,12 @@ SECURITY=${DEBIAN_SECURITY:-http://deb.debian.org/debian-security}
 KEYRING=/usr/share/keyrings/debian-archive-keyring.gpg
 
 # What the boot media are made of (names; versions live in the lock). The tool's
-# own shared libraries come from the build host, which builds it (Debian 12 too).
+# own shared libraries come from the build host, which builds it (Debian 12 too);
+# so do QEMU's (for muletto run): its binary, firmware and ROMs are pinned here.
 WANTED="linux-image-amd64 busybox-static ca-certificates shim-signed grub-efi-amd64-signed
 grub-efi-amd64-bin isolinux syslinux-common pxelinux firmware-linux-free
-firmware-misc-nonfree firmware-realtek firmware-bnx2 firmware-bnx2x"
+firmware-misc-nonfree firmware-realtek firmware-bnx2 firmware-bnx2x
+qemu-system-x86 qemu-system-common qemu-system-data seabios ipxe-qemu ovmf"
 
 apt_opts() {
 	echo "-o Dir::Etc::SourceList=$A/sources.list -o Dir::Etc::SourceParts=/dev/null \

@@ -98,12 +98,24 @@ dpkg-deb -x "$(deb ca-certificates)" "$tmp"
 find "$tmp/usr/share/ca-certificates" -name '*.crt' | sort | xargs cat >"$R/etc/ssl/certs/ca-certificates.crt"
 rm -rf "$tmp"
 
+# copy_libs FILE: the shared libraries FILE (a program or a module) needs, as
+# the build host resolves them (ldd), at the same paths; a missing one stops
+# the build rather than a program in the field
+copy_libs() {
+	if ldd "$1" | grep -q 'not found'; then
+		echo "mkinitramfs: $1 needs libraries this host lacks:$(ldd "$1" | awk '/not found/ { printf " %s", $1 }') (scripts/deps.sh iso installs them)" >&2
+		exit 1
+	fi
+	ldd "$1" | awk '/=> \// { print $3 } /^\t\/lib/ { print $1 }' | while read -r lib; do
+		[ -e "$R$lib" ] && continue
+		mkdir -p "$R$(dirname "$lib")"
+		cp -L "$lib" "$R$lib"
+	done
+}
+
 # the tool and the libraries it was linked with
 cp build/muletto "$R/usr/bin/muletto"
-ldd build/muletto | awk '/=> \// { print $3 } /^\t\/lib/ { print $1 }' | while read -r lib; do
-	mkdir -p "$R$(dirname "$lib")"
-	cp -L "$lib" "$R$lib"
-done
+copy_libs build/muletto
 # the dynamic linker is looked up as /lib64/ld-linux-x86-64.so.2
 [ -e "$R/lib64/ld-linux-x86-64.so.2" ] || { mkdir -p "$R/lib64"; cp -L /lib64/ld-linux-x86-64.so.2 "$R/lib64/"; }
 # libcurl's own plugins and NSS for name lookups
@@ -111,6 +123,21 @@ for f in /lib/x86_64-linux-gnu/libnss_dns.so.2 /lib/x86_64-linux-gnu/libnss_file
 	/lib/x86_64-linux-gnu/libresolv.so.2; do
 	[ -e "$f" ] && mkdir -p "$R$(dirname "$f")" && cp -L "$f" "$R$f"
 done
+
+# QEMU for muletto run: the files initramfs/qemu.list names, from Debian's
+# packages, with the libraries of its programs and modules
+tmp=$(mktemp -d)
+for p in $(grep -v '^#' initramfs/qemu.list | awk 'NF { print $1 }' | sort -u); do
+	dpkg-deb -x "$(deb "$p")" "$tmp/$p"
+done
+grep -v '^#' initramfs/qemu.list | while read -r p f; do
+	[ -n "$f" ] || continue
+	[ -f "$tmp/$p/$f" ] || { echo "mkinitramfs: $p has no $f (initramfs/qemu.list)" >&2; exit 1; }
+	install -D -m "$([ -x "$tmp/$p/$f" ] && echo 0755 || echo 0644)" "$tmp/$p/$f" "$R/$f"
+	case "$f" in usr/bin/* | *.so) copy_libs "$tmp/$p/$f" ;; esac
+done
+rm -rf "$tmp"
+
 printf 'hosts: files dns\n' >"$R/etc/nsswitch.conf"
 printf '127.0.0.1 localhost\n' >"$R/etc/hosts"
 printf 'root:x:0:0:root:/root:/bin/sh\n' >"$R/etc/passwd"
