@@ -58,7 +58,7 @@ $(NBDTEST): tests/nbd/nbd_file_server.c $(SLIBOBJS)
 CONFIG ?=
 TRUST ?=
 INITRD_DEPS := $(B)/muletto initramfs/init initramfs/udhcpc.script initramfs/modules.list \
-	initramfs/qemu.list \
+	initramfs/qemu.list initramfs/tools.list \
 	iso/packages.lock scripts/mkinitramfs.sh $(B)/config.stamp
 $(B)/config.stamp: FORCE
 	@mkdir -p $(B)

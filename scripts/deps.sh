@@ -16,7 +16,7 @@ pkgs_fuzz="clang libclang-rt-14-dev"
 # qemu-system-x86: the libraries of the QEMU the initramfs carries (its binary
 # comes from the pinned package in iso/packages.lock; libraries from this host, as the tool's)
 pkgs_iso="$pkgs_build kmod cpio xorriso mtools dosfstools zstd debian-archive-keyring
-qemu-system-x86"
+qemu-system-x86 e2fsprogs ntfs-3g xfsprogs btrfs-progs lvm2"
 # lvm2: its tools go into the guest of tests/e2e/snapshot.sh (this host's kernel has no device-mapper)
 pkgs_e2e="$pkgs_check $pkgs_iso qemu-system-x86 ovmf socat samba nfs-ganesha nfs-ganesha-vfs rpcbind
 lvm2"

@@ -138,6 +138,22 @@ grep -v '^#' initramfs/qemu.list | while read -r p f; do
 done
 rm -rf "$tmp"
 
+# The file system tools of a restore onto another disk (initramfs/tools.list):
+# each program from its Debian package, its libraries, and its other names as
+# links beside it (lvm, mtools and dosfstools are multi-call programs)
+tmp=$(mktemp -d)
+for p in $(grep -v '^#' initramfs/tools.list | awk 'NF { print $1 }' | sort -u); do
+	dpkg-deb -x "$(deb "$p")" "$tmp/$p"
+done
+grep -v '^#' initramfs/tools.list | while read -r p f links; do
+	[ -n "$f" ] || continue
+	[ -f "$tmp/$p/$f" ] || { echo "mkinitramfs: $p has no $f (initramfs/tools.list)" >&2; exit 1; }
+	install -D -m 0755 "$tmp/$p/$f" "$R/$f"
+	copy_libs "$tmp/$p/$f"
+	for l in $links; do ln -sf "$(basename "$f")" "$R/$(dirname "$f")/$l"; done
+done
+rm -rf "$tmp"
+
 printf 'hosts: files dns\n' >"$R/etc/nsswitch.conf"
 printf '127.0.0.1 localhost\n' >"$R/etc/hosts"
 printf 'root:x:0:0:root:/root:/bin/sh\n' >"$R/etc/passwd"

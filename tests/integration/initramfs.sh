@@ -39,3 +39,38 @@ n=$(grep -c 'BEGIN CERTIFICATE' "$R/etc/ssl/certs/ca-certificates.crt")
 out=$(chroot "$R" /usr/bin/muletto --version 2>&1)
 [ "$out" = "muletto $(sed -n 's/^#define MULETTO_VERSION "\(.*\)"/\1/p' "$MULETTO_TOP/include/muletto/core/util.h")" ] &&
 	pass "muletto runs from the initramfs with its own libraries" || fail "muletto runs from the initramfs with its own libraries" "$out"
+
+# the file system tools of a restore onto another disk run from the tree
+bad=""
+for t in "sbin/e2fsck -V" "sbin/resize2fs" "sbin/dumpe2fs -V" "sbin/mkswap -V" "sbin/mkfs.vfat --help" \
+	"sbin/fsck.vfat --help" "usr/bin/mcopy -V" "sbin/ntfsresize -V" "usr/sbin/xfs_growfs -V" \
+	"usr/sbin/xfs_db -V" "sbin/xfs_repair -V" "bin/btrfs --version" "sbin/lvm version"; do
+	set -- $t
+	chroot "$R" "/$1" ${2:+"$2"} 2>&1 | grep -qiE 'version|usage|[0-9]\.[0-9]' || bad="$bad $1"
+done
+[ -z "$bad" ] && grep -q '/fuse\.ko' "$R/lib/modules/$kver/modules.dep" &&
+	pass "e2fsprogs, mkswap, dosfstools, mtools, ntfsresize, xfsprogs, btrfs and lvm run from the initramfs; fuse is in" ||
+	fail "the layout tools run from the initramfs" "not running:$bad"
+
+# ... and a restore onto a smaller disk works with them alone: the tree as the
+# root (its own /dev, /proc, /sys, a /tmp of its own), the image shrunk into a loop device
+if [ "$(id -u)" = 0 ] && command -v sgdisk >/dev/null && [ -e /dev/fuse ]; then
+	mkdir -p "$R/tmp/t" && mount -t tmpfs tmpfs "$R/tmp/t" && at_exit "umount -l $R/tmp/t"
+	for d in dev proc sys; do mount --bind "/$d" "$R/$d" && at_exit "umount -l $R/$d"; done
+	truncate -s 128M "$T/src.img"
+	sgdisk -n 1:2048:+16M -t 1:ef00 -n 2:0:0 -t 2:8300 "$T/src.img" >/dev/null
+	src=$(loop_attach "$T/src.img")
+	mkfs.vfat "${src}p1" >/dev/null 2>&1; mkfs.ext4 -q -L root "${src}p2"
+	mkdir -p "$T/m" && mount "${src}p2" "$T/m" && cp -r /usr/share/doc/bash "$T/m/" &&
+		(cd "$T/m" && find . -type f | sort | xargs sha256sum) >"$T/sums"; umount "$T/m"
+	"$MULETTO" capture "$src" "$R/tmp/t/repo" --name m --progress none >/dev/null 2>&1
+	truncate -s 80M "$T/dst.img"; dst=$(loop_attach "$T/dst.img")
+	chroot "$R" /usr/bin/muletto restore /tmp/t/repo m --to "$dst" --yes --progress none >"$T/r.out" 2>&1
+	rc=$?
+	partx -u "$dst" 2>/dev/null || partx -a "$dst" 2>/dev/null
+	mount -o ro "${dst}p2" "$T/m" && (cd "$T/m" && sha256sum -c --quiet "$T/sums") >/dev/null 2>&1; ok=$?
+	umount "$T/m" 2>/dev/null
+	[ $rc = 0 ] && [ $ok = 0 ] && grep -q 'partition 2: shrink, clean' "$T/r.out" &&
+		pass "inside the initramfs tree, a 128 MiB image restores onto an 80 MiB disk: root shrunk, files equal" ||
+		fail "a layout restore inside the initramfs tree" "rc $rc files $ok: $(cat "$T/r.out")"
+fi
