@@ -19,7 +19,7 @@ pkgs_iso="$pkgs_build kmod cpio xorriso mtools dosfstools zstd debian-archive-ke
 qemu-system-x86 e2fsprogs ntfs-3g xfsprogs btrfs-progs lvm2"
 # lvm2: its tools go into the guest of tests/e2e/snapshot.sh (this host's kernel has no device-mapper)
 pkgs_e2e="$pkgs_check $pkgs_iso qemu-system-x86 ovmf socat samba nfs-ganesha nfs-ganesha-vfs rpcbind
-lvm2"
+lvm2 syslinux syslinux-common"
 
 want=""
 for profile in "$@"; do

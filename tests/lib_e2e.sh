@@ -18,6 +18,25 @@ e2e_repo() {
 	REPO_PORT=$(nginx_start "$T")
 }
 
+# The sample machine for BIOS firmware: an MBR disk whose active FAT partition
+# holds SYSLINUX, and the kernel and initramfs of the UEFI sample FROM (so it
+# prints the same marker).
+e2e_bios_sample() { # file size_mib from-uefi-sample
+	local img=$1 x=$T/bios.$RANDOM
+	mkdir -p "$x"
+	MTOOLS_SKIP_CHECK=1 mcopy -i "$3@@1M" ::/sample/vmlinuz ::/sample/initrd.img "$x/" || return 1
+	printf 'DEFAULT s\nLABEL s\n  KERNEL /vmlinuz\n  APPEND initrd=/initrd.img console=ttyS0,115200 panic=5\n' >"$x/syslinux.cfg"
+	rm -f "$img" && truncate -s "${2}M" "$img"
+	printf 'label: dos\n2048,,6,*\n' | sfdisk -q "$img"
+	mkfs.vfat -F 16 -n SAMPLE --offset 2048 "$img" $(($2 * 1024 - 1024)) >/dev/null 2>&1
+	MTOOLS_SKIP_CHECK=1 mcopy -i "$img@@1M" "$x/vmlinuz" "$x/initrd.img" "$x/syslinux.cfg" ::/ &&
+		syslinux --offset $((2048 * 512)) --install "$img" &&
+		dd if=/usr/lib/syslinux/mbr/mbr.bin of="$img" bs=440 count=1 conv=notrunc status=none
+	local r=$?
+	rm -rf "$x"
+	return $r
+}
+
 # A small vfat disk labelled MULETTO holding muletto.conf with the given lines.
 e2e_config_disk() { # file lines...
 	local img=$1; shift

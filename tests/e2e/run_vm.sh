@@ -3,7 +3,7 @@
 # hydration reaches 100 % in `muletto status --json`, the disk is moved onto
 # the target while the guest runs, and afterwards the target is the image plus
 # exactly the guest's writes. kill -9 of muletto mid-hydration: run again, the
-# guest's flushed write is there. Two VMs of one image at once.
+# guest's flushed write is there. Two VMs of one image at once. A BIOS machine.
 . "$(dirname "$0")/../lib.sh"
 . "$MULETTO_TOP/tests/lib_disk.sh"
 . "$MULETTO_TOP/tests/lib_e2e.sh"
@@ -108,3 +108,17 @@ expected "$T/expect2.img"
 cmp -s "$T/expect2.img" "$T/ta.img" && cmp -s "$T/expect2.img" "$T/tb.img" &&
 	pass "... and both targets are the image plus their guest's writes" ||
 	fail "... and both targets are the image plus their guest's writes"
+
+# 4. BIOS firmware: an MBR machine booted by SeaBIOS (SYSLINUX), its target the image
+SAMPLE_GUEST_WRITE= SAMPLE_GUEST_LOOP= SAMPLE_DATA_MIB=1 e2e_bootable_sample "$T/plain.img" 64 &&
+	e2e_bios_sample "$T/bios.img" 48 "$T/plain.img" &&
+	"$MULETTO" capture "$T/bios.img" "$T/repo" --name bios --progress none >/dev/null 2>&1 ||
+	fail "the BIOS sample" "could not build or capture it"
+rm -rf "$T/vms"
+"$MULETTO" run "$R" bios --to "$T/tbios.img" --firmware bios --net none --memory 512 --detach \
+	>"$T/runbios.out" 2>&1 || fail "muletto run --firmware bios" "$(cat "$T/runbios.out")"
+wait_for 150 ended bios
+grep -qa "$SAMPLE_MARKER" "$T/vms/bios/serial.log" && [ "$(st '.vms[0].firmware')" = bios ] &&
+	cmp -s "$T/bios.img" "$T/tbios.img" &&
+	pass "--firmware bios: SeaBIOS boots the MBR sample to its marker, and its target is the image" ||
+	fail "--firmware bios" "$(tail -c 300 "$T/vms/bios/serial.log"; tail -3 "$T/vms/bios/run.log")"
