@@ -13,11 +13,13 @@ libnbd-bin python3-libnbd qemu-utils"
 # iproute2 (ip netns, tc), QEMU and OVMF: tests/bench_serve.sh's links and guest
 pkgs_bench="$pkgs_check bmap-tools partclone hyperfine time iproute2 qemu-system-x86 ovmf cpio"
 pkgs_fuzz="clang libclang-rt-14-dev"
-# qemu-system-x86: the libraries of the QEMU the initramfs carries (its binary
-# comes from the pinned package in iso/packages.lock; libraries from this host, as the tool's)
+# qemu-system-x86 and the file system tools (e2fsprogs ... lvm2): the libraries of
+# the programs the initramfs carries (the programs come from the pinned packages in
+# iso/packages.lock; their libraries from this host, as the tool's)
 pkgs_iso="$pkgs_build kmod cpio xorriso mtools dosfstools zstd debian-archive-keyring
 qemu-system-x86 e2fsprogs ntfs-3g xfsprogs btrfs-progs lvm2"
-# lvm2: its tools go into the guest of tests/e2e/snapshot.sh (this host's kernel has no device-mapper)
+# lvm2: its tools go into the guest of tests/e2e/snapshot.sh (this host's kernel has no
+# device-mapper); syslinux: the BIOS sample machine of tests/e2e/run_vm.sh
 pkgs_e2e="$pkgs_check $pkgs_iso qemu-system-x86 ovmf socat samba nfs-ganesha nfs-ganesha-vfs rpcbind
 lvm2 syslinux syslinux-common"
 
