@@ -33,24 +33,30 @@ int spawn_find(const char *prog, char *out, size_t out_size)
 	return 0;
 }
 
-/* This process's environment with LC_ALL=C (numbers with a '.') and lvm2's
- * complaint about inherited descriptors turned off; free() the array only. */
+/* This process's environment with LC_ALL=C (numbers with a '.'), lvm2's
+ * complaint about inherited descriptors turned off, and mtools' check of a
+ * FAT's geometry against a partition table skipped (it is given partitions,
+ * not disks); free() the array only. */
 static char **spawn_env(void)
 {
-	static char lc_all[] = "LC_ALL=C", quiet[] = "LVM_SUPPRESS_FD_WARNINGS=1";
-	size_t n = 0, k = 0;
+	static char *set[] = { "LC_ALL=C", "LVM_SUPPRESS_FD_WARNINGS=1", "MTOOLS_SKIP_CHECK=1" };
+	size_t n = 0, k = 0, i;
 	char **env;
 
 	while (environ && environ[n])
 		n++;
-	env = calloc(n + 3, sizeof(*env));
+	env = calloc(n + ARRAY_SIZE(set) + 1, sizeof(*env));
 	if (!env)
 		return NULL;
-	for (n = 0; environ && environ[n]; n++)
-		if (strncmp(environ[n], "LC_ALL=", 7) && strncmp(environ[n], "LVM_SUPPRESS_FD", 15))
+	for (n = 0; environ && environ[n]; n++) {
+		for (i = 0; i < ARRAY_SIZE(set); i++)
+			if (!strncmp(environ[n], set[i], (size_t)(strchr(set[i], '=') - set[i] + 1)))
+				break;
+		if (i == ARRAY_SIZE(set))
 			env[k++] = environ[n];
-	env[k++] = lc_all;
-	env[k] = quiet;
+	}
+	for (i = 0; i < ARRAY_SIZE(set); i++)
+		env[k++] = set[i];
 	return env;
 }
 

@@ -508,7 +508,7 @@ int fs_fat_rebuild(const char *path, uint64_t off, uint64_t size, uint32_t secto
 		   const char *label, const char *volid, char *verdict, size_t n)
 {
 	char dev[4200], tmp[] = "/tmp/muletto-fat.XXXXXX", files[4300], ss[16], id[16] = "";
-	char out[4096], src[4400];
+	char out[4096];
 	const char *out_argv[] = { "mcopy", "-s", "-p", "-n", "-i", dev, "::*", files, NULL };
 	const char *mkfs[12] = { "mkfs.vfat", "-S", ss };
 	const char *check[] = { "fsck.vfat", "-n", dev, NULL };
@@ -532,7 +532,6 @@ int fs_fat_rebuild(const char *path, uint64_t off, uint64_t size, uint32_t secto
 		mkfs[k++] = label;
 	}
 	mkfs[k++] = dev;
-	setenv("MTOOLS_SKIP_CHECK", "1", 1);
 	r = mkdir(files, 0700) < 0 ? err_set(-errno, "cannot make %s: %s", files, strerror(errno)) : 0;
 	if (r == 0)
 		r = fs_loop(path, off, size, 0, sector, dev, sizeof(dev), &loop);
@@ -549,8 +548,7 @@ int fs_fat_rebuild(const char *path, uint64_t off, uint64_t size, uint32_t secto
 	}
 	if (loop >= 0)
 		close(loop);
-	snprintf(src, sizeof(src), "%s", tmp);
-	fs_rmtree(src);
+	fs_rmtree(tmp);
 	return r;
 }
 

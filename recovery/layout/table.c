@@ -4,7 +4,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <fcntl.h>
 #include <unistd.h>
 
 #include "muletto/core/err.h"
@@ -110,7 +109,6 @@ out:
 	if (fdisk_deassign_device(cxt, 0) < 0 && r == 0)
 		debug_log("table", "%s: the kernel did not read the new table again", path);
 	fdisk_unref_context(cxt);
-	if (fcntl(fd2, F_GETFD) >= 0)
-		close(fd2);
+	close(fd2); /* a descriptor given to libfdisk stays the caller's */
 	return r;
 }
