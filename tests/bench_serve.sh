@@ -215,9 +215,9 @@ guest_start() {
 
 guest_stop() { stop_owned "$GUEST_PID"; }
 
-# wait_for FILE PATTERN SECONDS: prints the moment PATTERN was first seen
+# wait_log FILE PATTERN SECONDS: prints the moment PATTERN was first seen
 # (polled every 50 ms), or fails after SECONDS.
-wait_for() {
+wait_log() {
 	local end=$((SECONDS + $3))
 	until grep -qa -- "$2" "$1" 2>/dev/null; do
 		[ $SECONDS -lt $end ] || return 1
@@ -230,7 +230,7 @@ wait_for() {
 # in FILE goes into OUT, whatever else is being waited for meanwhile.
 stamp() {
 	rm -f "$3"
-	(wait_for "$1" "$2" 3600 >"$3.new" && mv "$3.new" "$3"; disowned $BASHPID) &
+	(wait_log "$1" "$2" 3600 >"$3.new" && mv "$3.new" "$3"; disowned $BASHPID) &
 	owned $!
 	STAMP_PID=$!
 }
@@ -239,7 +239,7 @@ stamp() {
 # the watcher is stopped either way.
 stamped() {
 	local r=0
-	wait_for "$1" . "$2" >/dev/null && cat "$1" || r=1
+	wait_log "$1" . "$2" >/dev/null && cat "$1" || r=1
 	stop_owned "$STAMP_PID"
 	return $r
 }
@@ -263,7 +263,7 @@ serve_start() {
 	"$MULETTO" serve "$BASE/repo" sample --nbd "unix:$NBD" --json --yes "$@" >"$log" 2>&1 &
 	SERVE_PID=$!
 	owned $SERVE_PID
-	wait_for "$log" '"state":"ready"' 60 >/dev/null || { log "serve did not start: $(tail -3 "$log")"; return 1; }
+	wait_log "$log" '"state":"ready"' 60 >/dev/null || { log "serve did not start: $(tail -3 "$log")"; return 1; }
 }
 
 serve_stop() { stop_owned "$SERVE_PID" TERM; }
@@ -290,7 +290,7 @@ bench_local_boot() {
 	uncache "$W/local.img"
 	t0=$(now)
 	guest_start "$W/local.log" idle -drive "file=$W/local.img,format=raw,if=none,id=d0,cache=none"
-	t1=$(wait_for "$W/local.log" "$SAMPLE_MARKER" $BOOT_TIMEOUT) ||
+	t1=$(wait_log "$W/local.log" "$SAMPLE_MARKER" $BOOT_TIMEOUT) ||
 		{ tell "local boot: no marker" "$W/local.log"; t1=; }
 	guest_stop
 	[ -n "$t1" ] && R[boot_local]=$(calc "$t1 - $t0")
@@ -306,7 +306,7 @@ bench_serve_idle() { # LINK
 	serve_start "$W/serve-idle.log" --to "$W/target.img" || return 1
 	stamp "$W/serve-idle.log" '"state":"hydrated"' "$W/idle.hydrated"
 	guest_start "$W/serve-idle.boot" idle -drive "$(nbd_disk)"
-	tm=$(wait_for "$W/serve-idle.boot" "$SAMPLE_MARKER" $BOOT_TIMEOUT) ||
+	tm=$(wait_log "$W/serve-idle.boot" "$SAMPLE_MARKER" $BOOT_TIMEOUT) ||
 		{ tell "$l: serve --to: no marker" "$W/serve-idle.boot"; tm=; }
 	th=$(stamped "$W/idle.hydrated" 600) || { tell "$l: serve --to: not hydrated" "$W/serve-idle.log"; th=; }
 	guest_stop
@@ -322,7 +322,7 @@ bench_serve_cow() { # LINK
 	local l=$1 tm
 	serve_start "$W/serve-cow.log" --cow ram || return 1
 	guest_start "$W/serve-cow.boot" idle -drive "$(nbd_disk)"
-	tm=$(wait_for "$W/serve-cow.boot" "$SAMPLE_MARKER" $BOOT_TIMEOUT) ||
+	tm=$(wait_log "$W/serve-cow.boot" "$SAMPLE_MARKER" $BOOT_TIMEOUT) ||
 		{ tell "$l: serve --cow ram: no marker" "$W/serve-cow.boot"; tm=; }
 	guest_stop
 	serve_stop
@@ -344,7 +344,7 @@ bench_serve_write() { # LINK
 	serve_start "$W/serve-write.log" --to "$W/target.img" || return 1
 	stamp "$W/serve-write.log" '"state":"hydrated"' "$W/write.hydrated"
 	guest_start "$W/serve-write.boot" write -drive "$(nbd_disk)"
-	tw=$(wait_for "$W/serve-write.boot" '^W' $BOOT_TIMEOUT) ||
+	tw=$(wait_log "$W/serve-write.boot" '^W' $BOOT_TIMEOUT) ||
 		{ tell "$l: the writing guest did not write" "$W/serve-write.boot"; tw=; }
 	shape $(link_shape "$l")
 	th=$(stamped "$W/write.hydrated" 600) || { tell "$l: serve --to: not hydrated" "$W/serve-write.log"; th=; }

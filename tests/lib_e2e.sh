@@ -37,6 +37,15 @@ e2e_bios_sample() { # file size_mib from-uefi-sample
 	return $r
 }
 
+# st JQ: that field of muletto status --json (the VMs of muletto run)
+st() { "$MULETTO" status --json | jq -r "$1"; }
+wait_for() { # SECONDS CONDITION...: until the command succeeds
+	local n=$(($1 * 10))
+	shift
+	for _ in $(seq $n); do "$@" && return 0; sleep 0.1; done
+	return 1
+}
+
 # A small vfat disk labelled MULETTO holding muletto.conf with the given lines.
 e2e_config_disk() { # file lines...
 	local img=$1; shift

@@ -25,13 +25,6 @@ dpkg-deb -x "$(ls "$MULETTO_TOP"/build/debs/busybox-static_*.deb | head -1)" "$T
 BB=$T/bb/bin/busybox
 inA() { ip netns exec $A "$@"; }
 inB() { ip netns exec $B "$@"; }
-st() { "$MULETTO" status --json | jq -r "$1"; }
-wait_for() { # SECONDS CONDITION...: until the command succeeds
-	local n=$(($1 * 10))
-	shift
-	for _ in $(seq $n); do "$@" && return 0; sleep 0.1; done
-	return 1
-}
 
 # the namespaces, gone at the end whatever happens (after the VMs: registered first)
 for ns in $A $B $C; do

@@ -22,13 +22,6 @@ port=$(nginx_start "$T" 'location /repo/store/ { limit_rate 600k; }')
 R=http://127.0.0.1:$port/repo
 off=$((SAMPLE_GUEST_WRITE * 512))
 
-st() { "$MULETTO" status --json | jq -r "$1"; }
-wait_for() { # SECONDS CONDITION...: until the command succeeds
-	local n=$(($1 * 10))
-	shift
-	for _ in $(seq $n); do "$@" && return 0; sleep 0.1; done
-	return 1
-}
 ended() { case "$(st '.vms[] | select(.name == "'"$1"'") | .state')" in stopped|failed|ended) ;; *) false ;; esac; }
 expected() { # FILE: the image with the guest's writes: its text, and its last count
 	cp "$SAMPLE" "$1"
