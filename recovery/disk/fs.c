@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 #include <fcntl.h>
+#include <linux/fs.h>
 #include <linux/loop.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
@@ -20,6 +21,7 @@
 
 #define FS_OUT_MAX 65536
 #define FS_SWAP_HEADER 4096 /* mkswap writes its header in the first page */
+#define FS_BTRFS_LEAST (256ULL << 20) /* the kernel resizes no btrfs below 256 MiB */
 
 static const struct {
 	const char *type, *role;
@@ -214,30 +216,36 @@ static int fs_measure_xfs(const char *dev, uint64_t *used, uint64_t *min_size)
 	return 0;
 }
 
-/* Grown while mounted (XFS, btrfs): at a private folder, grow fills the
- * device (the partition), then unmounted and checked with check. */
-static int fs_grow_mounted(const char *dev, const char *type, const char *const grow[],
-			   const char *const check[], const char *clean, char *verdict, size_t n)
+/* Resized while mounted (XFS, btrfs): at a private folder, resize runs
+ * with "DIR" the folder and "SIZE" the size in bytes (or "max" when growing
+ * to fill the device: the partition), then the file system is unmounted and
+ * checked with check. */
+static int fs_resize_mounted(const char *dev, const char *type, uint64_t size, int grow,
+			     const char *const resize[], const char *const check[],
+			     const char *clean, char *verdict, size_t n)
 {
-	char dir[] = "/tmp/muletto-grow.XXXXXX", out[4096], v[64];
+	char dir[] = "/tmp/muletto-resize.XXXXXX", out[4096], v[64], sz[32];
 	const char *argv[8];
 	size_t i;
 	int r;
 
 	if (!mkdtemp(dir))
-		return err_set(-errno, "cannot make a folder to grow %s in: %s", type, strerror(errno));
+		return err_set(-errno, "cannot make a folder to resize %s in: %s", type,
+			       strerror(errno));
 	if (mount(dev, dir, type, 0, NULL) < 0) {
-		r = err_set(-errno, "cannot mount the %s file system (%s) to grow it: %s", type, dev,
-			    strerror(errno));
+		r = err_set(-errno, "cannot mount the %s file system (%s) to resize it: %s", type,
+			    dev, strerror(errno));
 		rmdir(dir);
 		return r;
 	}
-	for (i = 0; grow[i] && i + 1 < ARRAY_SIZE(argv); i++)
-		argv[i] = strcmp(grow[i], "DIR") ? grow[i] : dir;
+	snprintf(sz, sizeof(sz), "%" PRIu64, size);
+	for (i = 0; resize[i] && i + 1 < ARRAY_SIZE(argv); i++)
+		argv[i] = !strcmp(resize[i], "DIR") ? dir :
+			  !strcmp(resize[i], "SIZE") ? (grow ? "max" : sz) : resize[i];
 	argv[i] = NULL;
 	r = spawn_run(argv, out, sizeof(out));
 	if (umount(dir) < 0 && r == 0)
-		r = err_set(-errno, "cannot unmount %s after growing %s: %s", dir, type,
+		r = err_set(-errno, "cannot unmount %s after resizing %s: %s", dir, type,
 			    strerror(errno));
 	rmdir(dir);
 	if (r == 0) {
@@ -248,21 +256,37 @@ static int fs_grow_mounted(const char *dev, const char *type, const char *const 
 	return r;
 }
 
+/* The size of the device dev, in bytes (0 when unknown). */
+static uint64_t fs_dev_size(const char *dev)
+{
+	uint64_t size = 0;
+	int fd = open(dev, O_RDONLY | O_CLOEXEC);
+
+	if (fd >= 0) {
+		if (ioctl(fd, BLKGETSIZE64, &size) < 0)
+			size = 0;
+		close(fd);
+	}
+	return size;
+}
+
 static int fs_fit_xfs(const char *dev, uint64_t size, char *verdict, size_t n)
 {
 	const char *grow[] = { "xfs_growfs", "DIR", NULL };
 	const char *check[] = { "xfs_repair", "-n", dev, NULL };
 
-	(void)size; /* the device is the partition: xfs_growfs fills it */
-	return fs_grow_mounted(dev, "xfs", grow, check, "xfs_repair -n", verdict, n);
+	/* the device is the partition: xfs_growfs fills it */
+	return fs_resize_mounted(dev, "xfs", size, 1, grow, check, "xfs_repair -n", verdict, n);
 }
 
-/* btrfs: its used bytes from its superblock; the least it can shrink to is
- * only known mounted, which a source in use cannot be: grown only. */
+/* btrfs: its used bytes from its superblock; the least it can shrink to from
+ * btrfs itself, which knows it only mounted: read-only, at a private folder,
+ * without replaying its log (nothing is written to the source). */
 static int fs_measure_btrfs(const char *dev, uint64_t *used, uint64_t *min_size)
 {
 	const char *argv[] = { "btrfs", "inspect-internal", "dump-super", dev, NULL };
-	char out[8192];
+	char out[8192], dir[] = "/tmp/muletto-measure.XXXXXX";
+	const char *min[] = { "btrfs", "inspect-internal", "min-dev-size", dir, NULL };
 	const char *p;
 	int r = spawn_run(argv, out, sizeof(out));
 
@@ -271,45 +295,91 @@ static int fs_measure_btrfs(const char *dev, uint64_t *used, uint64_t *min_size)
 	if ((p = strstr(out, "\nbytes_used")))
 		*used = strtoull(p + 11, NULL, 10);
 	*min_size = 0;
+	if (!mkdtemp(dir))
+		return 0;
+	if (mount(dev, dir, "btrfs", MS_RDONLY, "rescue=nologreplay") == 0 ||
+	    mount(dev, dir, "btrfs", MS_RDONLY, NULL) == 0) {
+		if (spawn_run(min, out, sizeof(out)) == 0) /* "173015040 bytes (165.00MiB)" */
+			*min_size = MAX(strtoull(out, NULL, 10), FS_BTRFS_LEAST);
+		umount(dir);
+	}
+	rmdir(dir);
 	return 0;
 }
 
 static int fs_fit_btrfs(const char *dev, uint64_t size, char *verdict, size_t n)
 {
-	const char *grow[] = { "btrfs", "filesystem", "resize", "max", "DIR", NULL };
+	const char *resize[] = { "btrfs", "filesystem", "resize", "SIZE", "DIR", NULL };
 	const char *check[] = { "btrfs", "check", "--readonly", dev, NULL };
+	const char *super[] = { "btrfs", "inspect-internal", "dump-super", dev, NULL };
+	char out[8192];
+	const char *p;
+	uint64_t end;
+	int grow = size >= fs_dev_size(dev), r;
 
-	(void)size;
-	return fs_grow_mounted(dev, "btrfs", grow, check, "btrfs check --readonly", verdict, n);
+	r = fs_resize_mounted(dev, "btrfs", size, grow, resize, check, "btrfs check --readonly",
+			      verdict, n);
+	if (r == 0 && (r = spawn_run(super, out, sizeof(out))) == 0) {
+		end = (p = strstr(out, "dev_item.total_bytes")) ? strtoull(p + 20, NULL, 10) : 0;
+		if (!end || end > size)
+			r = err_set(-EIO, "%s: after btrfs filesystem resize the file system is %" PRIu64
+					  " bytes, more than its partition's %" PRIu64 ": nothing was "
+					  "cut, but it does not fit", dev, end, size);
+	}
+	return r;
 }
 
-/* An LVM physical volume: grown to its partition with pvresize (its volume
- * group's free room grows; the logical volumes keep their sizes), lvm2 told to
- * look at this device only, so that the source's copy of the same volume,
- * where it is attached too, is not taken for it. */
+/* An LVM physical volume, lvm2 told to look at this device only, so that the
+ * source's copy of the same volume, where it is attached too, is not taken for
+ * it. Grown to its partition with pvresize (its volume group's free room
+ * grows; the logical volumes keep their sizes); shrunk as far as its last
+ * allocated extent allows (pvresize moves nothing). */
 static int fs_measure_pv(const char *dev, uint64_t *used, uint64_t *min_size)
 {
 	const char *argv[] = { "pvs", "--devices", dev, "--noheadings", "--units", "b", "--nosuffix",
-			       "-o", "pv_size,pv_free", dev, NULL };
-	char out[512];
-	unsigned long long size = 0, free_b = 0;
-	int r = spawn_run(argv, out, sizeof(out));
+			       "-o", "pv_size,pv_free,pe_start,vg_extent_size", dev, NULL };
+	const char *segs[] = { "pvs", "--devices", dev, "--noheadings", "--segments", "-o",
+			       "pvseg_start,pvseg_size,lv_name", dev, NULL };
+	char out[8192], lv[256];
+	const char *p;
+	unsigned long long size = 0, free_b = 0, pe_start = 0, extent = 0, start, count, end = 0;
+	int r = spawn_run(argv, out, sizeof(out)), k;
 
-	if (r == 0 && sscanf(out, "%llu %llu", &size, &free_b) == 2 && free_b <= size)
+	if (r == 0 && sscanf(out, "%llu %llu %llu %llu", &size, &free_b, &pe_start, &extent) == 4 &&
+	    free_b <= size)
 		*used = size - free_b;
 	*min_size = 0;
-	return r;
+	if (r < 0 || !extent || spawn_run(segs, out, sizeof(out)) < 0)
+		return r;
+	for (p = out; *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : p + strlen(p)) {
+		lv[0] = 0;
+		k = sscanf(p, "%llu %llu %255s", &start, &count, lv);
+		if (k == 3 && lv[0] && start + count > end)
+			end = start + count; /* an allocated segment (free ones have no LV) */
+	}
+	*min_size = pe_start + (end + 1) * extent; /* and an extent for lvm2's rounding */
+	return 0;
 }
 
 static int fs_fit_pv(const char *dev, uint64_t size, char *verdict, size_t n)
 {
+	char sz[32];
 	const char *grow[] = { "pvresize", "--devices", dev, dev, NULL };
+	const char *shrink[] = { "pvresize", "-y", "--devices", dev, "--setphysicalvolumesize", sz,
+				 dev, NULL };
 	const char *check[] = { "pvck", "--devices", dev, dev, NULL };
+	const char *pvs[] = { "pvs", "--devices", dev, "--noheadings", "--units", "b", "--nosuffix",
+			      "-o", "pv_size", dev, NULL };
 	char out[2048];
 	int r;
 
-	(void)size;
-	r = spawn_run(grow, out, sizeof(out));
+	snprintf(sz, sizeof(sz), "%" PRIu64 "b", size);
+	r = spawn_run(size >= fs_dev_size(dev) ? grow : shrink, out, sizeof(out));
+	if (r == 0 && (r = spawn_run(pvs, out, sizeof(out))) == 0 &&
+	    strtoull(out, NULL, 10) > size)
+		r = err_set(-EIO, "%s: after pvresize the physical volume is %llu bytes, more than "
+				  "its partition's %" PRIu64 ": nothing was cut, but it does not fit",
+			    dev, strtoull(out, NULL, 10), size);
 	if (r == 0) {
 		r = spawn_run(check, out, sizeof(out));
 		str_copy(verdict, n, r == 0 ? "consistent (pvck)" : "errors (pvck)");
@@ -329,8 +399,8 @@ static const struct fs_kind {
 	{ "ext4", 1, 1, 0, fs_measure_ext, fs_fit_ext },
 	{ "ntfs", 1, 1, 1, fs_measure_ntfs, fs_fit_ntfs },
 	{ "xfs", 1, 0, 1, fs_measure_xfs, fs_fit_xfs },
-	{ "btrfs", 1, 0, 1, fs_measure_btrfs, fs_fit_btrfs },
-	{ "LVM2_member", 1, 0, 1, fs_measure_pv, fs_fit_pv },
+	{ "btrfs", 1, 1, 1, fs_measure_btrfs, fs_fit_btrfs },
+	{ "LVM2_member", 1, 1, 1, fs_measure_pv, fs_fit_pv },
 };
 
 static const struct fs_kind *fs_kind(const char *fs)

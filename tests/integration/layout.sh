@@ -300,6 +300,20 @@ jq -e 'select(.plan == null) | .layout[0].action == "grow" and (.layout[0].verdi
 	[ "${tb:-0}" = "$(blockdev --getsize64 "${b2}p2")" ] && files_ok "${b2}p2" "$T/btrfs.sums" &&
 	pass "btrfs onto a larger disk: grown to its partition ($((tb >> 20)) MiB), btrfs check clean, files equal" ||
 	fail "btrfs grown" "total $tb: $(cat "$T/b2.json" "$T/b2.err")"
+# shrinks too, mounted (btrfs filesystem resize), down to what btrfs says it
+# needs (min-dev-size, read at capture) and never below the kernel's 256 MiB
+jq -e '.disks[0].partitions[1] | .min_size >= 268435456 and .min_size < .size' "$repo/images/btrfs/manifest.json" >/dev/null &&
+	pass "capture: btrfs's minimum size (btrfs inspect-internal min-dev-size, at least the kernel's 256 MiB)" ||
+	fail "capture: btrfs's minimum size" "$(jq -c '.disks[0].partitions[1]' "$repo/images/btrfs/manifest.json")"
+truncate -s 310M "$T/b3.img"; b3=$(loop_attach "$T/b3.img")
+"$MULETTO" restore "$repo" btrfs --to "$b3" --yes --json --progress none >"$T/b3.json" 2>"$T/b3.err"
+partx -u "$b3" 2>/dev/null || partx -a "$b3" 2>/dev/null
+tb=$(btrfs inspect-internal dump-super "${b3}p2" 2>/dev/null | awk '$1 == "dev_item.total_bytes" { print $2 }')
+jq -e 'select(.plan == null) | .layout[] | select(.number == 2) | .action == "shrink" and (.verdict | startswith("clean (btrfs check"))' "$T/b3.json" >/dev/null &&
+	[ "${tb:-0}" -le "$(blockdev --getsize64 "${b3}p2")" ] && [ "${tb:-0}" -lt $((287 << 20)) ] &&
+	files_ok "${b3}p2" "$T/btrfs.sums" &&
+	pass "btrfs onto a smaller disk: shrunk to $((tb >> 20)) MiB within its partition, btrfs check clean, files equal" ||
+	fail "btrfs shrunk" "total $tb: $(cat "$T/b3.json" "$T/b3.err")"
 
 # ---- an LVM physical volume grows (pvresize); its volume group gains the room ----
 if command -v pvcreate >/dev/null || [ -x /usr/sbin/pvcreate ]; then
@@ -308,8 +322,27 @@ if command -v pvcreate >/dev/null || [ -x /usr/sbin/pvcreate ]; then
 	truncate -s 200M "$T/pv.img"
 	sgdisk -n 1:2048:+32M -t 1:8300 -c 1:boot -n 2:0:0 -t 2:8e00 -c 2:lvm "$T/pv.img" >/dev/null
 	pv=$(loop_attach "$T/pv.img")
+	# two logical volumes, the first removed again: "data" sits at extents
+	# 10-14 and the volume can shrink to end after it (made without
+	# device-mapper, which this kernel has not: activation=0); its bytes are
+	# known, to be compared where lvm2 says they are after each restore
+	lvm_off=(--config 'global { activation = 0 }' --devices "${pv}p2")
 	mkfs.ext4 -q -L boot "${pv}p1" && pvcreate -q --devices "${pv}p2" "${pv}p2" >/dev/null 2>&1 &&
-		vgcreate -q --devices "${pv}p2" "$vg" "${pv}p2" >/dev/null 2>&1
+		vgcreate -q --devices "${pv}p2" "$vg" "${pv}p2" >/dev/null 2>&1 &&
+		lvcreate "${lvm_off[@]}" -q -an --zero n -L 40M -n root "$vg" >/dev/null 2>&1 &&
+		lvcreate "${lvm_off[@]}" -q -an --zero n -L 20M -n data "$vg" >/dev/null 2>&1 &&
+		lvremove "${lvm_off[@]}" -q -y "$vg/root" >/dev/null 2>&1
+	head -c 20M /dev/urandom >"$T/lv.data"
+	lv_at() { # PARTITION: the data LV's byte offset in it, from lvm2
+		local pe ext start
+		read -r pe ext < <(pvs --devices "$1" --noheadings --units b --nosuffix -o pe_start,vg_extent_size "$1" 2>/dev/null)
+		start=$(lvs --devices "$1" --noheadings -o seg_pe_ranges "$vg/data" 2>/dev/null | sed 's/.*:\([0-9]*\)-.*/\1/')
+		echo $((pe + ${start:-999999} * ext))
+	}
+	lv_ok() { # PARTITION: the data LV holds the bytes written into it
+		cmp -s -n $((20 << 20)) -i "$(lv_at "$1"):0" "$1" "$T/lv.data"
+	}
+	dd if="$T/lv.data" of="${pv}p2" bs=1M seek="$(($(lv_at "${pv}p2") >> 20))" conv=notrunc status=none
 	"$MULETTO" capture "$pv" "$repo" --name pv --progress none >/dev/null 2>&1
 	truncate -s 360M "$T/pv2.img"; pv2=$(loop_attach "$T/pv2.img")
 	"$MULETTO" restore "$repo" pv --to "$pv2" --yes --json --progress none >"$T/pv2.json" 2>"$T/pv2.err"
@@ -318,9 +351,29 @@ if command -v pvcreate >/dev/null || [ -x /usr/sbin/pvcreate ]; then
 	jq -e '.disks[0].partitions[1] | .role == "lvm_pv" and .fs == "LVM2_member"' "$repo/images/pv/manifest.json" >/dev/null &&
 		jq -e 'select(.plan == null) | .layout[0].action == "grow" and .layout[0].verdict == "consistent (pvck)"' "$T/pv2.json" >/dev/null &&
 		[ "${psize:-0}" -gt $((300 << 20)) ] &&
-		vgs --devices "${pv2}p2" --noheadings -o vg_name 2>/dev/null | grep -qw "$vg" &&
-		pass "an LVM physical volume grown to $((psize >> 20)) MiB (pvresize), its volume group $vg intact, pvck consistent" ||
+		vgs --devices "${pv2}p2" --noheadings -o vg_name 2>/dev/null | grep -qw "$vg" && lv_ok "${pv2}p2" &&
+		pass "an LVM physical volume grown to $((psize >> 20)) MiB (pvresize), its volume group $vg intact, its logical volume's bytes equal, pvck consistent" ||
 		fail "LVM PV grown" "pv size $psize: $(cat "$T/pv2.json" "$T/pv2.err")"
+	jq -e '.disks[0].partitions[1] | .min_size == (1048576 + 16 * 4194304)' "$repo/images/pv/manifest.json" >/dev/null &&
+		pass "capture: a physical volume's minimum is where its last allocated extent ends (and one more)" ||
+		fail "capture: a PV's minimum size" "$(jq -c '.disks[0].partitions[1]' "$repo/images/pv/manifest.json")"
+	truncate -s 150M "$T/pv3.img"; pv3=$(loop_attach "$T/pv3.img")
+	"$MULETTO" restore "$repo" pv --to "$pv3" --yes --json --progress none >"$T/pv3.json" 2>"$T/pv3.err"
+	partx -u "$pv3" 2>/dev/null || partx -a "$pv3" 2>/dev/null
+	psize=$(pvs --devices "${pv3}p2" --noheadings --units b --nosuffix -o pv_size "${pv3}p2" 2>/dev/null | tr -d ' ')
+	jq -e 'select(.plan == null) | .layout[] | select(.number == 2) | .action == "shrink" and .verdict == "consistent (pvck)"' "$T/pv3.json" >/dev/null &&
+		[ "${psize:-0}" -gt 0 ] && [ "$psize" -le "$(blockdev --getsize64 "${pv3}p2")" ] && lv_ok "${pv3}p2" &&
+		pass "an LVM physical volume shrunk to $((psize >> 20)) MiB (pvresize) on a smaller disk, its logical volume's bytes equal, pvck consistent" ||
+		fail "LVM PV shrunk" "pv size $psize: $(cat "$T/pv3.json" "$T/pv3.err")"
+	# an extent in use at the very end: the volume cannot shrink, and a disk
+	# that would need it is refused with the numbers
+	lvcreate "${lvm_off[@]}" -q -an --zero n -l 100%FREE -n fill "$vg" >/dev/null 2>&1
+	"$MULETTO" capture "$pv" "$repo" --name pvfull --progress none >/dev/null 2>&1
+	before=$(sha "$pv3")
+	expect_fail "a physical volume used to its end onto a disk it would have to shrink for: refused with the numbers" \
+		"partition 2 \\(LVM2_member\\) can shrink to 167 MiB.*choose a disk of at least" \
+		"$MULETTO" restore "$repo" pvfull --to "$pv3" --yes
+	[ "$(sha "$pv3")" = "$before" ] && pass "... and that disk is untouched" || fail "... and that disk is untouched"
 else
 	skip "LVM PV grown" "lvm2 is not installed"
 fi

@@ -18,8 +18,9 @@
 const char *fs_role(const char *type, const char *fs);
 
 /* Whether muletto can grow, or shrink, a file system of this type (libblkid's
- * name): ext2/3/4 and NTFS both ways (e2fsprogs, ntfsresize, offline), XFS
- * only grows (xfs_growfs, mounted). */
+ * name): ext2/3/4 and NTFS both ways (e2fsprogs, ntfsresize, offline), btrfs
+ * both ways (mounted), LVM physical volumes both ways (pvresize: a shrink as
+ * far as the last allocated extent), XFS only grows (xfs_growfs, mounted). */
 int fs_can_grow(const char *fs);
 int fs_can_shrink(const char *fs);
 
