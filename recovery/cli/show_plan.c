@@ -67,7 +67,10 @@ void show_plan(const char *image, const char *target, const struct plan *pl,
 		printf("  %4d  %-22s %10s %10s -> %10s %10s  %s", s->number,
 		       show_safe(what, s1, sizeof(s1)), sz(s->start, a), sz(s->size, b),
 		       sz(p->new_start, c), sz(p->new_size, e), plan_action_name(p->action));
-		if (s->used && p->action != PLAN_COPY)
+		if (p->action == PLAN_REBUILD && plan_made_from(p) == PLAN_FROM_COPY)
+			printf(" (%s cannot shrink: made anew, its %s copied)", s->fs,
+			       sz(s->used, a));
+		else if (s->used && p->action != PLAN_COPY)
 			printf(" (%s used, file system minimum %s)", sz(s->used, a),
 			       s->min_size ? sz(s->min_size, b) : "its size");
 		putchar('\n');

@@ -216,6 +216,61 @@ out:
 	return r;
 }
 
+int spawn_pipe(const char *const a[], const char *const b[], char *out, size_t out_size)
+{
+	char fa[2300], fb[2300], err[2048], dummy[256];
+	int in = -1, link[2] = { -1, -1 }, po[2] = { -1, -1 }, pe[2] = { -1, -1 };
+	int sa = 0, sb = 0, r = 0, i;
+	char **env = NULL;
+	pid_t pa = -1, pb = -1;
+
+	if (!spawn_find(a[0], fa, sizeof(fa)) || !spawn_find(b[0], fb, sizeof(fb)))
+		return err_set(-ENOENT, "%s is not installed (not in PATH, /usr/sbin or /sbin)",
+			       spawn_find(a[0], fa, sizeof(fa)) ? b[0] : a[0]);
+	if (!out || out_size < 2) {
+		out = dummy;
+		out_size = sizeof(dummy);
+	}
+	errno = 0;
+	if ((in = open("/dev/null", O_RDONLY | O_CLOEXEC)) < 0 || pipe2(link, O_CLOEXEC) < 0 ||
+	    pipe2(po, O_CLOEXEC) < 0 || pipe2(pe, O_CLOEXEC) < 0 || !(env = spawn_env())) {
+		r = err_set(errno ? -errno : -ENOMEM, "cannot run %s: %s", a[0], strerror(errno));
+		goto out;
+	}
+	if ((pa = fork()) == 0)
+		spawn_child(fa, a, env, in, link[1], pe[1]);
+	if (pa > 0 && (pb = fork()) == 0)
+		spawn_child(fb, b, env, link[0], po[1], pe[1]);
+	if (pa < 0 || pb < 0) {
+		r = err_set(-errno, "cannot run %s: %s", pa < 0 ? a[0] : b[0], strerror(errno));
+		if (pa > 0)
+			kill(pa, SIGKILL);
+	}
+	for (i = 0; i < 2; i++)
+		closep(&link[i]);
+	closep(&po[1]);
+	closep(&pe[1]);
+	if (pb > 0)
+		spawn_collect(po[0], pe[0], out, out_size, err, sizeof(err));
+	while (pa > 0 && waitpid(pa, &sa, 0) < 0 && errno == EINTR)
+		;
+	while (pb > 0 && waitpid(pb, &sb, 0) < 0 && errno == EINTR)
+		;
+	if (r == 0 && (!WIFEXITED(sa) || WEXITSTATUS(sa)))
+		r = spawn_failed(a, sa, err);
+	else if (r == 0 && (!WIFEXITED(sb) || WEXITSTATUS(sb)))
+		r = spawn_failed(b, sb, err);
+out:
+	free(env);
+	for (i = 0; i < 2; i++) {
+		closep(&link[i]);
+		closep(&po[i]);
+		closep(&pe[i]);
+	}
+	closep(&in);
+	return r;
+}
+
 int spawn_run(const char *const argv[], char *out, size_t out_size)
 {
 	int r = spawn_run_ok(argv, 0, out, out_size);

@@ -21,6 +21,7 @@
 
 #define FS_OUT_MAX 65536
 #define FS_SWAP_HEADER 4096 /* mkswap writes its header in the first page */
+#define FS_XFS_LEAST (300ULL << 20)  /* mkfs.xfs makes nothing smaller */
 #define FS_BTRFS_LEAST (256ULL << 20) /* the kernel resizes no btrfs below 256 MiB */
 
 static const struct {
@@ -154,6 +155,7 @@ static int fs_measure_ext(const char *dev, uint64_t *used, uint64_t *min_size)
 }
 
 static int fs_fit_ext(const char *dev, uint64_t size, char *verdict, size_t n);
+static uint64_t fs_xfs_least(uint64_t used);
 
 /* NTFS, offline with ntfsresize: the least it can shrink to from its --info. */
 static int fs_measure_ntfs(const char *dev, uint64_t *used, uint64_t *min_size)
@@ -212,7 +214,8 @@ static int fs_measure_xfs(const char *dev, uint64_t *used, uint64_t *min_size)
 	bs = (p = strstr(out, "blocksize = ")) ? strtoull(p + 12, NULL, 10) : 0;
 	if (blocks && bs && free_blocks <= blocks)
 		*used = (blocks - free_blocks) * bs;
-	*min_size = 0;
+	/* smaller only made anew, its files copied (fs_xfs_copy) */
+	*min_size = *used ? fs_xfs_least(*used) : 0;
 	return 0;
 }
 
@@ -277,6 +280,126 @@ static int fs_fit_xfs(const char *dev, uint64_t size, char *verdict, size_t n)
 
 	/* the device is the partition: xfs_growfs fills it */
 	return fs_resize_mounted(dev, "xfs", size, 1, grow, check, "xfs_repair -n", verdict, n);
+}
+
+/* The least an XFS holding used bytes can be when made anew: mkfs.xfs makes
+ * none under 300 MB, and a new log and metadata need room beside the data. */
+static uint64_t fs_xfs_least(uint64_t used)
+{
+	return MAX(FS_XFS_LEAST, used + used / 8 + (32ULL << 20));
+}
+
+/* A number after "key=" in xfs_info's output ("crc=1", "bsize=4096"); def
+ * when absent. */
+static unsigned long fs_xfs_opt(const char *info, const char *key, unsigned long def)
+{
+	size_t k = strlen(key);
+	const char *p = info;
+
+	while ((p = strstr(p, key))) {
+		if ((p == info || p[-1] == ' ' || p[-1] == '\t' || p[-1] == '\n') && p[k] == '=')
+			return strtoul(p + k + 1, NULL, 10);
+		p += k;
+	}
+	return def;
+}
+
+/* mkfs.xfs's options for a file system like the one xfs_info describes: its
+ * block, sector and inode sizes and its features, so that the new one is the
+ * same kind (a kernel that mounted the old one mounts it). */
+static void fs_xfs_like(const char *info, char *m, size_t mn, char *b, size_t bn, char *ss,
+			size_t sn, char *i, size_t in, char *nm, size_t nn)
+{
+	const char *sect = strstr(info, "sectsz=");
+	const char *data = strstr(info, "\ndata ");
+	int crc = (int)fs_xfs_opt(info, "crc", 1);
+
+	snprintf(b, bn, "size=%lu", data ? fs_xfs_opt(data, "bsize", 4096) : 4096);
+	snprintf(ss, sn, "size=%lu", sect ? strtoul(sect + 7, NULL, 10) : 512);
+	if (crc)
+		snprintf(m, mn, "crc=1,finobt=%lu,rmapbt=%lu,reflink=%lu,bigtime=%lu,inobtcount=%lu",
+			 fs_xfs_opt(info, "finobt", 1), fs_xfs_opt(info, "rmapbt", 0),
+			 fs_xfs_opt(info, "reflink", 1), fs_xfs_opt(info, "bigtime", 0),
+			 fs_xfs_opt(info, "inobtcount", 0));
+	else
+		snprintf(m, mn, "crc=0");
+	snprintf(i, in, "size=%lu%s", fs_xfs_opt(info, "isize", 512),
+		 crc ? (fs_xfs_opt(info, "sparse", 1) ? ",sparse=1" : ",sparse=0") : "");
+	snprintf(nm, nn, "ftype=%lu", fs_xfs_opt(info, "ftype", 1));
+}
+
+int fs_xfs_copy(const char *src, uint64_t src_size, const char *path, uint64_t off,
+		uint64_t size, const char *uuid, const char *label, char *verdict, size_t n)
+{
+	char from[] = "/tmp/muletto-xfs-from.XXXXXX", to[] = "/tmp/muletto-xfs-to.XXXXXX";
+	char sdev[64], ddev[64], um[160], m[224], b[32], ss[32], in[48], nm[32];
+	char *out = malloc(FS_OUT_MAX);
+	const char *info[] = { "xfs_db", "-r", "-c", "info", sdev, NULL }; /* xfs_info's text */
+	const char *mkfs[20] = { "mkfs.xfs", "-f", "-q", "-m", m, "-b", b, "-s", ss, "-i", in,
+				 "-n", nm };
+	/* "-": to standard output, and from standard input */
+	const char *dump[] = { "xfsdump", "-J", "-l", "0", "-L", "muletto", "-M", "muletto", "-",
+			       from, NULL };
+	const char *load[] = { "xfsrestore", "-J", "-", to, NULL };
+	const char *check[] = { "xfs_repair", "-n", ddev, NULL };
+	int sfd = -1, dfd = -1, r, mounted = 0, k = 13;
+
+	if (!out)
+		return -ENOMEM;
+	verdict[0] = 0;
+	if (!mkdtemp(from) || !mkdtemp(to)) {
+		r = err_set(-errno, "cannot make folders to copy XFS's files: %s", strerror(errno));
+		goto out;
+	}
+	/* the copy of the old file system is muletto's own: mounted read-write, so
+	 * that a log left by an unclean shutdown is replayed */
+	r = fs_loop(src, 0, src_size, 0, 0, sdev, sizeof(sdev), &sfd);
+	if (r == 0)
+		r = spawn_run(info, out, FS_OUT_MAX);
+	/* nouuid: the two have the same UUID, and so may a disk of this machine */
+	if (r == 0 && mount(sdev, from, "xfs", 0, "nouuid") < 0)
+		r = err_set(-errno, "cannot mount the XFS file system as it was captured (%s) to "
+				    "copy its files: %s", sdev, strerror(errno));
+	mounted = r == 0;
+	if (r == 0) {
+		fs_xfs_like(out, um, sizeof(um), b, sizeof(b), ss, sizeof(ss), in, sizeof(in), nm,
+			    sizeof(nm));
+		snprintf(m, sizeof(m), "%s%s%s", um, uuid[0] ? ",uuid=" : "", uuid);
+		if (label[0]) {
+			mkfs[k++] = "-L";
+			mkfs[k++] = label;
+		}
+		mkfs[k++] = ddev;
+		mkfs[k] = NULL;
+		r = fs_loop(path, off, size, 0, 0, ddev, sizeof(ddev), &dfd);
+	}
+	if (r == 0)
+		r = spawn_run(mkfs, out, FS_OUT_MAX);
+	if (r == 0 && mount(ddev, to, "xfs", 0, "nouuid") < 0)
+		r = err_set(-errno, "cannot mount the new XFS file system (%s): %s", ddev,
+			    strerror(errno));
+	else if (r == 0) {
+		r = spawn_pipe(dump, load, out, FS_OUT_MAX);
+		if (umount(to) < 0 && r == 0)
+			r = err_set(-errno, "cannot unmount the new XFS file system at %s: %s", to,
+				    strerror(errno));
+	}
+	if (r == 0) {
+		r = spawn_run(check, out, FS_OUT_MAX);
+		str_copy(verdict, n, r == 0 ? "made anew, files copied (xfsdump), clean (xfs_repair -n)" :
+					      "made anew, errors (xfs_repair -n)");
+	}
+out:
+	if (mounted)
+		umount(from);
+	if (sfd >= 0)
+		close(sfd);
+	if (dfd >= 0)
+		close(dfd);
+	rmdir(from);
+	rmdir(to);
+	free(out);
+	return r;
 }
 
 /* btrfs: its used bytes from its superblock; the least it can shrink to from
@@ -389,7 +512,7 @@ static int fs_fit_pv(const char *dev, uint64_t size, char *verdict, size_t n)
 
 static const struct fs_kind {
 	const char *name;
-	int grow, shrink;
+	int grow, shrink; /* shrink 2: made anew smaller, its files copied */
 	int on_loop; /* its tools need a device of the partition's size */
 	int (*measure)(const char *dev, uint64_t *used, uint64_t *min_size);
 	int (*fit)(const char *dev, uint64_t size, char *verdict, size_t n);
@@ -398,7 +521,7 @@ static const struct fs_kind {
 	{ "ext3", 1, 1, 0, fs_measure_ext, fs_fit_ext },
 	{ "ext4", 1, 1, 0, fs_measure_ext, fs_fit_ext },
 	{ "ntfs", 1, 1, 1, fs_measure_ntfs, fs_fit_ntfs },
-	{ "xfs", 1, 0, 1, fs_measure_xfs, fs_fit_xfs },
+	{ "xfs", 1, 2, 1, fs_measure_xfs, fs_fit_xfs },
 	{ "btrfs", 1, 1, 1, fs_measure_btrfs, fs_fit_btrfs },
 	{ "LVM2_member", 1, 1, 1, fs_measure_pv, fs_fit_pv },
 };
@@ -425,6 +548,13 @@ int fs_can_shrink(const char *fs)
 	const struct fs_kind *k = fs_kind(fs);
 
 	return k && k->shrink;
+}
+
+int fs_shrinks_by_copy(const char *fs)
+{
+	const struct fs_kind *k = fs_kind(fs);
+
+	return k && k->shrink == 2;
 }
 
 int fs_measure(const char *path, uint64_t off, uint64_t size, const char *fs, uint64_t *used,

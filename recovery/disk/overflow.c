@@ -82,6 +82,11 @@ int overflow_new(uint64_t size, uint64_t data, const char *what, struct overflow
 	return 0;
 }
 
+const char *overflow_path(const struct overflow *o)
+{
+	return o->file;
+}
+
 const struct dio *overflow_io(const struct overflow *o)
 {
 	return &o->io;

@@ -157,11 +157,16 @@ static int layout_overflows(const struct plan *pl, const struct caibx *idx,
 	for (i = 0; i < pl->n; i++) {
 		const struct plan_part *p = &pl->p[i];
 		char what[64];
-		if (p->action != PLAN_SHRINK)
+		uint64_t from;
+		if (p->action == PLAN_SHRINK)
+			from = p->new_size; /* what lies beyond the new end */
+		else if (p->action == PLAN_REBUILD && plan_made_from(p) == PLAN_FROM_COPY)
+			from = 0; /* all of it: the new one is made where the old one lands */
+		else
 			continue;
 		snprintf(what, sizeof(what), "partition %d", p->src->number);
-		r = overflow_new(p->src->size - p->new_size,
-				 layout_data_in(idx, p->src->start + p->new_size,
+		r = overflow_new(p->src->size - from,
+				 layout_data_in(idx, p->src->start + from,
 						p->src->start + p->src->size),
 				 what, &ov[i]);
 		if (r < 0)
@@ -213,7 +218,7 @@ static int layout_finish(const struct plan *pl, const struct manifest_disk *d, s
 	r = layout_table_write(pl, d, t->fd, t->path);
 	for (i = 0; i < pl->n && r == 0; i++) {
 		const struct plan_part *p = &pl->p[i];
-		if (p->action == PLAN_REBUILD && strcmp(p->src->fs, "vfat"))
+		if (p->action == PLAN_REBUILD && plan_made_from(p) == PLAN_FROM_NOTHING)
 			r = fs_swap_make(t->fd, t->path, p->new_start, p->new_size, p->src->fs_uuid,
 					 p->src->label);
 	}
@@ -230,7 +235,15 @@ static int layout_finish(const struct plan *pl, const struct manifest_disk *d, s
 			continue;
 		f->number = p->src->number;
 		str_copy(f->action, sizeof(f->action), plan_action_name(p->action));
-		if (p->action == PLAN_REBUILD && !strcmp(p->src->fs, "vfat")) {
+		if (p->action == PLAN_REBUILD && plan_made_from(p) == PLAN_FROM_COPY) {
+			event_notice("partition %d (%s%s%s): making it anew in %s and copying its "
+				     "files...", p->src->number, p->src->fs,
+				     p->src->label[0] ? " " : "", p->src->label,
+				     (human_size(p->new_size, sz, sizeof(sz)), sz));
+			r = fs_xfs_copy(overflow_path(ov[i]), p->src->size, t->path, p->new_start,
+					p->new_size, p->src->fs_uuid, p->src->label, f->verdict,
+					sizeof(f->verdict));
+		} else if (p->action == PLAN_REBUILD && !strcmp(p->src->fs, "vfat")) {
 			event_notice("partition %d (vfat%s%s): making the FAT anew for %u-byte "
 				     "sectors...", p->src->number, p->src->label[0] ? " " : "",
 				     p->src->label, pl->new_sector);

@@ -25,8 +25,16 @@ int layout_map_make(const struct plan *pl, const struct manifest_disk *d, const 
 	for (i = 0; i < pl->n; i++) {
 		const struct plan_part *p = &pl->p[i];
 		first = MIN(first, p->src->start);
-		if ((p->action == PLAN_REBUILD && strcmp(p->src->fs, "vfat")) || !p->src->size)
-			continue; /* made anew (swap); a FAT's files are read back from its bytes */
+		enum plan_source from = p->action == PLAN_REBUILD ? plan_made_from(p) : PLAN_FROM_PLACE;
+		if (from == PLAN_FROM_NOTHING || !p->src->size)
+			continue; /* made anew (swap) */
+		if (from == PLAN_FROM_COPY) { /* whole into its copy, its files read from there */
+			if (tails && tails[i])
+				s[n++] = (struct dio_seg){ .start = p->src->start,
+							   .len = p->src->size, .to = 0,
+							   .io = tails[i] };
+			continue;
+		}
 		s[n++] = (struct dio_seg){ .start = p->src->start,
 					   .len = MIN(p->src->size, p->new_size),
 					   .to = p->new_start, .io = io };

@@ -211,8 +211,9 @@ static void plan_actions(struct plan *pl)
 			p->action = PLAN_REBUILD; /* a FAT made for sectors of another size */
 		else if (p->new_size == p->src->size)
 			p->action = PLAN_COPY;
-		else if (plan_is_swap(p->src))
-			p->action = PLAN_REBUILD;
+		else if (plan_is_swap(p->src) ||
+			 (p->new_size < p->src->size && fs_shrinks_by_copy(p->src->fs)))
+			p->action = PLAN_REBUILD; /* swap; an XFS made anew, its files copied */
 		else
 			p->action = p->new_size > p->src->size ? PLAN_GROW : PLAN_SHRINK;
 		if (p->new_start != p->src->start || p->new_size != p->src->size)
@@ -325,6 +326,15 @@ int plan_make_sized(const struct manifest_disk *d, uint64_t size, uint32_t secto
 	plan_actions(pl);
 	*ret = pl;
 	return 0;
+}
+
+enum plan_source plan_made_from(const struct plan_part *p)
+{
+	if (!strcmp(p->src->fs, "vfat"))
+		return PLAN_FROM_PLACE;
+	if (fs_shrinks_by_copy(p->src->fs))
+		return PLAN_FROM_COPY;
+	return PLAN_FROM_NOTHING;
 }
 
 void plan_free(struct plan *p)

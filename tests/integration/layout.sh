@@ -266,10 +266,15 @@ done
 truncate -s 400M "$T/x.img"
 sgdisk -n 1:2048:+64M -t 1:8300 -c 1:root -n 2:0:0 -t 2:8300 -c 2:srv "$T/x.img" >/dev/null
 x=$(loop_attach "$T/x.img")
+# beside plain files: a hard link, an extended attribute and a sparse file,
+# which a copy into a new XFS must keep
 mkfs.ext4 -q -L root "${x}p1" && mkfs.xfs -q -f -L srv "${x}p2" && mount "${x}p2" "$T/m" &&
 	cp -r /usr/share/doc/bash "$T/m/" && head -c 20M /dev/urandom >"$T/m/db" &&
+	ln "$T/m/db" "$T/m/db.link" && python3 -c 'import os, sys; os.setxattr(sys.argv[1], "user.muletto", b"kept")' "$T/m/db" &&
+	truncate -s 64M "$T/m/sparse" && echo end >>"$T/m/sparse" &&
 	(cd "$T/m" && find . -type f | sort | xargs sha256sum) >"$T/xfs.sums"
 umount "$T/m"
+xfs_uuid=$(blkid -o value -s UUID "${x}p2")
 "$MULETTO" capture "$x" "$repo" --name xfs --progress none >/dev/null 2>&1
 truncate -s 560M "$T/x2.img"; x2=$(loop_attach "$T/x2.img")
 "$MULETTO" restore "$repo" xfs --to "$x2" --yes --json --progress none >"$T/x2.json" 2>"$T/x2.err"
@@ -278,10 +283,36 @@ jq -e 'select(.plan == null) | .layout[0].action == "grow" and (.layout[0].verdi
 	files_ok "${x2}p2" "$T/xfs.sums" && [ "$(xfs_db -r -c 'sb 0' -c 'print dblocks' "${x2}p2" | awk '{ print $3 * 4096 }')" -gt $((400 << 20)) ] &&
 	pass "XFS onto a larger disk: grown (xfs_growfs), xfs_repair -n clean, files equal" ||
 	fail "XFS grown" "$(cat "$T/x2.json" "$T/x2.err")"
-truncate -s 360M "$T/x3.img"; x3=$(loop_attach "$T/x3.img"); before=$(sha "$x3")
-expect_fail "a smaller disk where XFS would have to shrink is refused, saying XFS keeps its size" \
-	"partition 2 \\(xfs srv\\) keeps its 335 MiB" "$MULETTO" restore "$repo" xfs --to "$x3" --yes
-[ "$(sha "$x3")" = "$before" ] && pass "... and that disk is untouched" || fail "... and that disk is untouched"
+# XFS cannot shrink: onto a smaller disk it is made anew (same UUID, label and
+# features) and its files copied (xfsdump | xfsrestore) from its bytes as
+# captured, kept whole in an overflow file meanwhile
+jq -e '.disks[0].partitions[1] | .min_size >= 314572800 and .min_size < .size' "$repo/images/xfs/manifest.json" >/dev/null &&
+	pass "capture: the least a new XFS holding the data can be (at least mkfs.xfs's 300 MB)" ||
+	fail "capture: XFS's minimum" "$(jq -c '.disks[0].partitions[1]' "$repo/images/xfs/manifest.json")"
+truncate -s 360M "$T/x3.img"; x3=$(loop_attach "$T/x3.img")
+"$MULETTO" restore "$repo" xfs --to "$x3" --yes --json --progress none >"$T/x3.json" 2>"$T/x3.err"
+partx -u "$x3" 2>/dev/null || partx -a "$x3" 2>/dev/null
+xfs_end=$(xfs_db -r -c 'sb 0' -c 'print dblocks' "${x3}p2" 2>/dev/null | awk '{ print $3 * 4096 }')
+xfs_kept() { # DEVICE: the hard link, the attribute and the sparse file as they were
+	local r=1
+	mount -o ro "$1" "$T/m" || return 1
+	[ "$(stat -c %i "$T/m/db")" = "$(stat -c %i "$T/m/db.link")" ] &&
+		python3 -c 'import os, sys; sys.exit(os.getxattr(sys.argv[1], "user.muletto") != b"kept")' "$T/m/db" &&
+		[ "$(du -k "$T/m/sparse" | cut -f1)" -lt 1024 ] && r=0
+	umount "$T/m"
+	return $r
+}
+jq -e 'select(.plan == null) | .layout[] | select(.number == 2) | .action == "rebuild" and (.verdict | test("files copied.*clean \\(xfs_repair"))' "$T/x3.json" >/dev/null &&
+	[ "${xfs_end:-0}" -gt 0 ] && [ "$xfs_end" -le "$(blockdev --getsize64 "${x3}p2")" ] &&
+	[ "$(blkid -o value -s UUID "${x3}p2")" = "$xfs_uuid" ] && [ "$(blkid -o value -s LABEL "${x3}p2")" = srv ] &&
+	files_ok "${x3}p2" "$T/xfs.sums" && xfs_kept "${x3}p2" && [ "$(ids "$x3")" = "$(ids "$x")" ] &&
+	pass "XFS onto a smaller disk: made anew in $((xfs_end >> 20)) MiB with its UUID and label, files equal, hard link, attribute and sparse file kept, xfs_repair -n clean" ||
+	fail "XFS onto a smaller disk" "end $xfs_end: $(cat "$T/x3.json" "$T/x3.err")"
+truncate -s 300M "$T/x4.img"; x4=$(loop_attach "$T/x4.img"); before=$(sha "$x4")
+expect_fail "a disk too small for a new XFS holding the data is refused with the numbers" \
+	"partition 2 \\(xfs srv\\) can shrink to [0-9]+ MiB .*choose a disk of at least" \
+	"$MULETTO" restore "$repo" xfs --to "$x4" --yes
+[ "$(sha "$x4")" = "$before" ] && pass "... and that disk is untouched" || fail "... and that disk is untouched"
 
 # ---- btrfs grows (mounted, btrfs filesystem resize max) ----
 truncate -s 320M "$T/b.img"

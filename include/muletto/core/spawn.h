@@ -24,4 +24,10 @@ int spawn_run(const char *const argv[], char *out, size_t out_size);
  * "errors were corrected"): that status, or a negative code. */
 int spawn_run_ok(const char *const argv[], int ok_max, char *out, size_t out_size);
 
+/* a | b: a's standard output into b's standard input, both waited for; 0 when
+ * both exit with 0, b's standard output in out. A failure is reported for a
+ * first (b failing then is its consequence), with what both wrote on their
+ * standard error. */
+int spawn_pipe(const char *const a[], const char *const b[], char *out, size_t out_size);
+
 #endif

@@ -20,9 +20,12 @@ const char *fs_role(const char *type, const char *fs);
 /* Whether muletto can grow, or shrink, a file system of this type (libblkid's
  * name): ext2/3/4 and NTFS both ways (e2fsprogs, ntfsresize, offline), btrfs
  * both ways (mounted), LVM physical volumes both ways (pvresize: a shrink as
- * far as the last allocated extent), XFS only grows (xfs_growfs, mounted). */
+ * far as the last allocated extent), XFS grows (xfs_growfs, mounted) and
+ * cannot shrink: a smaller one is made anew and its files copied
+ * (fs_shrinks_by_copy, fs_xfs_copy). */
 int fs_can_grow(const char *fs);
 int fs_can_shrink(const char *fs);
+int fs_shrinks_by_copy(const char *fs);
 
 /* The bytes the file system in [off, off+size) of path uses and the least it
  * can shrink to (0 when it cannot or is not known). 0, or a negative code when
@@ -38,6 +41,14 @@ int fs_measure(const char *path, uint64_t off, uint64_t size, const char *fs, ui
  * cannot be done. */
 int fs_fit(const char *path, uint64_t off, uint64_t room, uint64_t size, const char *fs,
 	   char *verdict, size_t verdict_size);
+
+/* An XFS file system made anew at off of path, size bytes, with uuid and
+ * label and the block, sector and inode sizes and features of the XFS in the
+ * file src (src_size bytes: a partition as captured, muletto's own copy),
+ * whose files are then copied into it (xfsdump | xfsrestore: attributes,
+ * hard links, sparse files kept); xfs_repair -n's verdict in verdict. */
+int fs_xfs_copy(const char *src, uint64_t src_size, const char *path, uint64_t off,
+		uint64_t size, const char *uuid, const char *label, char *verdict, size_t n);
 
 /* A file system at off of fd whose partition now starts at start_sector:
  * NTFS's boot sector (and its copy at the volume's end) says where its

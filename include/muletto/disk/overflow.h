@@ -24,6 +24,8 @@ struct overflow;
  * *io writes to it. */
 int overflow_new(uint64_t size, uint64_t data, const char *what, struct overflow **ret);
 const struct dio *overflow_io(const struct overflow *o);
+/* The overflow file's path (its bytes as written, from offset 0). */
+const char *overflow_path(const struct overflow *o);
 /* One file: [0, head) of target_fd from off, then the overflow. Its path in
  * path (a FUSE mount of a private folder) until overflow_unjoin(). */
 int overflow_join(struct overflow *o, int target_fd, uint64_t off, uint64_t head, char *path,

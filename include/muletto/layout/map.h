@@ -20,7 +20,8 @@ struct layout_map {
 
 /* The map for plan pl of disk d onto io (the target, without a map). A
  * partition that shrinks has its bytes beyond its new size go to tails[i]
- * (for pl->p[i]; an overflow file, from its start); tails may be NULL. */
+ * (for pl->p[i]; an overflow file, from its start), and one made anew from
+ * a copy (PLAN_FROM_COPY) has all its bytes go there; tails may be NULL. */
 int layout_map_make(const struct plan *pl, const struct manifest_disk *d, const struct dio *io,
 		    const struct dio *const *tails, struct layout_map *ret);
 void layout_map_free(struct layout_map *m);

@@ -25,7 +25,7 @@ enum plan_action {
 	PLAN_COPY,   /* the same size: the bytes as they are */
 	PLAN_GROW,   /* larger: the bytes, then the file system grown */
 	PLAN_SHRINK, /* smaller: the file system shrunk, then its bytes */
-	PLAN_REBUILD /* made anew with the same identity (swap) */
+	PLAN_REBUILD /* made anew with the same identity (plan_made_from) */
 };
 
 struct plan_part {
@@ -60,6 +60,12 @@ int plan_make(const struct manifest_disk *d, uint64_t size, uint32_t sector,
  * needs, asks a file system to change that cannot, or when they do not fit. */
 int plan_make_sized(const struct manifest_disk *d, uint64_t size, uint32_t sector,
 		    const struct plan_size *want, size_t nwant, struct plan **ret);
+/* What a partition made anew (PLAN_REBUILD) is made from: nothing (swap:
+ * mkswap), its files read from its bytes in place (a FAT for sectors of
+ * another size), or its files read from its bytes kept whole outside the
+ * target (an XFS onto a smaller partition: it cannot shrink). */
+enum plan_source { PLAN_FROM_NOTHING, PLAN_FROM_PLACE, PLAN_FROM_COPY };
+enum plan_source plan_made_from(const struct plan_part *p);
 void plan_free(struct plan *p);
 const char *plan_action_name(enum plan_action a);
 
