@@ -156,6 +156,7 @@ static int fs_measure_ext(const char *dev, uint64_t *used, uint64_t *min_size)
 
 static int fs_fit_ext(const char *dev, uint64_t size, char *verdict, size_t n);
 static uint64_t fs_xfs_least(uint64_t used);
+static int fs_measure_fat(const char *dev, uint64_t *used, uint64_t *min_size);
 
 /* NTFS, offline with ntfsresize: the least it can shrink to from its --info. */
 static int fs_measure_ntfs(const char *dev, uint64_t *used, uint64_t *min_size)
@@ -512,7 +513,7 @@ static int fs_fit_pv(const char *dev, uint64_t size, char *verdict, size_t n)
 
 static const struct fs_kind {
 	const char *name;
-	int grow, shrink; /* shrink 2: made anew smaller, its files copied */
+	int grow, shrink; /* 2: made anew in the new size, its files copied */
 	int on_loop; /* its tools need a device of the partition's size */
 	int (*measure)(const char *dev, uint64_t *used, uint64_t *min_size);
 	int (*fit)(const char *dev, uint64_t size, char *verdict, size_t n);
@@ -522,6 +523,7 @@ static const struct fs_kind {
 	{ "ext4", 1, 1, 0, fs_measure_ext, fs_fit_ext },
 	{ "ntfs", 1, 1, 1, fs_measure_ntfs, fs_fit_ntfs },
 	{ "xfs", 1, 2, 1, fs_measure_xfs, fs_fit_xfs },
+	{ "vfat", 2, 2, 1, fs_measure_fat, NULL }, /* both: fs_fat_rebuild */
 	{ "btrfs", 1, 1, 1, fs_measure_btrfs, fs_fit_btrfs },
 	{ "LVM2_member", 1, 1, 1, fs_measure_pv, fs_fit_pv },
 };
@@ -627,7 +629,7 @@ int fs_fit(const char *path, uint64_t off, uint64_t room, uint64_t size, const c
 	int loop = -1, r;
 
 	verdict[0] = 0;
-	if (!k)
+	if (!k || !k->fit)
 		return err_set(-EOPNOTSUPP, "%s at offset %" PRIu64 ": muletto cannot resize a %s "
 					    "file system; restore onto a disk of the image's size, "
 					    "or use --layout same", path, off, fs[0] ? fs : "unknown");
@@ -641,6 +643,50 @@ int fs_fit(const char *path, uint64_t off, uint64_t room, uint64_t size, const c
 	if (loop >= 0)
 		close(loop);
 	return r;
+}
+
+/* A FAT: the bytes its clusters in use hold, from fsck.fat -n -v ("2048 bytes
+ * per cluster", "18 files, 2728/32695 clusters"); the least a new one holding
+ * them can be (it is made anew to change size: fs_fat_rebuild). */
+static int fs_fat_count(const char *dev, uint64_t *used, uint64_t *min_size,
+			unsigned long long *files)
+{
+	const char *argv[] = { "fsck.fat", "-n", "-v", dev, NULL };
+	char *out = malloc(FS_OUT_MAX);
+	unsigned long long cluster = 0, inuse = 0;
+	const char *p;
+	int r;
+
+	if (!out)
+		return -ENOMEM;
+	r = spawn_run(argv, out, FS_OUT_MAX);
+	for (p = out; r == 0 && *p;) {
+		const char *nl = strchr(p, '\n');
+		char line[256];
+		snprintf(line, sizeof(line), "%.*s", (int)(nl ? nl - p : (ptrdiff_t)strlen(p)), p);
+		if (strstr(line, " bytes per cluster"))
+			cluster = strtoull(line, NULL, 10);
+		else if (strstr(line, " files, ") && strstr(line, " clusters")) {
+			inuse = strtoull(strstr(line, " files, ") + 8, NULL, 10);
+			*files = strtoull(strstr(line, ": ") ? strstr(line, ": ") + 2 : line,
+					  NULL, 10);
+		}
+		p = nl ? nl + 1 : p + strlen(p);
+	}
+	if (r == 0 && cluster) {
+		*used = inuse * cluster;
+		/* files may take more clusters in the new one; and its FATs and root */
+		*min_size = *used + *used / 4 + (2ULL << 20);
+	}
+	free(out);
+	return r;
+}
+
+static int fs_measure_fat(const char *dev, uint64_t *used, uint64_t *min_size)
+{
+	unsigned long long files = 0;
+
+	return fs_fat_count(dev, used, min_size, &files);
 }
 
 /* Every entry of folder dir copied into the root of the FAT at dev. */
@@ -701,18 +747,23 @@ static void fs_rmtree(const char *path)
 	rmdir(path);
 }
 
-/* A FAT file system made anew for sectors of another size: its files copied
- * out (mtools reads it whatever its sector size), mkfs.vfat with the new
- * size, the same volume ID and label, the files copied back, fsck.vfat -n. */
-int fs_fat_rebuild(const char *path, uint64_t off, uint64_t size, uint32_t sector,
-		   const char *label, const char *volid, char *verdict, size_t n)
+/* A FAT file system made anew for sectors or a partition of another size:
+ * its files copied out (mtools reads it whatever its sector size), mkfs.vfat
+ * with the new size, the same volume ID and label, the files copied back,
+ * fsck.vfat -n. */
+int fs_fat_rebuild(const char *src, uint64_t src_size, const char *path, uint64_t off,
+		   uint64_t size, uint32_t sector, const char *label, const char *volid,
+		   char *verdict, size_t n)
 {
-	char dev[4200], tmp[] = "/tmp/muletto-fat.XXXXXX", files[4300], ss[16], id[16] = "";
-	char out[4096];
-	const char *out_argv[] = { "mcopy", "-s", "-p", "-n", "-i", dev, "::*", files, NULL };
+	char dev[4200], sdev[4200], tmp[] = "/tmp/muletto-fat.XXXXXX", files[4300], ss[16];
+	char out[4096], id[16] = "";
+	const char *out_argv[] = { "mcopy", "-s", "-p", "-n", "-i", src ? sdev : dev, "::*", files,
+				   NULL };
 	const char *mkfs[12] = { "mkfs.vfat", "-S", ss };
 	const char *check[] = { "fsck.vfat", "-n", dev, NULL };
-	int loop = -1, r, k = 3;
+	int loop = -1, sloop = -1, r, k = 3;
+	unsigned long long nfiles = 0;
+	uint64_t used, least;
 	size_t i, j;
 
 	if (!mkdtemp(tmp))
@@ -735,8 +786,12 @@ int fs_fat_rebuild(const char *path, uint64_t off, uint64_t size, uint32_t secto
 	r = mkdir(files, 0700) < 0 ? err_set(-errno, "cannot make %s: %s", files, strerror(errno)) : 0;
 	if (r == 0)
 		r = fs_loop(path, off, size, 0, sector, dev, sizeof(dev), &loop);
+	if (r == 0 && src)
+		r = fs_loop(src, 0, src_size, 1, 0, sdev, sizeof(sdev), &sloop);
 	if (r == 0)
-		r = spawn_run(out_argv, out, sizeof(out));
+		r = fs_fat_count(src ? sdev : dev, &used, &least, &nfiles);
+	if (r == 0 && (r = spawn_run(out_argv, out, sizeof(out))) < 0 && !used && nfiles <= 1)
+		r = 0; /* nothing but its label, and mcopy finds no "::*" */
 	if (r == 0)
 		r = spawn_run(mkfs, out, sizeof(out));
 	if (r == 0)
@@ -748,6 +803,8 @@ int fs_fat_rebuild(const char *path, uint64_t off, uint64_t size, uint32_t secto
 	}
 	if (loop >= 0)
 		close(loop);
+	if (sloop >= 0)
+		close(sloop);
 	fs_rmtree(tmp);
 	return r;
 }

@@ -235,7 +235,18 @@ static int layout_finish(const struct plan *pl, const struct manifest_disk *d, s
 			continue;
 		f->number = p->src->number;
 		str_copy(f->action, sizeof(f->action), plan_action_name(p->action));
-		if (p->action == PLAN_REBUILD && plan_made_from(p) == PLAN_FROM_COPY) {
+		if (p->action == PLAN_REBUILD && !strcmp(p->src->fs, "vfat")) {
+			event_notice("partition %d (vfat%s%s): making the FAT anew in %s for "
+				     "%u-byte sectors...", p->src->number,
+				     p->src->label[0] ? " " : "", p->src->label,
+				     (human_size(p->new_size, sz, sizeof(sz)), sz), pl->new_sector);
+			r = fs_fat_rebuild(plan_made_from(p) == PLAN_FROM_COPY ?
+						   overflow_path(ov[i]) : NULL,
+					   p->src->size, t->path, p->new_start, p->new_size,
+					   pl->new_sector,
+					   p->src->label, p->src->fs_uuid, f->verdict,
+					   sizeof(f->verdict));
+		} else if (p->action == PLAN_REBUILD && plan_made_from(p) == PLAN_FROM_COPY) {
 			event_notice("partition %d (%s%s%s): making it anew in %s and copying its "
 				     "files...", p->src->number, p->src->fs,
 				     p->src->label[0] ? " " : "", p->src->label,
@@ -243,13 +254,6 @@ static int layout_finish(const struct plan *pl, const struct manifest_disk *d, s
 			r = fs_xfs_copy(overflow_path(ov[i]), p->src->size, t->path, p->new_start,
 					p->new_size, p->src->fs_uuid, p->src->label, f->verdict,
 					sizeof(f->verdict));
-		} else if (p->action == PLAN_REBUILD && !strcmp(p->src->fs, "vfat")) {
-			event_notice("partition %d (vfat%s%s): making the FAT anew for %u-byte "
-				     "sectors...", p->src->number, p->src->label[0] ? " " : "",
-				     p->src->label, pl->new_sector);
-			r = fs_fat_rebuild(t->path, p->new_start, p->new_size, pl->new_sector,
-					   p->src->label, p->src->fs_uuid, f->verdict,
-					   sizeof(f->verdict));
 		} else if (p->action == PLAN_REBUILD) {
 			str_copy(f->verdict, sizeof(f->verdict), "made anew (mkswap)");
 		} else {

@@ -42,18 +42,27 @@ const char *plan_action_name(enum plan_action a)
 	return names[a];
 }
 
-/* Whether the partition's file system can grow, or shrink (shrink: 1), with
- * the tools muletto runs (disk/fs.h); a shrink also needs its minimum size. */
-static int plan_can(const struct manifest_part *p, int shrink)
-{
-	if (!strcmp(p->role, "esp") || !strcmp(p->role, "bios_boot") || !strcmp(p->role, "msr"))
-		return 0;
-	return shrink ? fs_can_shrink(p->fs) && p->min_size : fs_can_grow(p->fs);
-}
-
 static int plan_is_swap(const struct manifest_part *p)
 {
 	return !strcmp(p->fs, "swap") || !strcmp(p->role, "swap");
+}
+
+/* Whether the partition's file system can grow, or shrink (shrink: 1), with
+ * the tools muletto runs (disk/fs.h); a shrink also needs its minimum size. */
+static int plan_can_fs(const struct manifest_part *p, int shrink)
+{
+	if (!strcmp(p->role, "bios_boot") || !strcmp(p->role, "msr"))
+		return 0;
+	if (plan_is_swap(p))
+		return 1; /* made anew in any size */
+	return shrink ? fs_can_shrink(p->fs) && p->min_size : fs_can_grow(p->fs);
+}
+
+/* The same, for a plan muletto makes by itself: the ESP and swap keep their
+ * sizes (changed only when the technician's --layout FILE says so). */
+static int plan_can(const struct manifest_part *p, int shrink)
+{
+	return strcmp(p->role, "esp") && !plan_is_swap(p) && plan_can_fs(p, shrink);
 }
 
 /* The least a partition can be. */
@@ -206,9 +215,10 @@ static void plan_actions(struct plan *pl)
 	pl->identity = pl->old_disk == pl->new_disk && pl->old_sector == pl->new_sector;
 	for (i = 0; i < pl->n; i++) {
 		struct plan_part *p = &pl->p[i];
-		if (!strcmp(p->src->fs, "vfat") && pl->new_sector != pl->old_sector &&
-		    p->src->fs_block_size != pl->new_sector)
-			p->action = PLAN_REBUILD; /* a FAT made for sectors of another size */
+		if (!strcmp(p->src->fs, "vfat") &&
+		    (p->new_size != p->src->size ||
+		     (pl->new_sector != pl->old_sector && p->src->fs_block_size != pl->new_sector)))
+			p->action = PLAN_REBUILD; /* a FAT for sectors, or a partition, of another size */
 		else if (p->new_size == p->src->size)
 			p->action = PLAN_COPY;
 		else if (plan_is_swap(p->src) ||
@@ -266,22 +276,24 @@ int plan_make(const struct manifest_disk *d, uint64_t size, uint32_t sector,
 static int plan_size_ok(const struct manifest_part *s, uint64_t want)
 {
 	char a[32], b[32];
+	uint64_t least;
 
-	if (want > s->size && !plan_can(s, 0))
+	if (want > s->size && !plan_can_fs(s, 0))
 		return err_set(-EINVAL, "--layout: partition %d (%s) cannot grow: muletto cannot "
 					"grow %s; give it its size, %llu", s->number,
 			       s->fs[0] ? s->fs : "no file system", s->fs[0] ? s->fs : "it",
 			       (unsigned long long)s->size);
-	if (want < s->size && !plan_can(s, 1))
+	if (want < s->size && !plan_can_fs(s, 1))
 		return err_set(-EINVAL, "--layout: partition %d (%s) cannot shrink; give it at "
 					"least its size, %llu", s->number,
 			       s->fs[0] ? s->fs : "no file system", (unsigned long long)s->size);
-	if (want < s->size && want < plan_min(s)) {
+	least = MIN(s->size, up(s->min_size + PLAN_SLACK, PLAN_ALIGN));
+	if (want < s->size && want < least) {
 		human_size(want, a, sizeof(a));
-		human_size(plan_min(s), b, sizeof(b));
+		human_size(least, b, sizeof(b));
 		return err_set(-ENOSPC, "--layout: partition %d (%s) cannot be %s: its file system "
 					"needs at least %s (%llu bytes)", s->number, s->fs, a, b,
-			       (unsigned long long)plan_min(s));
+			       (unsigned long long)least);
 	}
 	return 0;
 }
@@ -330,8 +342,8 @@ int plan_make_sized(const struct manifest_disk *d, uint64_t size, uint32_t secto
 
 enum plan_source plan_made_from(const struct plan_part *p)
 {
-	if (!strcmp(p->src->fs, "vfat"))
-		return PLAN_FROM_PLACE;
+	if (!strcmp(p->src->fs, "vfat")) /* its files read before it is made anew */
+		return p->new_size < p->src->size ? PLAN_FROM_COPY : PLAN_FROM_PLACE;
 	if (fs_shrinks_by_copy(p->src->fs))
 		return PLAN_FROM_COPY;
 	return PLAN_FROM_NOTHING;

@@ -9,7 +9,7 @@ for t in sfdisk sgdisk mkfs.ext4 mkfs.vfat mkswap e2fsck resize2fs dumpe2fs jq m
 	command -v "$t" >/dev/null || PATH=$PATH:/usr/sbin command -v "$t" >/dev/null ||
 		{ skip layout "$t is missing"; exit 0; }
 done
-export MULETTO_CONF=$T/none.conf MULETTO_TMPDIR=$T
+export MULETTO_CONF=$T/none.conf MULETTO_TMPDIR=$T MTOOLS_SKIP_CHECK=1
 repo=$T/repo
 sha() { sha256sum <"$1" | cut -c1-64; }
 mkdir -p "$T/m"
@@ -143,10 +143,18 @@ echo '{"partitions": [{"number": 2, "size": "20M"}]}' >"$T/toosmall.json"
 expect_fail "--layout FILE with a size below what the file system needs is refused with the numbers" \
 	"^muletto: target $edit: --layout: partition 2 \\(ext4\\) cannot be 20 MiB: its file system needs at least [0-9.]+ MiB \\([0-9]+ bytes\\)" \
 	"$MULETTO" restore "$repo" gpt --to "$edit" --layout "$T/toosmall.json" --yes
-echo '{"partitions": [{"number": 1, "size": "64M"}]}' >"$T/esp.json"
-expect_fail "--layout FILE growing a FAT is refused: muletto cannot grow it" \
-	"^muletto: target $edit: --layout: partition 1 \\(vfat\\) cannot grow" \
-	"$MULETTO" restore "$repo" gpt --to "$edit" --layout "$T/esp.json" --yes
+# the ESP and swap keep their sizes in muletto's own plans; the technician may
+# choose others: the FAT is made anew (volume ID, label), swap too (UUID, label)
+echo '{"partitions": [{"number": 1, "size": "64M"}, {"number": 3, "size": "32M"}]}' >"$T/esp.json"
+"$MULETTO" restore "$repo" gpt --to "$edit" --layout "$T/esp.json" --yes --progress none >"$T/esp.out" 2>&1
+partx -d "$edit" 2>/dev/null; partx -a "$edit" 2>/dev/null # partitions overlap the old ones
+[ "$(blockdev --getsize64 "${edit}p1")" = $((64 << 20)) ] && [ "$(blockdev --getsize64 "${edit}p3")" = $((32 << 20)) ] &&
+	[ "$(blkid -o value -s UUID "${edit}p1")" = "$(blkid -o value -s UUID "${src}p1")" ] &&
+	[ "$(blkid -o value -s LABEL "${edit}p1")" = ESP ] && fsck.vfat -n "${edit}p1" >/dev/null 2>&1 &&
+	[ "$(blkid -o value -s UUID "${edit}p3")" = "$(blkid -o value -s UUID "${src}p3")" ] &&
+	[ "$(blkid -o value -s LABEL "${edit}p3")" = swp ] && files_ok "${edit}p2" "$T/root.sums" &&
+	pass "--layout FILE: the ESP made anew in 64 MiB (volume ID, label, fsck.vfat clean) and swap in 32 MiB (UUID, label)" ||
+	fail "--layout FILE with the ESP and swap" "$(blkid "${edit}p1" "${edit}p3"; cat "$T/esp.out")"
 
 # ---- an image file of a larger size, with --layout ----
 truncate -s 320M "$T/file.img"
@@ -408,6 +416,49 @@ if command -v pvcreate >/dev/null || [ -x /usr/sbin/pvcreate ]; then
 else
 	skip "LVM PV grown" "lvm2 is not installed"
 fi
+
+# ---- FAT: made anew in the new size with its volume ID, label and files ----
+# (this kernel has no vfat: the files are compared through mtools)
+fat_sums() { # PARTITION: every file's checksum, by path
+	local d
+	d=$(mktemp -d "$T/fat.XXXXXX")
+	mcopy -s -n -i "$1" "::*" "$d/" 2>/dev/null
+	(cd "$d" && find . -type f | sort | xargs sha256sum)
+	rm -rf "$d"
+}
+truncate -s 200M "$T/fat.img"
+sgdisk -n 1:2048:+32M -t 1:ef00 -c 1:ESP -n 2:0:+64M -t 2:8300 -c 2:root -n 3:0:+8M -t 3:8300 -c 3:raw \
+	-n 4:0:0 -t 4:0700 -c 4:share "$T/fat.img" >/dev/null
+fat=$(loop_attach "$T/fat.img")
+mkdir -p "$T/esp2/EFI/debian" && head -c 200K /dev/urandom >"$T/esp2/EFI/debian/grubx64.efi"
+mkfs.vfat -n ESP "${fat}p1" >/dev/null 2>&1 && mcopy -s -i "${fat}p1" "$T/esp2/EFI" ::/ 2>/dev/null &&
+	mkfs.ext4 -q -L root "${fat}p2" && head -c 8M /dev/urandom >"${fat}p3" &&
+	mkfs.vfat -n SHARE "${fat}p4" >/dev/null 2>&1 && mcopy -s -i "${fat}p4" /usr/share/doc/bash ::/ 2>/dev/null &&
+	head -c 12M /dev/urandom >"$T/report.bin" && mcopy -i "${fat}p4" "$T/report.bin" ::/ 2>/dev/null ||
+	fail "the FAT source" "could not make it"
+fat_sums "${fat}p4" >"$T/share.sums"
+"$MULETTO" capture "$fat" "$repo" --name fat --progress none >/dev/null 2>&1
+jq -e '.disks[0].partitions[3] | .used > 12000000 and .min_size > .used and .min_size < .size' "$repo/images/fat/manifest.json" >/dev/null &&
+	pass "capture: a FAT's used bytes and the least a new one holding them can be (fsck.fat -n -v)" ||
+	fail "capture: a FAT's size" "$(jq -c '.disks[0].partitions[3]' "$repo/images/fat/manifest.json")"
+for c in "grow 300 grown" "shrink 130 shrunk"; do
+	set -- $c
+	truncate -s "$2M" "$T/fat-$1.img"; fdev=$(loop_attach "$T/fat-$1.img")
+	"$MULETTO" restore "$repo" fat --to "$fdev" --yes --json --progress none >"$T/fat-$1.json" 2>"$T/fat-$1.err"
+	partx -u "$fdev" 2>/dev/null || partx -a "$fdev" 2>/dev/null
+	total=$(fsck.fat -n -v "${fdev}p4" 2>/dev/null | awk '/sectors total/ { print $1 * 512 }')
+	jq -e 'select(.plan == null) | .layout[] | select(.number == 4) | .action == "rebuild" and (.verdict | test("clean"))' "$T/fat-$1.json" >/dev/null &&
+		[ "$(blkid -o value -s UUID "${fdev}p4")" = "$(blkid -o value -s UUID "${fat}p4")" ] &&
+		[ "$(blkid -o value -s LABEL "${fdev}p4")" = SHARE ] && [ "${total:-0}" = "$(blockdev --getsize64 "${fdev}p4")" ] &&
+		[ "$(fat_sums "${fdev}p4")" = "$(cat "$T/share.sums")" ] && [ "$(fat_sums "${fdev}p1")" = "$(fat_sums "${fat}p1")" ] &&
+		cmp -s "${fdev}p3" "${fat}p3" && [ "$(ids "$fdev")" = "$(ids "$fat")" ] &&
+		pass "FAT onto a $2 MiB disk: $3 to $((total >> 20)) MiB, made anew with its volume ID and label, every file equal; the ESP and a partition without a file system as they were" ||
+		fail "FAT onto a $2 MiB disk ($1)" "total $total: $(cat "$T/fat-$1.json" "$T/fat-$1.err")"
+done
+echo '{"partitions": [{"number": 3, "size": "16M"}]}' >"$T/raw.json"
+expect_fail "--layout FILE growing a partition without a file system muletto knows is refused" \
+	"^muletto: target $fdev: --layout: partition 3 \\(no file system\\) cannot grow" \
+	"$MULETTO" restore "$repo" fat --to "$fdev" --layout "$T/raw.json" --yes
 
 # ---- 512-byte sectors to 4096 (4Kn): the FAT made anew, ext4 with 4 KiB blocks moved as is ----
 truncate -s 256M "$T/s4.img"

@@ -56,11 +56,14 @@ int fs_xfs_copy(const char *src, uint64_t src_size, const char *path, uint64_t o
  * right. Nothing for other file systems. */
 int fs_moved(int fd, uint64_t off, const char *fs, uint64_t start_sector);
 
-/* The FAT file system at off of path (size bytes) made anew for sectors of
- * sector bytes, with its volume ID ("609C-4B1B") and label and the same
- * files; fsck.vfat's verdict in verdict. */
-int fs_fat_rebuild(const char *path, uint64_t off, uint64_t size, uint32_t sector,
-		   const char *label, const char *volid, char *verdict, size_t n);
+/* A FAT file system made anew at off of path, size bytes, for sectors of
+ * sector bytes, with its volume ID ("609C-4B1B") and label and the files of
+ * the FAT in the file src (src_size bytes; NULL: the one at off of path, which
+ * is then overwritten); fsck.vfat's verdict in verdict. FAT is resized this
+ * way both ways. */
+int fs_fat_rebuild(const char *src, uint64_t src_size, const char *path, uint64_t off,
+		   uint64_t size, uint32_t sector, const char *label, const char *volid,
+		   char *verdict, size_t n);
 
 /* A swap area made anew at off of path, size bytes, with its UUID and label
  * (either may be ""). */
