@@ -93,9 +93,10 @@ static int layout_supported(const struct plan *pl, const struct manifest_disk *d
 	return layout_sectors_ok(pl, target);
 }
 
-/* The plan for q's target, or NULL when a plain restore does. */
+/* The plan for q's target (its path in to: "auto" picked), or NULL when a
+ * plain restore does. */
 static int layout_plan(const struct restore_request *q, const struct manifest_disk *d,
-		       struct plan **ret)
+		       char *to, size_t to_size, struct plan **ret)
 {
 	enum plan_policy policy = PLAN_AUTO;
 	uint64_t size = 0;
@@ -103,11 +104,21 @@ static int layout_plan(const struct restore_request *q, const struct manifest_di
 	int block = 0, r = 0;
 
 	*ret = NULL;
+	str_copy(to, to_size, q->to);
 	if (q->layout && !q->nsizes && (r = plan_policy_parse(q->layout, &policy)) < 0)
 		return r;
-	if (!strcmp(q->to, "auto"))
-		return 0; /* auto picks a disk the image fits as it is */
-	if ((r = layout_target_size(q->to, &size, &sector, &block)) < 0)
+	if (!strcmp(q->to, "auto")) {
+		char *picked = NULL;
+		/* without --layout, a disk the image fits as it is (restore_job.c);
+		 * with it, the one disk that holds at least what the plan needs */
+		if ((!q->layout && !q->plan_only) || !d->nparts || !d->pt_type[0])
+			return 0;
+		if ((r = target_pick_auto(plan_least(d), &picked)) < 0)
+			return r;
+		str_copy(to, to_size, picked);
+		free(picked);
+	}
+	if ((r = layout_target_size(to, &size, &sector, &block)) < 0)
 		return r;
 	if (!d->nparts || !d->pt_type[0])
 		return 0; /* no partitions: nothing to place */
@@ -121,7 +132,7 @@ static int layout_plan(const struct restore_request *q, const struct manifest_di
 	if (r < 0) {
 		char cause[ERR_MSG_MAX];
 		str_copy(cause, sizeof(cause), err_msg());
-		return err_set(r, "target %s: %s", q->to, cause);
+		return err_set(r, "target %s: %s", to, cause);
 	}
 	if (r == 0 && (*ret)->identity && !q->plan_only) {
 		plan_free(*ret);
@@ -290,17 +301,18 @@ int restore_layout(const struct restore_request *q, struct restore_result *res,
 	struct overflow **ov = NULL;
 	const struct dio **tails = NULL;
 	struct dio raw;
+	char to[256];
 	double t0;
 	int r, r2;
 
 	*done = 0;
-	r = layout_plan(q, d, &pl);
+	r = layout_plan(q, d, to, sizeof(to), &pl);
 	if (r < 0 || !pl)
 		return r;
 	*done = 1;
-	str_copy(res->target, sizeof(res->target), q->to);
+	str_copy(res->target, sizeof(res->target), to);
 	if (q->show_plan)
-		q->show_plan(q->ctx, q->to, pl, d);
+		q->show_plan(q->ctx, to, pl, d);
 	if (q->plan_only) {
 		res->planned_only = 1;
 		plan_free(pl);
@@ -308,13 +320,13 @@ int restore_layout(const struct restore_request *q, struct restore_result *res,
 	}
 	ov = calloc(pl->n ? pl->n : 1, sizeof(*ov));
 	tails = calloc(pl->n ? pl->n : 1, sizeof(*tails));
-	r = layout_supported(pl, d, q->to);
+	r = layout_supported(pl, d, to);
 	if (r == 0 && q->confirm)
-		r = q->confirm(q->ctx, q->to, pl->new_disk);
+		r = q->confirm(q->ctx, to, pl->new_disk);
 	if (r == 0)
 		r = ov && tails ? layout_overflows(pl, idx, ov, tails) : -ENOMEM;
 	if (r == 0)
-		r = target_open(q->to, pl->new_disk, restore_data_bytes(idx), &t);
+		r = target_open(to, pl->new_disk, restore_data_bytes(idx), &t);
 	if (r < 0) {
 		for (size_t i = 0; ov && i < pl->n; i++)
 			overflow_free(ov[i]);

@@ -340,6 +340,20 @@ int plan_make_sized(const struct manifest_disk *d, uint64_t size, uint32_t secto
 	return 0;
 }
 
+uint64_t plan_least(const struct manifest_disk *d)
+{
+	uint32_t sector = d->logical_sector_size ? d->logical_sector_size : 512;
+	uint64_t least = UINT64_MAX;
+	size_t i;
+
+	for (i = 0; i < d->nparts; i++) /* from the first one's start */
+		least = MIN(least, d->parts[i].start);
+	least = MAX(least == UINT64_MAX ? 0 : least, (uint64_t)PLAN_ALIGN);
+	for (i = 0; i < d->nparts; i++)
+		least = up(least, PLAN_ALIGN) + plan_min(&d->parts[i]);
+	return least + (strcmp(d->pt_type, "gpt") ? 0 : PLAN_GPT_TAIL * (uint64_t)sector);
+}
+
 enum plan_source plan_made_from(const struct plan_part *p)
 {
 	if (!strcmp(p->src->fs, "vfat")) /* its files read before it is made anew */

@@ -47,23 +47,32 @@ cmp -s -n "$(stat -c %s "$SAMPLE")" "$SAMPLE" "$T/target.img" && stick_log "$T/g
 	pass "a good unattended restore is identical and logged on the stick" ||
 	fail "a good unattended restore is identical and logged on the stick" "$(grep -a 'muletto:' "$T/good.log" | tail -3)"
 
-# the configuration baked into the initramfs, no stick
-printf '%s\n' "repo=http://10.0.2.100:8080/repo" "image=sample" "target=auto" "auto=restore" \
-	"after=poweroff" >"$T/baked.conf"
+# the configuration baked into the initramfs, no stick; target=auto with
+# layout=auto: the one free disk, planned (the 112 MiB disk for the 96 MiB
+# image: the root grows, the ESP stays byte for byte)
+printf '%s\n' "repo=http://10.0.2.100:8080/repo" "image=sample" "target=auto" "layout=auto" \
+	"auto=restore" "after=poweroff" >"$T/baked.conf"
 INITRAMFS_OUT=$T/baked INITRAMFS_ROOT=$T/baked-root ZSTD_LEVEL=1 \
 	"$MULETTO_TOP/scripts/mkinitramfs.sh" "$T/baked.conf" >/dev/null 2>"$T/mk.err" ||
 	fail "an initramfs with a baked-in configuration builds" "$(cat "$T/mk.err")"
 rm -rf "$T/baked-root"
 direct_boot "$T/baked.log" "$T/baked" ""
-grep -qa "RESTORE OK" "$T/baked.log" && cmp -s -n "$(stat -c %s "$SAMPLE")" "$SAMPLE" "$T/target.img" &&
-	pass "a configuration baked in with CONFIG= restores without a stick" ||
+ids() { sfdisk -d "$1" | sed -n 's/^label-id: /label-id=/p; s/^[^ ]*[^0-9]\([0-9]*\) : start=[ 0-9]*, size=[ 0-9]*, /\1 /p'; }
+esp() { dd if="$1" bs=1M skip=1 count=40 status=none | sha256sum; }
+grown() { # the root partition is larger than the sample's, and e2fsck finds it clean
+	local root=$(($(partx -g -o START -n 2 "$T/target.img" | tr -d ' ') * 512))
+	[ "$(partx -g -b -o SIZE -n 2 "$T/target.img" | tr -d ' ')" -gt "$(partx -g -b -o SIZE -n 2 "$SAMPLE" | tr -d ' ')" ] &&
+		e2fsck -fn "$T/target.img?offset=$root" >/dev/null 2>&1
+}
+grep -qa "RESTORE OK: restored sample disk0 to /dev/vda" "$T/baked.log" &&
+	grep -qa "partitions placed by the plan" "$T/baked.log" && [ "$(esp "$SAMPLE")" = "$(esp "$T/target.img")" ] &&
+	[ "$(ids "$SAMPLE")" = "$(ids "$T/target.img")" ] && grown &&
+	pass "a configuration baked in with CONFIG= restores without a stick; target=auto with layout=auto picks the disk and grows the root (ESP identical, GUIDs kept, e2fsck clean)" ||
 	fail "a configuration baked in with CONFIG= restores without a stick" "$(grep -a 'muletto:' "$T/baked.log" | tail -3)"
 
 # everything on the kernel command line, an explicit target: 112 MiB for the
 # 96 MiB image, so its root partition grows (the ESP stays byte for byte)
 direct_boot "$T/cmdline.log" "$BOOT" "" "muletto.repo=http://10.0.2.100:8080/repo muletto.image=sample muletto.target=/dev/vda muletto.auto=restore muletto.after=poweroff"
-ids() { sfdisk -d "$1" | sed -n 's/^label-id: /label-id=/p; s/^[^ ]*[^0-9]\([0-9]*\) : start=[ 0-9]*, size=[ 0-9]*, /\1 /p'; }
-esp() { dd if="$1" bs=1M skip=1 count=40 status=none | sha256sum; }
 root=$(($(partx -g -o START -n 2 "$T/target.img" | tr -d ' ') * 512))
 grep -qa "RESTORE OK: restored sample disk0 to /dev/vda" "$T/cmdline.log" &&
 	grep -qa "partitions placed by the plan" "$T/cmdline.log" && [ "$(esp "$SAMPLE")" = "$(esp "$T/target.img")" ] &&

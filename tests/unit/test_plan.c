@@ -94,6 +94,18 @@ static void too_small_says_the_numbers(void)
 	CHECK(plan_make(sample(), 2 * GIB, 0, PLAN_SAME, &p) == -ENOSPC);
 }
 
+static void least_is_the_smallest_disk_a_plan_fits(void)
+{
+	struct plan *p = NULL;
+	uint64_t least = plan_least(sample());
+
+	CHECK(least > GIB + 552 * MIB && least < 2 * GIB);
+	CHECK(plan_make(sample(), least, 0, PLAN_AUTO, &p) == 0 && inside(p, least));
+	plan_free(p);
+	p = NULL;
+	CHECK(plan_make(sample(), least - MIB, 0, PLAN_AUTO, &p) == -ENOSPC);
+}
+
 static void sectors_of_4k(void)
 {
 	struct plan *p = NULL;
@@ -126,6 +138,7 @@ int main(void)
 	RUN(larger_disk_grows_the_last_data_partition);
 	RUN(smaller_disk_shrinks_what_has_room);
 	RUN(too_small_says_the_numbers);
+	RUN(least_is_the_smallest_disk_a_plan_fits);
 	RUN(sectors_of_4k);
 	RUN(proportional_grows_every_data_partition);
 	CHECK_EXIT();

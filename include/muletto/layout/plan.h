@@ -66,6 +66,9 @@ int plan_make_sized(const struct manifest_disk *d, uint64_t size, uint32_t secto
  * target (an XFS onto a smaller partition: it cannot shrink). */
 enum plan_source { PLAN_FROM_NOTHING, PLAN_FROM_PLACE, PLAN_FROM_COPY };
 enum plan_source plan_made_from(const struct plan_part *p);
+/* The least disk, in bytes, a plan for d can fit: every partition at the
+ * least its file system allows (--to auto with --layout picks by it). */
+uint64_t plan_least(const struct manifest_disk *d);
 void plan_free(struct plan *p);
 const char *plan_action_name(enum plan_action a);
 
