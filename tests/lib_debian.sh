@@ -1,0 +1,98 @@
+# A real Debian 12 machine for the fix-up tests, sourced by tests that boot it.
+#
+# debian_rootfs: Debian's own packages (kernel, initramfs-tools, GRUB for BIOS
+# and EFI), installed by mmdebstrap through the project's apt configuration
+# (build/apt), its initramfs made with MODULES=list holding virtio-blk only, so
+# that it cannot find its root on any other controller: the negative control.
+# Made once, kept as build/debian-sample/rootfs.tar (remade when this file
+# changes).
+#
+# debian_disk IMG: a disk as Debian's installer leaves it on a virtio machine:
+# GPT with a BIOS boot partition, an ESP and an ext4 root; GRUB installed for
+# both BIOS and UEFI (EFI/debian/grubx64.efi, no fallback loader), fstab and
+# GRUB naming disks by their kernel names (/dev/vda3): what breaks when the
+# controller changes. Its init prints DEBIAN_MARKER, whether every fstab entry
+# mounted, and powers off.
+DEBIAN_DIR=$MULETTO_TOP/build/debian-sample
+DEBIAN_MARKER="MULETTO-DEBIAN-SAMPLE-BOOTED"
+
+debian_rootfs() {
+	local stamp key
+	key=$(sha256sum "$MULETTO_TOP/tests/lib_debian.sh" "$MULETTO_TOP/build/apt/sources.list" 2>/dev/null |
+		sha256sum | cut -c1-16)
+	stamp=$DEBIAN_DIR/rootfs.$key
+	[ -f "$stamp" ] && [ -f "$DEBIAN_DIR/rootfs.tar" ] && return 0
+	[ -f "$MULETTO_TOP/build/apt/sources.list" ] || return 1
+	command -v mmdebstrap >/dev/null || return 1
+	mkdir -p "$DEBIAN_DIR"
+	rm -f "$DEBIAN_DIR"/rootfs.*
+	# kernel modules beyond storage, network, ext4 and FAT are of no use here
+	# and would only make the image larger
+	mmdebstrap --variant=minbase --mode=root --aptopt='Acquire::Languages "none"' \
+		--include=linux-image-amd64,initramfs-tools,kmod,udev,e2fsprogs,dosfstools,grub-pc-bin,grub-efi-amd64-bin,grub2-common,ifupdown,iproute2 \
+		--dpkgopt='path-exclude=/usr/share/doc/*' --dpkgopt='path-exclude=/usr/share/man/*' \
+		--dpkgopt='path-exclude=/usr/share/locale/*' \
+		--essential-hook='mkdir -p "$1/etc/initramfs-tools/conf.d" &&
+			echo MODULES=list >"$1/etc/initramfs-tools/conf.d/virtio-only.conf" &&
+			printf "virtio_pci\nvirtio_blk\next4\ncrc32c_generic\n" >>"$1/etc/initramfs-tools/modules"' \
+		--customize-hook='cd "$1/usr/lib/modules/"*/kernel && rm -rf sound drivers/gpu drivers/media drivers/infiniband drivers/staging drivers/net/wireless drivers/bluetooth drivers/iio drivers/hid drivers/usb drivers/input drivers/video net/wireless net/bluetooth net/mac80211 fs/ocfs2 fs/xfs fs/btrfs fs/nfs fs/nfsd fs/smb fs/ceph fs/gfs2 fs/f2fs fs/ubifs fs/reiserfs fs/jfs fs/nilfs2 &&
+			chroot "$1" sh -c "depmod -a \$(ls /usr/lib/modules) && update-initramfs -u -k all" &&
+			rm -rf "$1"/var/cache/apt/* "$1"/var/lib/apt/lists/*' \
+		bookworm "$DEBIAN_DIR/rootfs.tar" "$MULETTO_TOP/build/apt/sources.list" \
+		>"$DEBIAN_DIR/mmdebstrap.log" 2>&1 || return 1
+	touch "$stamp"
+}
+
+# debian_disk IMG SIZE_MIB: the disk, from the root file system above
+debian_disk() {
+	local img=$1 size=$2 x=$T/debian.$RANDOM dev root
+	mkdir -p "$x/mnt"
+	rm -f "$img" && truncate -s "${size}M" "$img"
+	sgdisk -n 1:2048:+1M -t 1:ef02 -c 1:bios -n 2:0:+32M -t 2:ef00 -c 2:ESP \
+		-n 3:0:0 -t 3:8300 -c 3:root "$img" >/dev/null || return 1
+	dev=$(losetup -f --show "$img") || return 1
+	partx -a "$dev" 2>/dev/null
+	mkfs.vfat -n ESP "${dev}p2" >/dev/null 2>&1 && mkfs.ext4 -q -L root "${dev}p3" &&
+		mount "${dev}p3" "$x/mnt" && tar -C "$x/mnt" -xf "$DEBIAN_DIR/rootfs.tar" &&
+		mkdir -p "$x/mnt/boot/efi" && mount "${dev}p2" "$x/mnt/boot/efi" || {
+		umount -R "$x/mnt" 2>/dev/null; partx -d "$dev"; losetup -d "$dev"; return 1; }
+	root=$x/mnt
+	echo debian-sample >"$root/etc/hostname"
+	printf '/dev/vda3 / ext4 errors=remount-ro 0 1\n/dev/vda2 /boot/efi vfat umask=0077 0 1\n' >"$root/etc/fstab"
+	# init: the marker, whether fstab mounts, then off
+	cat >"$root/sbin/sample-init" <<'INIT'
+#!/bin/sh
+export PATH=/usr/sbin:/usr/bin:/sbin:/bin
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -o remount,rw / 2>/dev/null
+if mount -a 2>/tmp/mount.err; then echo "FSTAB-OK"; else echo "FSTAB-FAILED: $(cat /tmp/mount.err)"; fi
+echo "MULETTO-DEBIAN-SAMPLE-BOOTED, disks: $(ls /sys/block | tr '\n' ' ')"
+umount -a -r 2>/dev/null
+echo o >/proc/sysrq-trigger
+INIT
+	chmod 755 "$root/sbin/sample-init"
+	cat >"$root/etc/default/grub" <<'GRUB'
+GRUB_DEFAULT=0
+GRUB_TIMEOUT=0
+GRUB_DISTRIBUTOR=Debian
+GRUB_CMDLINE_LINUX_DEFAULT=""
+GRUB_CMDLINE_LINUX="console=ttyS0,115200 init=/sbin/sample-init rootdelay=4 panic=1"
+GRUB_TERMINAL=serial
+GRUB_SERIAL_COMMAND="serial --speed=115200"
+GRUB_DISABLE_LINUX_UUID=true
+GRUB_DISABLE_OS_PROBER=true
+GRUB
+	for d in dev proc sys run; do mkdir -p "$root/$d" && mount --bind "/$d" "$root/$d"; done
+	chroot "$root" grub-install --target=i386-pc "$dev" >"$x/grub.log" 2>&1 &&
+		chroot "$root" grub-install --target=x86_64-efi --efi-directory=/boot/efi \
+			--bootloader-id=debian --no-nvram >>"$x/grub.log" 2>&1 &&
+		chroot "$root" update-grub >>"$x/grub.log" 2>&1
+	local rc=$?
+	# as on the virtio machine it came from
+	sed -i "s|$dev|/dev/vda|g; s|/dev/vdap|/dev/vda|g" "$root/boot/grub/grub.cfg"
+	umount -R "$root"
+	partx -d "$dev"
+	losetup -d "$dev"
+	[ $rc = 0 ] || { cat "$x/grub.log" >&2; return 1; }
+}
