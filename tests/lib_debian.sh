@@ -18,7 +18,7 @@ DEBIAN_MARKER="MULETTO-DEBIAN-SAMPLE-BOOTED"
 
 debian_rootfs() {
 	local stamp key
-	key=$(sha256sum "$MULETTO_TOP/tests/lib_debian.sh" "$MULETTO_TOP/build/apt/sources.list" 2>/dev/null |
+	key=$({ declare -f debian_rootfs; cat "$MULETTO_TOP/build/apt/sources.list"; } 2>/dev/null |
 		sha256sum | cut -c1-16)
 	stamp=$DEBIAN_DIR/rootfs.$key
 	[ -f "$stamp" ] && [ -f "$DEBIAN_DIR/rootfs.tar" ] && return 0
@@ -29,13 +29,13 @@ debian_rootfs() {
 	# kernel modules beyond storage, network, ext4 and FAT are of no use here
 	# and would only make the image larger
 	mmdebstrap --variant=minbase --mode=root --aptopt='Acquire::Languages "none"' \
-		--include=linux-image-amd64,initramfs-tools,kmod,udev,e2fsprogs,dosfstools,grub-pc-bin,grub-efi-amd64-bin,grub2-common,ifupdown,iproute2 \
+		--include=linux-image-amd64,initramfs-tools,zstd,kmod,udev,e2fsprogs,dosfstools,grub-pc-bin,grub-efi-amd64-bin,grub2-common,ifupdown,iproute2 \
 		--dpkgopt='path-exclude=/usr/share/doc/*' --dpkgopt='path-exclude=/usr/share/man/*' \
 		--dpkgopt='path-exclude=/usr/share/locale/*' \
 		--essential-hook='mkdir -p "$1/etc/initramfs-tools/conf.d" &&
 			echo MODULES=list >"$1/etc/initramfs-tools/conf.d/virtio-only.conf" &&
 			printf "virtio_pci\nvirtio_blk\next4\ncrc32c_generic\n" >>"$1/etc/initramfs-tools/modules"' \
-		--customize-hook='cd "$1/usr/lib/modules/"*/kernel && rm -rf sound drivers/gpu drivers/media drivers/infiniband drivers/staging drivers/net/wireless drivers/bluetooth drivers/iio drivers/hid drivers/usb drivers/input drivers/video net/wireless net/bluetooth net/mac80211 fs/ocfs2 fs/xfs fs/btrfs fs/nfs fs/nfsd fs/smb fs/ceph fs/gfs2 fs/f2fs fs/ubifs fs/reiserfs fs/jfs fs/nilfs2 &&
+		--customize-hook='cd "$1/usr/lib/modules/"*/kernel && rm -rf sound drivers/gpu drivers/media drivers/infiniband drivers/staging drivers/net/wireless drivers/bluetooth drivers/iio drivers/hid drivers/usb drivers/input drivers/video drivers/comedi drivers/hwmon drivers/platform drivers/mtd drivers/target drivers/misc drivers/mmc drivers/net/can drivers/net/usb drivers/net/wan drivers/net/ieee802154 drivers/net/hamradio drivers/net/wwan drivers/net/ethernet/mellanox drivers/net/ethernet/qlogic drivers/net/ethernet/chelsio drivers/net/ethernet/sfc drivers/net/ethernet/cavium drivers/net/ethernet/huawei drivers/scsi/lpfc drivers/scsi/qla2xxx drivers/scsi/bfa drivers/scsi/be2iscsi drivers/scsi/qedi drivers/scsi/qedf drivers/scsi/csiostor net/wireless net/bluetooth net/mac80211 net/netfilter net/ipv4/netfilter net/ipv6/netfilter net/bridge/netfilter net/sched fs/ocfs2 fs/xfs fs/btrfs fs/nfs fs/nfsd fs/smb fs/ceph fs/gfs2 fs/f2fs fs/ubifs fs/reiserfs fs/jfs fs/nilfs2 &&
 			chroot "$1" sh -c "depmod -a \$(ls /usr/lib/modules) && update-initramfs -u -k all" &&
 			rm -rf "$1"/var/cache/apt/* "$1"/var/lib/apt/lists/*' \
 		bookworm "$DEBIAN_DIR/rootfs.tar" "$MULETTO_TOP/build/apt/sources.list" \
@@ -54,7 +54,7 @@ debian_disk() {
 	partx -a "$dev" 2>/dev/null
 	mkfs.vfat -n ESP "${dev}p2" >/dev/null 2>&1 && mkfs.ext4 -q -L root "${dev}p3" &&
 		mount "${dev}p3" "$x/mnt" && tar -C "$x/mnt" -xf "$DEBIAN_DIR/rootfs.tar" &&
-		mkdir -p "$x/mnt/boot/efi" && mount "${dev}p2" "$x/mnt/boot/efi" || {
+		mkdir -p "$x/mnt/boot/efi" || {
 		umount -R "$x/mnt" 2>/dev/null; partx -d "$dev"; losetup -d "$dev"; return 1; }
 	root=$x/mnt
 	echo debian-sample >"$root/etc/hostname"
@@ -69,7 +69,7 @@ mount -o remount,rw / 2>/dev/null
 if mount -a 2>/tmp/mount.err; then echo "FSTAB-OK"; else echo "FSTAB-FAILED: $(cat /tmp/mount.err)"; fi
 echo "MULETTO-DEBIAN-SAMPLE-BOOTED, disks: $(ls /sys/block | tr '\n' ' ')"
 umount -a -r 2>/dev/null
-echo o >/proc/sysrq-trigger
+echo o >/proc/sysrq-trigger; sleep 10
 INIT
 	chmod 755 "$root/sbin/sample-init"
 	cat >"$root/etc/default/grub" <<'GRUB'
@@ -84,11 +84,18 @@ GRUB_DISABLE_LINUX_UUID=true
 GRUB_DISABLE_OS_PROBER=true
 GRUB
 	for d in dev proc sys run; do mkdir -p "$root/$d" && mount --bind "/$d" "$root/$d"; done
+	# BIOS: grub-install; UEFI: the image grub-install would put into the ESP
+	# (this host's kernel has no vfat to mount the ESP: mtools writes it)
+	printf 'search.fs_uuid %s root\nset prefix=($root)/boot/grub\n' "$(blkid -o value -s UUID "${dev}p3")" >"$root/tmp/early.cfg"
 	chroot "$root" grub-install --target=i386-pc "$dev" >"$x/grub.log" 2>&1 &&
-		chroot "$root" grub-install --target=x86_64-efi --efi-directory=/boot/efi \
-			--bootloader-id=debian --no-nvram >>"$x/grub.log" 2>&1 &&
+		chroot "$root" grub-mkimage -O x86_64-efi -o /tmp/grubx64.efi -c /tmp/early.cfg -p /boot/grub \
+			part_gpt part_msdos ext2 fat search search_fs_uuid normal linux configfile echo \
+			serial terminal terminfo gzio all_video boot >>"$x/grub.log" 2>&1 &&
+		MTOOLS_SKIP_CHECK=1 mmd -i "${dev}p2" ::/EFI ::/EFI/debian 2>/dev/null &&
+		MTOOLS_SKIP_CHECK=1 mcopy -i "${dev}p2" "$root/tmp/grubx64.efi" ::/EFI/debian/grubx64.efi 2>/dev/null &&
 		chroot "$root" update-grub >>"$x/grub.log" 2>&1
 	local rc=$?
+	rm -f "$root/tmp/early.cfg" "$root/tmp/grubx64.efi"
 	# as on the virtio machine it came from
 	sed -i "s|$dev|/dev/vda|g; s|/dev/vdap|/dev/vda|g" "$root/boot/grub/grub.cfg"
 	umount -R "$root"

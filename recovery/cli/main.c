@@ -30,6 +30,8 @@ static const char usage_text[] =
 	"  mount REPO NAME [--disk N] [--partition P] [--foreground] DIR\n"
 	"                                       a partition of an image, read-only at DIR\n"
 	"  umount DIR                           ends a mount made by muletto mount\n"
+	"  fixup DISK [--dry-run] [--firmware bios|uefi]\n"
+	"                                       make a restored system boot on this machine\n"
 	"  keygen FILE                          make a key pair for signing images\n"
 	"\n"
 	"REPO is a folder, or a file://, http://, https://, s3://, sftp://, smb://, nfs://,\n"
@@ -46,7 +48,7 @@ int main(int argc, char **argv)
 		{ "restore", cmd_restore }, { "verify", cmd_verify },	{ "keygen", cmd_keygen },
 		{ "serve", cmd_serve },	    { "run", cmd_run },		{ "status", cmd_status },
 		{ "stop", cmd_stop },	    { "console", cmd_console }, { "mount", cmd_mount },
-		{ "umount", cmd_umount },
+		{ "umount", cmd_umount },   { "fixup", cmd_fixup },
 	};
 	size_t i;
 	int r;

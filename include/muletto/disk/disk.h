@@ -52,6 +52,11 @@ void disk_list_free(struct disk_info *d, size_t n);
 int disk_probe(const char *sysroot, const char *path, struct disk_info *ret);
 void disk_info_clear(struct disk_info *d);
 
+/* Makes sure every partition of d (probed from path) has its device node:
+ * the kernel re-reads the table, or is told of each partition (BLKPG, as
+ * partx -a). 0 when they all exist. */
+int disk_part_nodes(const char *path, const struct disk_info *d);
+
 /* Partition table and file systems of an open fd (device or image file). */
 int disk_probe_fd(int fd, uint64_t size, struct disk_info *ret);
 /* The file system (fs, label, fs_uuid) in [p->start, p->start + p->size) of

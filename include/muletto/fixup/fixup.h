@@ -50,4 +50,13 @@ void fixup_note(struct fixup_report *r, enum fixup_state state, const char *what
 		const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 const char *fixup_state_name(enum fixup_state s);
 
+/* Finds the operating systems on the disk at path (a block device whose
+ * partitions have device nodes: for an image file, `losetup -P` it first) and
+ * fixes each one, its report in out[0..*n). The disk must not be in use and is
+ * locked meanwhile. 0 when every system was fixed (or, dry run, could be);
+ * -ENOENT with a message when no system is found; another negative code when a
+ * fix failed (the reports say which). */
+int fixup_disk(const char *path, const struct fixup_opts *o, struct fixup_report *out,
+	       size_t max, size_t *n);
+
 #endif
