@@ -154,6 +154,14 @@ grep -v '^#' initramfs/tools.list | while read -r p f links; do
 done
 rm -rf "$tmp"
 
+# mtools converts FAT names through iconv with DOS code pages 850 and 437:
+# glibc's converters for those two, from the build host whose glibc the
+# tools are linked with
+G=/usr/lib/x86_64-linux-gnu/gconv
+mkdir -p "$R$G"
+for c in IBM850 IBM437; do install -m 0644 "$G/$c.so" "$R$G/$c.so"; done
+grep -hE '[[:space:]](IBM850|IBM437)//' "$G/gconv-modules" "$G"/gconv-modules.d/*.conf >"$R$G/gconv-modules"
+
 printf 'hosts: files dns\n' >"$R/etc/nsswitch.conf"
 printf '127.0.0.1 localhost\n' >"$R/etc/hosts"
 printf 'root:x:0:0:root:/root:/bin/sh\n' >"$R/etc/passwd"

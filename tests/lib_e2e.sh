@@ -107,7 +107,7 @@ qemu_run() {
 	local name=$1 log=$2 t0 pid rc
 	t0=$(date +%s.%N)
 	: >"$log"
-	timeout "$E2E_TIMEOUT" qemu-system-x86_64 -accel tcg -m 1024 -smp 2 -nographic -no-reboot \
+	timeout "$E2E_TIMEOUT" qemu-system-x86_64 -accel tcg -m "${E2E_MEM:-1024}" -smp 2 -nographic -no-reboot \
 		-serial "file:$log" -monitor none "${Q[@]}" >/dev/null 2>"$log.err" &
 	pid=$!
 	E2E_TOOL_SECONDS=""

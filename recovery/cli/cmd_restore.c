@@ -6,12 +6,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "muletto/cli/cmd.h"
 #include "muletto/cli/show.h"
+#include "muletto/cli/show_fixup.h"
 #include "muletto/cli/show_plan.h"
 #include "muletto/core/err.h"
+#include "muletto/core/event.h"
 #include "muletto/core/util.h"
 #include "muletto/engine/restore.h"
 
@@ -27,7 +30,9 @@ static const char restore_usage[] =
 	"  --threads N, --progress auto|bar|json|none,\n"
 	"  --layout auto|same|grow-last|proportional|FILE (partitions on a disk of another\n"
 	"  size; FILE: a plan from --plan-only --json with new_size edited),\n"
-	"  --plan-only (show the plan, write nothing)";
+	"  --plan-only (show the plan, write nothing),\n"
+	"  --no-fixup (do not make the restored system boot on this machine: by default\n"
+	"  muletto fixup runs when the machine or the disk differs from the captured one)";
 
 #define RESTORE_DISKS_MAX 64
 #define RESTORE_SIZES_MAX 128
@@ -39,6 +44,7 @@ struct restore_args {
 	int disks[RESTORE_DISKS_MAX];
 	const char *targets[RESTORE_DISKS_MAX];
 	enum show_mode progress;
+	int no_fixup;
 	struct restore_request q;
 };
 
@@ -148,7 +154,7 @@ static int restore_parse(int argc, char **argv, struct restore_args *a)
 		{ "seed", required_argument, NULL, 'S' },  { "no-seed", no_argument, NULL, 'N' },
 		{ "verify", no_argument, NULL, 'V' },	   { "trust", required_argument, NULL, 'T' },
 		{ "layout", required_argument, NULL, 'L' }, { "plan-only", no_argument, NULL, 'P' },
-		{ NULL, 0, NULL, 0 },
+		{ "no-fixup", no_argument, NULL, 'F' },	   { NULL, 0, NULL, 0 },
 	};
 	int c, r;
 
@@ -180,6 +186,7 @@ static int restore_parse(int argc, char **argv, struct restore_args *a)
 				return r;
 			break;
 		case 'P': a->q.plan_only = 1; break;
+		case 'F': a->no_fixup = 1; break;
 		case 'h': printf("usage: %s\n", restore_usage); return -1;
 		default: return cmd_usage(restore_usage);
 		}
@@ -206,7 +213,8 @@ static const struct show_count restore_counts[] = {
 };
 #undef COUNT
 
-static void restore_report(const struct restore_args *a, const struct restore_result *res)
+static void restore_report(const struct restore_args *a, const struct restore_result *res,
+			   json_t *fixup)
 {
 	const struct restore_stats *s = &res->st;
 	char tot[32], fetched[32], rate[32], what[1200];
@@ -231,6 +239,10 @@ static void restore_report(const struct restore_args *a, const struct restore_re
 			json_object_set_new(o, "layout", fits);
 			json_object_set_new(o, "layout_seconds", json_real(res->fit_seconds));
 		}
+		if (res->differs[0])
+			json_object_set_new(o, "differs", show_json_string(res->differs));
+		if (fixup)
+			json_object_set_new(o, "fixup", json_incref(fixup));
 		show_json_line(o);
 		return;
 	}
@@ -251,12 +263,76 @@ static void restore_report(const struct restore_args *a, const struct restore_re
 		       res->fit_seconds);
 }
 
+/* muletto fixup on what was restored, when the machine or the disk differs
+ * from the captured one: *js its report for the JSON result (or NULL). 0, or
+ * the code of a fix-up that failed (the restore itself is done). */
+static int restore_fixup(const struct restore_args *a, const struct restore_result *res,
+			 json_t **js)
+{
+	struct fixup_opts o = { .uefi = access("/sys/firmware/efi", F_OK) == 0 };
+	struct fixup_report *reps;
+	char why[ERR_MSG_MAX];
+	struct stat st;
+	size_t n = 0;
+	int r;
+
+	*js = NULL;
+	if (a->no_fixup || !res->differs[0] || res->planned_only)
+		return 0;
+	if (stat(res->target, &st) < 0 || !S_ISBLK(st.st_mode)) {
+		event_notice("this machine differs from the captured one (%s): to make the system "
+			     "boot on it, attach %s (losetup -P --find --show) and run muletto "
+			     "fixup on the loop device", res->differs, res->target);
+		return 0;
+	}
+	if (!(reps = calloc(FIXUP_SYSTEMS_MAX, sizeof(*reps))))
+		return -ENOMEM;
+	event_notice("this machine differs from the captured one (%s): fixing up the restored "
+		     "system (--no-fixup leaves it as it was)", res->differs);
+	r = fixup_disk(res->target, &o, reps, FIXUP_SYSTEMS_MAX, &n);
+	str_copy(why, sizeof(why), r < 0 ? err_msg() : "");
+	if (r == -ENOENT && n == 0) { /* nothing to fix: a data disk */
+		event_notice("fixup: %s", why);
+		r = 0;
+	}
+	if (a->json)
+		*js = show_fixup_json(reps, n, &o, r < 0 ? why : NULL);
+	else if (n)
+		show_fixup(reps, n, &o);
+	free(reps);
+	if (r < 0)
+		err_set(r, "%s is restored, but the fix-up failed: %s; the report above says what "
+			   "was done; fix the cause and run muletto fixup %s", res->target, why,
+			res->target);
+	return r;
+}
+
 static void restore_plan_shown(void *ctx, const char *target, const struct plan *pl,
 			       const struct manifest_disk *d)
 {
 	const struct restore_args *a = ctx;
 
 	show_plan(a->q.name, target, pl, d, a->json);
+}
+
+/* The result, with the fix-up when one is due. */
+static int restore_done(const struct restore_args *a, const struct restore_result *res,
+			const char *which)
+{
+	json_t *fix = NULL;
+	int r;
+
+	if (!a->json) { /* what was restored, then what was fixed */
+		restore_report(a, res, NULL);
+		fflush(stdout);
+	}
+	r = restore_fixup(a, res, &fix);
+	if (a->json)
+		restore_report(a, res, fix);
+	json_decref(fix);
+	if (r < 0)
+		return cmd_fail("%s%s%s", which ? which : "", which ? ": " : "", err_text(r));
+	return 0;
 }
 
 int cmd_restore(int argc, char **argv)
@@ -274,8 +350,7 @@ int cmd_restore(int argc, char **argv)
 	if (!a.ndisks) {
 		if ((r = restore_run(&a.q, &res)) < 0)
 			return cmd_fail("%s", err_text(r));
-		restore_report(&a, &res);
-		return 0;
+		return restore_done(&a, &res, NULL);
 	}
 	/* each disk of the image onto its target, each planned, one after another */
 	for (size_t i = 0; i < a.ndisks; i++) {
@@ -284,7 +359,8 @@ int cmd_restore(int argc, char **argv)
 		if ((r = restore_run(&a.q, &res)) < 0)
 			return cmd_fail("disk %d onto %s: %s%s", a.disks[i], a.targets[i], err_text(r),
 					i ? " (the disks before it are restored)" : "");
-		restore_report(&a, &res);
+		if ((r = restore_done(&a, &res, a.targets[i])))
+			return r;
 	}
 	return 0;
 }

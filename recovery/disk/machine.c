@@ -103,3 +103,52 @@ int machine_describe(struct manifest *m)
 	closedir(d);
 	return r;
 }
+
+/* Whether every controller of a is in b. */
+static int machine_has_all(char (*a)[MANIFEST_STR], size_t na, char (*b)[MANIFEST_STR], size_t nb)
+{
+	size_t i, k;
+
+	for (i = 0; i < na; i++) {
+		for (k = 0; k < nb && strcmp(a[i], b[k]); k++)
+			;
+		if (k == nb)
+			return 0;
+	}
+	return 1;
+}
+
+static void machine_why(char *why, size_t n, const char *text)
+{
+	size_t len = strlen(why);
+
+	if (len + 3 < n)
+		snprintf(why + len, n - len, "%s%s", len ? "; " : "", text);
+}
+
+int machine_differs(const struct manifest *m, char *why, size_t n)
+{
+	struct manifest *here = manifest_new();
+	int r;
+
+	why[0] = 0;
+	if (!here)
+		return -ENOMEM;
+	if ((r = machine_describe(here)) < 0) {
+		manifest_free(here);
+		return r;
+	}
+	if (!m->firmware[0] || !strcmp(m->firmware, "unknown"))
+		machine_why(why, n, "machine not recorded");
+	else if (strcmp(m->firmware, here->firmware)) {
+		char fw[2 * MANIFEST_STR + 16];
+		snprintf(fw, sizeof(fw), "firmware %s -> %s", m->firmware, here->firmware);
+		machine_why(why, n, fw);
+	}
+	if (m->firmware[0] &&
+	    (!machine_has_all(m->storage, m->nstorage, here->storage, here->nstorage) ||
+	     !machine_has_all(here->storage, here->nstorage, m->storage, m->nstorage)))
+		machine_why(why, n, "storage controllers");
+	manifest_free(here);
+	return 0;
+}

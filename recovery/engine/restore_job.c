@@ -9,6 +9,7 @@
 #include "muletto/core/err.h"
 #include "muletto/core/event.h"
 #include "muletto/core/util.h"
+#include "muletto/disk/machine.h"
 #include "muletto/engine/restore.h"
 #include "muletto/store/repo.h"
 #include "muletto/store/source.h"
@@ -64,6 +65,21 @@ static int restore_write(const struct restore_request *q, struct restore_result 
 	return r < 0 ? restore_partly(r, res->target) : 0;
 }
 
+/* What differs from the captured machine (restore_result.differs). */
+static void restore_differs(const struct manifest *m, struct restore_result *res)
+{
+	size_t len;
+
+	if (machine_differs(m, res->differs, sizeof(res->differs)) < 0) {
+		debug_log("restore", "cannot compare the machines: %s", err_msg());
+		res->differs[0] = 0;
+	}
+	len = strlen(res->differs);
+	if (res->laid_out && len + 32 < sizeof(res->differs))
+		snprintf(res->differs + len, sizeof(res->differs) - len, "%sdisk size or sector size",
+			 len ? "; " : "");
+}
+
 static int restore_from_repo(const struct restore_request *q, struct restore_result *res)
 {
 	struct manifest *m = NULL;
@@ -98,6 +114,8 @@ static int restore_from_repo(const struct restore_request *q, struct restore_res
 	r = restore_layout(q, res, d, idx, repo->store_url, q->name, &laid_out);
 	if (r == 0 && !laid_out)
 		r = restore_write(q, res, idx, repo->store_url, q->name, q->disk);
+	if (r == 0 && !res->planned_only)
+		restore_differs(m, res);
 out:
 	caibx_free(idx);
 	manifest_free(m);

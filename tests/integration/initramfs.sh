@@ -45,13 +45,23 @@ bad=""
 for t in "sbin/e2fsck -V" "sbin/resize2fs" "sbin/dumpe2fs -V" "sbin/mkswap -V" "sbin/mkfs.vfat --help" \
 	"sbin/fsck.vfat --help" "usr/bin/mcopy -V" "sbin/ntfsresize -V" "usr/sbin/xfs_growfs -V" \
 	"usr/sbin/xfs_db -V" "sbin/xfs_repair -V" "sbin/mkfs.xfs -V" "sbin/xfsdump -h" "sbin/xfsrestore -h" \
-	"bin/btrfs --version" "sbin/lvm version"; do
+	"bin/btrfs --version" "sbin/lvm version" "bin/efibootmgr --version" "bin/chroot --help"; do
 	set -- $t
 	chroot "$R" "/$1" ${2:+"$2"} 2>&1 | grep -qiE 'version|usage|[0-9]\.[0-9]' || bad="$bad $1"
 done
 [ -z "$bad" ] && grep -q '/fuse\.ko' "$R/lib/modules/$kver/modules.dep" &&
-	pass "e2fsprogs, mkswap, dosfstools, mtools, ntfsresize, xfsprogs, xfsdump, btrfs and lvm run from the initramfs; fuse is in" ||
+	pass "e2fsprogs, mkswap, dosfstools, mtools, ntfsresize, xfsprogs, xfsdump, btrfs, lvm, efibootmgr and chroot run from the initramfs; fuse is in" ||
 	fail "the layout tools run from the initramfs" "not running:$bad"
+
+# mtools from the tree writes and reads a FAT (its code-page conversion needs
+# glibc's IBM850 converter in the tree)
+rm -f "$R/tmp/fat.img" && mkfs.vfat -C "$R/tmp/fat.img" 1024 >/dev/null &&
+	chroot "$R" env MTOOLS_SKIP_CHECK=1 /usr/bin/mcopy -i /tmp/fat.img /init ::/Init.Sh >"$T/mc.out" 2>&1 &&
+	chroot "$R" env MTOOLS_SKIP_CHECK=1 /usr/bin/mcopy -i /tmp/fat.img ::/Init.Sh /tmp/init.back >>"$T/mc.out" 2>&1 &&
+	cmp -s "$R/init" "$R/tmp/init.back" &&
+	pass "mcopy from the initramfs copies a file onto a FAT and back, byte for byte" ||
+	fail "mcopy from the initramfs onto a FAT" "$(cat "$T/mc.out")"
+rm -f "$R/tmp/fat.img" "$R/tmp/init.back"
 
 # ... and a restore onto a smaller disk works with them alone: the tree as the
 # root (its own /dev, /proc, /sys, a /tmp of its own), the image shrunk into a loop device

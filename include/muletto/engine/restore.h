@@ -71,6 +71,10 @@ struct restore_result {
 	size_t nfits;
 	struct restore_fit fits[RESTORE_FIT_MAX];
 	double fit_seconds; /* table and file systems, after the data */
+	/* How the machine and disk written to differ from the captured ones
+	 * (machine_differs, and "disk size or sector size" when laid out): what
+	 * makes a fix-up worth running. "" when they do not, or not known. */
+	char differs[256];
 };
 
 /* The whole restore. On failure after writing began, the message says that
