@@ -277,3 +277,61 @@ rc=$?
 [ $rc = 0 ] && ! grep -v 'muletto-fixup.txt' "$T/again.out" | grep -q '^  changed' &&
 	grep -q '^  already right  ESP BCD {9dea862c-5cdd-4e70-acc1-f32b344d4795} device: partition '$esp_guid "$T/again.out" &&
 	pass "a second run finds everything already right" || fail "second run" "rc $rc: $(cat "$T/again.out")"
+
+# ---- refused: hibernated or Fast Startup (hiberfil.sys starting with "hibr") ----
+ntfs_in "${dev}p2" && head -c 65536 /dev/zero | { printf 'hibr'; cat; } | head -c 65536 >"$T/m/hiberfil.sys" &&
+	ntfs_out "${dev}p2" || fail "hibernated fixture"
+before=$(sha)
+"$FW" "$dev" >"$T/hib.out" 2>&1
+rc=$?
+[ $rc = 3 ] && [ "$before" = "$(sha)" ] &&
+	grep -q "^refused: nothing was changed" "$T/hib.out" &&
+	grep -q "failed         volume: Windows was hibernated or shut down with Fast Startup.*shutdown /s /f /t 0" "$T/hib.out" &&
+	pass "a hibernated or Fast-Startup volume is refused, saying how to shut Windows down, nothing changed" ||
+	fail "hibernated volume refused" "rc $rc: $(cat "$T/hib.out")"
+ntfs-3g -o remove_hiberfile "${dev}p2" "$T/m" && rm -f "$T/m/hiberfil.sys" && ntfs_out "${dev}p2"
+
+# ---- refused: BitLocker ("-FVE-FS-" where NTFS has "NTFS    ") ----
+off=$((2048 * 512 + 32 * 1048576))
+dd if="$dev" of="$T/oem" bs=1 skip=$((off + 3)) count=8 status=none
+printf -- '-FVE-FS-' | dd of="$dev" bs=1 seek=$((off + 3)) conv=notrunc status=none
+before=$(sha)
+"$FW" "$dev" >"$T/bl.out" 2>&1
+rc=$?
+[ $rc = 3 ] && [ "$before" = "$(sha)" ] && grep -q "^muletto fixup: windows: Windows (BitLocker-encrypted) on ${dev}p2" "$T/bl.out" &&
+	grep -q "failed         volume: the volume is encrypted with BitLocker, which muletto cannot open" "$T/bl.out" &&
+	pass "a BitLocker volume is refused, nothing changed" || fail "BitLocker refused" "rc $rc: $(cat "$T/bl.out")"
+dd if="$T/oem" of="$dev" bs=1 seek=$((off + 3)) conv=notrunc status=none
+
+# ---- no Windows: left alone ----
+truncate -s 48M "$T/plain.img"
+sgdisk -n 1:2048:0 -t 1:0700 "$T/plain.img" >/dev/null
+plain=$(loop_attach "$T/plain.img")
+mkntfs -Q -q "${plain}p1" && ntfs-3g "${plain}p1" "$T/m" && mkdir -p "$T/m/Windows/System32" && ntfs_out "${plain}p1"
+before=$(sha256sum <"$plain")
+"$FW" "$plain" >"$T/plain.out" 2>&1
+rc=$?
+[ $rc = 2 ] && [ ! -s "$T/plain.out" ] && [ "$before" = "$(sha256sum <"$plain")" ] &&
+	pass "an NTFS volume without a SYSTEM hive is no Windows: left alone" ||
+	fail "no Windows" "rc $rc: $(cat "$T/plain.out")"
+
+# ---- BIOS and MBR: the BCD in C:\Boot names a partition moved and an old signature ----
+truncate -s 64M "$T/mbr.img"
+printf 'label: dos\nlabel-id: 0x1234abcd\nstart=2048, type=7, bootable\n' | sfdisk -q "$T/mbr.img" || fail "MBR fixture"
+mbr=$(loop_attach "$T/mbr.img")
+bcd_reg "$(mbr_elem 32256 deadbeef)" "$(mbr_elem 32256 deadbeef)" >"$T/bcd-mbr.reg"
+hive "$T/BCD-MBR" "$T/bcd-mbr.reg"
+mkntfs -Q -q "${mbr}p1" && ntfs-3g "${mbr}p1" "$T/m" && mkdir -p "$T/m/Windows/System32/config" "$T/m/Boot" &&
+	cp "$MULETTO_TOP/tests/fixtures/minimal-hive" "$T/m/Boot/BCD.orig" && cp "$T/BCD-MBR" "$T/m/Boot/BCD" &&
+	cp "$T/SYSTEM" "$T/m/Windows/System32/config/" && ntfs_out "${mbr}p1" || fail "MBR fixture volume"
+"$FW" "$mbr" --bios >"$T/mbr.out" 2>&1
+rc=$?
+ntfs-3g -o ro "${mbr}p1" "$T/m" && cp "$T/m/Boot/BCD" "$T/out/BCD-MBR" && ntfs_out "${mbr}p1"
+B=$T/out/BCD-MBR
+want=$(mbr_elem 1048576 1234abcd)
+[ $rc = 0 ] && grep -q "^muletto fixup: windows: Windows on ${mbr}p1 (booted bios when captured)$" "$T/mbr.out" &&
+	[ "hex:$(el '{9dea862c-5cdd-4e70-acc1-f32b344d4795}' 11000001)" = "$want" ] &&
+	[ "hex:$(el "$loader" 21000001)" = "$want" ] &&
+	grep -q "changed        C: BCD $loader osdevice: the partition at byte 32256 of MBR disk deadbeef -> the partition at byte 1048576 of MBR disk 1234abcd (${mbr}p1)" "$T/mbr.out" &&
+	pass "BIOS: the BCD in C:\\Boot names the partition at its new offset on the disk's signature" ||
+	fail "BIOS BCD" "rc $rc: $(cat "$T/mbr.out")"
