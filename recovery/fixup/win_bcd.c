@@ -189,7 +189,7 @@ int win_bcd_fix(const char *path, const char *where, const struct disk_info *d,
 	if (rc == 0 && b.changed)
 		rc = win_hive_commit(b.h, path);
 	hivex_close(b.h);
-	return rc;
+	return rc < 0 ? rc : b.changed;
 }
 
 /* ---- the ESP, through mtools ---- */
@@ -252,7 +252,6 @@ int win_esp_fix(const struct disk_info *d, const struct disk_part *esp, const st
 	_cleanup_free_ char *img = str_printf("%s@@%" PRIu64, d->dev, esp->start);
 	_cleanup_free_ char *bcd = path_join(tmp, "BCD");
 	const char *store = "::/EFI/Microsoft/Boot/BCD", *next = "::/EFI/Microsoft/Boot/BCD.new";
-	size_t n0 = r->n, i;
 	int rc, changed = 0;
 
 	if (!img || !bcd)
@@ -261,13 +260,11 @@ int win_esp_fix(const struct disk_info *d, const struct disk_part *esp, const st
 		return 0;
 	rc = win_mtools("mcopy", img, "-n", store, bcd);
 	if (rc == 0)
-		rc = win_bcd_fix(bcd, "ESP", d, esp, win, dry_run, r);
-	for (i = n0; i < r->n; i++)
-		changed |= r->items[i].state == FIXUP_CHANGED;
+		rc = changed = win_bcd_fix(bcd, "ESP", d, esp, win, dry_run, r);
 	/* the new store beside the old one, then moved over it */
-	if (rc == 0 && changed)
+	if (rc > 0)
 		rc = win_mtools("mcopy", img, "-o", bcd, next);
-	if (rc == 0 && changed) {
+	if (rc == 0 && changed > 0) {
 		const char *argv[] = { "mmove", "-D", "o", "-i", img, next, store, NULL };
 		char out[512];
 

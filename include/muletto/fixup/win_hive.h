@@ -44,7 +44,8 @@ int win_system_fix(const char *path, int dry_run, struct fixup_report *r);
  * partition of d: the one it names when that is on d (GPT: by partition GUID;
  * MBR: by offset), else home (where the BCD lives) for the boot manager's
  * device and what names the same, else win (Windows). where: "ESP" or "C:"
- * for the items. Committed unless dry_run. */
+ * for the items. Committed unless dry_run: 1 when it was changed, 0 when not
+ * (or dry_run), negative with a message. */
 int win_bcd_fix(const char *path, const char *where, const struct disk_info *d,
 		const struct disk_part *home, const struct disk_part *win, int dry_run,
 		struct fixup_report *r);
