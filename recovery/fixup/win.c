@@ -336,7 +336,7 @@ int fixup_windows(const struct disk_info *d, const struct disk_part *p, const st
 	if (k == 1 && !r->refused) {
 		if (!win_find(v.mnt, "Windows/System32/config/SYSTEM", sys, sizeof(sys)))
 			k = err_set(-ENOENT, "the SYSTEM hive went away from %s", p->dev);
-		if (k == 1 && (c = win_system_fix(sys, o->dry_run, r)) < 0)
+		if (k == 1 && (c = win_system_fix(sys, d, p, o->dry_run, r)) < 0)
 			k = c;
 		if (k == 1 && (c = win_boot(d, p, &v, o, r)) < 0)
 			k = c;

@@ -29,10 +29,8 @@ struct win_bcd {
 	struct fixup_report *r;
 };
 
-/* The identity a partition of d has in a BCD; 0, or -EINVAL when d's table
- * gives none. */
-static int win_bcd_identity(const struct disk_info *d, const struct disk_part *p,
-			    struct win_bcd_device *id)
+int win_part_identity(const struct disk_info *d, const struct disk_part *p,
+		      struct win_bcd_device *id)
 {
 	struct win_bcd_device v = { .gpt = !strcmp(d->pt_type, "gpt") };
 	uint8_t g[16];
@@ -102,7 +100,7 @@ static int win_bcd_element(struct win_bcd *b, hive_node_h elem, const char *what
 	q = win_bcd_named(b->d, &old);
 	if (!q) /* moved or renamed: by its role */
 		q = mgr && !memcmp(mgr, data, WIN_BCD_DEVICE_LEN) ? b->home : b->win;
-	if (win_bcd_identity(b->d, q, &want) < 0) {
+	if (win_part_identity(b->d, q, &want) < 0) {
 		fixup_note(b->r, FIXUP_FAILED, what, "the disk's table gives %s no identity",
 			   q->dev);
 		return 0;

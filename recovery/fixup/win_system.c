@@ -4,6 +4,7 @@
  * of a common controller that is installed starts at boot, in every
  * ControlSet (Select\Current names the one in use, LastKnownGood another). */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -160,13 +161,99 @@ static int win_control_set(struct win_set *s)
 	return r;
 }
 
+/* Whether a MountedDevices identity names a partition of d. */
+static int win_mounted_on(const struct disk_info *d, const struct win_bcd_device *v)
+{
+	struct win_bcd_device id;
+	size_t i;
+
+	for (i = 0; i < d->nparts; i++)
+		if (win_part_identity(d, &d->parts[i], &id) == 0 && id.gpt == v->gpt &&
+		    (v->gpt ? !strcmp(id.part_guid, v->part_guid)
+			    : id.offset == v->offset && id.signature == v->signature))
+			return 1;
+	return 0;
+}
+
+/* Every MountedDevices value holding the bytes old (C: and its volume
+ * names) set to new: their names first, as setting a value moves the others. */
+static int win_mounted_set(hive_h *h, hive_node_h md, const char *old, size_t old_len,
+			   const uint8_t *new, size_t new_len)
+{
+	_cleanup_free_ hive_value_h *vals = hivex_node_values(h, md);
+	char *keys[64];
+	size_t i, k = 0, len;
+	hive_type t;
+	int r = 0;
+
+	for (i = 0; vals && vals[i] && k < ARRAY_SIZE(keys); i++) {
+		char *key = hivex_value_key(h, vals[i]);
+		_cleanup_free_ char *data = hivex_value_value(h, vals[i], &t, &len);
+
+		if (key && data && len == old_len && !memcmp(data, old, len))
+			keys[k++] = key;
+		else
+			free(key);
+	}
+	for (i = 0; i < k; i++) {
+		if (r == 0)
+			r = win_hive_set(h, md, keys[i], hive_t_REG_BINARY, new, new_len);
+		free(keys[i]);
+	}
+	return r;
+}
+
+static void win_mounted_describe(const struct win_bcd_device *v, char *out, size_t n)
+{
+	if (v->gpt)
+		snprintf(out, n, "partition %s", v->part_guid);
+	else
+		snprintf(out, n, "byte %" PRIu64 " of MBR disk %08" PRIx32, v->offset,
+			 v->signature);
+}
+
+static int win_mounted(hive_h *h, const struct disk_info *d, const struct disk_part *win,
+		       int dry_run, struct fixup_report *r)
+{
+	static const char *what = "MountedDevices\\DosDevices\\C:";
+	hive_node_h md = win_hive_key(h, hivex_root(h), "MountedDevices");
+	hive_value_h v = md ? hivex_node_get_value(h, md, "\\DosDevices\\C:") : 0;
+	_cleanup_free_ char *data = NULL;
+	struct win_bcd_device old, want;
+	char was[96], now[96];
+	uint8_t bytes[24];
+	size_t len, n;
+	hive_type t;
+
+	if (!v || !(data = hivex_value_value(h, v, &t, &len)) ||
+	    win_mounted_parse((uint8_t *)data, len, &old) <= 0)
+		return 0;
+	if (win_mounted_on(d, &old)) {
+		fixup_note(r, FIXUP_KEPT, what, "names a partition of this disk");
+		return 0;
+	}
+	if (win_part_identity(d, win, &want) < 0) {
+		fixup_note(r, FIXUP_FAILED, what, "the disk's table gives %s no identity",
+			   win->dev);
+		return 0;
+	}
+	n = win_mounted_make(&want, bytes);
+	win_mounted_describe(&old, was, sizeof(was));
+	win_mounted_describe(&want, now, sizeof(now));
+	fixup_note(r, dry_run ? FIXUP_WOULD : FIXUP_CHANGED, what,
+		   "%s, on no disk here -> %s (%s), so Windows keeps its letter", was, now,
+		   win->dev);
+	return dry_run ? 0 : win_mounted_set(h, md, data, len, bytes, n);
+}
+
 static int win_is_control_set(const char *name)
 {
 	return strlen(name) == 13 && !strncasecmp(name, "ControlSet", 10) &&
 	       strspn(name + 10, "0123456789") == 3;
 }
 
-int win_system_fix(const char *path, int dry_run, struct fixup_report *r)
+int win_system_fix(const char *path, const struct disk_info *d, const struct disk_part *win,
+		   int dry_run, struct fixup_report *r)
 {
 	struct win_set s = { .dry_run = dry_run, .r = r };
 	_cleanup_free_ hive_node_h *sets = NULL;
@@ -193,6 +280,8 @@ int win_system_fix(const char *path, int dry_run, struct fixup_report *r)
 	}
 	if (rc == 0 && !found)
 		rc = err_set(-EINVAL, "%s has no ControlSet: not a SYSTEM hive", path);
+	if (rc == 0)
+		rc = win_mounted(s.h, d, win, dry_run, r);
 	if (rc == 0 && !dry_run)
 		rc = win_hive_commit(s.h, path);
 	hivex_close(s.h);

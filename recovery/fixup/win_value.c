@@ -130,3 +130,33 @@ void win_bcd_device_write(uint8_t *buf, const struct win_bcd_device *d)
 		put_le32(buf + 0x38, d->signature);
 	}
 }
+
+int win_mounted_parse(const uint8_t *buf, size_t len, struct win_bcd_device *ret)
+{
+	struct win_bcd_device d = { 0 };
+
+	if (len == 24 && !memcmp(buf, "DMIO:ID:", 8)) {
+		d.gpt = 1;
+		win_guid_format(buf + 8, d.part_guid);
+	} else if (len == 12) {
+		d.signature = le32(buf);
+		d.offset = le32(buf + 4) | (uint64_t)le32(buf + 8) << 32;
+	} else {
+		return 0;
+	}
+	*ret = d;
+	return 1;
+}
+
+size_t win_mounted_make(const struct win_bcd_device *d, uint8_t out[24])
+{
+	if (d->gpt) {
+		memcpy(out, "DMIO:ID:", 8);
+		win_guid_parse(d->part_guid, out + 8);
+		return 24;
+	}
+	put_le32(out, d->signature);
+	put_le32(out + 4, (uint32_t)d->offset);
+	put_le32(out + 8, (uint32_t)(d->offset >> 32));
+	return 12;
+}

@@ -41,7 +41,16 @@ hive() { # file .reg: a new hive
 		{ fail "fixture hive $1" "$(cat "$T/merge.err")"; exit 0; }
 }
 
+# the disk: its identities now, and those the BCD has from the old machine
+disk_guid=5e1f0c3a-7d2b-4c6e-9a1f-2b3c4d5e6f70
+esp_guid=1a2b3c4d-0001-4e5f-8a9b-0c1d2e3f4a5b
+c_guid=1a2b3c4d-0002-4e5f-8a9b-0c1d2e3f4a5b
+old_disk=99999999-8888-4777-a666-555555555555
+old_esp=0e0e0e0e-1111-4222-b333-444444444444
+old_c=0c0c0c0c-1111-4222-b333-444444444444
+
 cls='{4d36e967-e325-11ce-bfc1-08002be10318}'
+dmio="44,4d,49,4f,3a,49,44,3a" # "DMIO:ID:", then a GPT partition's GUID
 control_set() { # N, LowerFilters
 	cat <<REG
 [\\ControlSet00$1]
@@ -90,6 +99,9 @@ REG
 	printf 'Windows Registry Editor Version 5.00\n\n[\\Select]\n"Current"=dword:00000002\n"LastKnownGood"=dword:00000001\n\n'
 	control_set 1 partmgr
 	control_set 2 gonelower
+	printf '[\\MountedDevices]\n"\\\\DosDevices\\\\C:"=hex:%s,%s\n' $dmio "$(guid_hex $old_c)"
+	printf '"\\\\??\\\\Volume{4a5b6c7d-0000-11ee-8000-0123456789ab}"=hex:%s,%s\n' $dmio "$(guid_hex $old_c)"
+	printf '"\\\\DosDevices\\\\E:"=hex:5f,00,3f,00,3f,00\n\n'
 } >"$T/system.reg"
 hive "$T/SYSTEM" "$T/system.reg"
 cat >"$T/software.reg" <<'REG'
@@ -105,13 +117,6 @@ Windows Registry Editor Version 5.00
 REG
 hive "$T/SOFTWARE" "$T/software.reg"
 
-# the disk: its identities now, and those the BCD has from the old machine
-disk_guid=5e1f0c3a-7d2b-4c6e-9a1f-2b3c4d5e6f70
-esp_guid=1a2b3c4d-0001-4e5f-8a9b-0c1d2e3f4a5b
-c_guid=1a2b3c4d-0002-4e5f-8a9b-0c1d2e3f4a5b
-old_disk=99999999-8888-4777-a666-555555555555
-old_esp=0e0e0e0e-1111-4222-b333-444444444444
-old_c=0c0c0c0c-1111-4222-b333-444444444444
 loader='{d2c3b4a5-0000-11ee-8000-0123456789ab}'
 bcd_reg() { # bootmgr's device, the loader's device and osdevice
 	cat <<REG
@@ -250,6 +255,11 @@ done
 		"$(printf '"UpperFilters"=hex(7):%s' "$(msz EhStorClass)")" ] &&
 	pass "disk filters whose driver is missing are dropped (a list left empty goes), the others kept" ||
 	fail "disk filters" "$(hivexget "$S" "\\ControlSet001\\Control\\Class\\$cls"; hivexget "$S" "\\ControlSet002\\Control\\Class\\$cls")"
+md=$(hivexget "$S" '\MountedDevices' 2>&1)
+c_hex=$(guid_hex $c_guid)
+[ "$(grep -c "=hex(3):$dmio,$c_hex\$" <<<"$md")" = 2 ] && grep -q '^"\\\\DosDevices\\\\E:"=hex(3):5f,00,3f,00,3f,00$' <<<"$md" &&
+	pass "MountedDevices: C: and its volume name follow Windows' partition, E: untouched" ||
+	fail "MountedDevices" "$md"
 [ "$(v '\ControlSet001\Control\CrashControl' AutoReboot)" = 0 ] && [ "$(v '\ControlSet002\Control\CrashControl' AutoReboot)" = 0 ] &&
 	pass "AutoReboot 0: a crash stays on its stop screen" || fail "AutoReboot"
 B=$T/out/BCD
@@ -333,5 +343,6 @@ want=$(mbr_elem 1048576 1234abcd)
 	[ "hex:$(el '{9dea862c-5cdd-4e70-acc1-f32b344d4795}' 11000001)" = "$want" ] &&
 	[ "hex:$(el "$loader" 21000001)" = "$want" ] &&
 	grep -q "changed        C: BCD $loader osdevice: the partition at byte 32256 of MBR disk deadbeef -> the partition at byte 1048576 of MBR disk 1234abcd (${mbr}p1)" "$T/mbr.out" &&
-	pass "BIOS: the BCD in C:\\Boot names the partition at its new offset on the disk's signature" ||
+	grep -qF "changed        MountedDevices\DosDevices\C:: partition $old_c, on no disk here -> byte 1048576 of MBR disk 1234abcd (${mbr}p1), so Windows keeps its letter" "$T/mbr.out" &&
+	pass "BIOS: the BCD in C:\\Boot and MountedDevices name the partition at its new offset on the disk's signature" ||
 	fail "BIOS BCD" "rc $rc: $(cat "$T/mbr.out")"

@@ -12,16 +12,15 @@
 /* A GPT partition element as bcdedit stores it: partition GUID
  * 0f8f5a2c-1b2d-4e3f-9a8b-7c6d5e4f3a2b, disk GUID 11223344-5566-7788-99aa-bbccddeeff00. */
 static const uint8_t gpt_elem[WIN_BCD_DEVICE_LEN] = {
-	[0x10] = 6, [0x18] = 0x48,
-	[0x20] = 0x2c, 0x5a, 0x8f, 0x0f, 0x2d, 0x1b, 0x3f, 0x4e, 0x9a, 0x8b, 0x7c, 0x6d, 0x5e, 0x4f, 0x3a, 0x2b,
-	[0x34] = 0,
-	[0x38] = 0x44, 0x33, 0x22, 0x11, 0x66, 0x55, 0x88, 0x77, 0x99, 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff, 0x00,
+	[0x10] = 6, [0x18] = 0x48, [0x20] = 0x2c, 0x5a, 0x8f, 0x0f, 0x2d, 0x1b, 0x3f,
+	0x4e,	    0x9a,	   0x8b,	  0x7c, 0x6d, 0x5e, 0x4f, 0x3a, 0x2b,
+	[0x34] = 0, [0x38] = 0x44, 0x33,	  0x22, 0x11, 0x66, 0x55, 0x88, 0x77,
+	0x99,	    0xaa,	   0xbb,	  0xcc, 0xdd, 0xee, 0xff, 0x00,
 };
 
 /* MBR: the partition at 1 MiB of the disk with signature 0xdeadbeef */
 static const uint8_t mbr_elem[WIN_BCD_DEVICE_LEN] = {
-	[0x10] = 6, [0x18] = 0x48, [0x22] = 0x10, [0x34] = 1,
-	[0x38] = 0xef, 0xbe, 0xad, 0xde,
+	[0x10] = 6, [0x18] = 0x48, [0x22] = 0x10, [0x34] = 1, [0x38] = 0xef, 0xbe, 0xad, 0xde,
 };
 
 static void gpt_element_names_partition_and_disk(void)
@@ -90,6 +89,24 @@ static void other_elements_are_not_parsed(void)
 	b[0x34] = 9; /* no such partition style */
 	CHECK(win_bcd_device_parse(b, WIN_BCD_DEVICE_LEN, &d) == -EINVAL);
 	CHECK(d.offset == 7); /* untouched on failure */
+}
+
+static void mounted_devices_name_a_volume(void)
+{
+	static const uint8_t mbr[12] = { 0xef, 0xbe, 0xad, 0xde, 0, 0x7e, 0, 0, 0, 0, 0, 0 };
+	uint8_t gpt[24] = "DMIO:ID:", out[24];
+	struct win_bcd_device d;
+
+	memcpy(gpt + 8, gpt_elem + 0x20, 16);
+	CHECK(win_mounted_parse(gpt, sizeof(gpt), &d) == 1 && d.gpt &&
+	      !strcmp(d.part_guid, "0f8f5a2c-1b2d-4e3f-9a8b-7c6d5e4f3a2b") && !d.disk_guid[0]);
+	CHECK(win_mounted_make(&d, out) == 24 && !memcmp(out, gpt, 24));
+	CHECK(win_mounted_parse(mbr, sizeof(mbr), &d) == 1 && !d.gpt && d.offset == 32256 &&
+	      d.signature == 0xdeadbeef);
+	CHECK(win_mounted_make(&d, out) == 12 && !memcmp(out, mbr, 12));
+	CHECK(win_mounted_parse((const uint8_t *)"_\0?\0?\0", 6, &d) == 0); /* removable: text */
+	gpt[0] = 'X';
+	CHECK(win_mounted_parse(gpt, sizeof(gpt), &d) == 0);
 }
 
 static void guids_parse_and_format_in_windows_order(void)
@@ -162,15 +179,21 @@ static void multisz_drops_what_keep_refuses(void)
 
 static void report_text_ends_lines_in_crlf_for_windows(void)
 {
-	struct fixup_report r = { .kind = "windows", .name = "Windows 10 Pro", .partition = "/dev/sdb3" };
+	struct fixup_report r = { .kind = "windows",
+				  .name = "Windows 10 Pro",
+				  .partition = "/dev/sdb3" };
 	char *s;
 
-	fixup_note(&r, FIXUP_CHANGED, "ControlSet001\\Services\\stornvme\\Start", "3 -> 0 (boot start)");
+	fixup_note(&r, FIXUP_CHANGED, "ControlSet001\\Services\\stornvme\\Start",
+		   "3 -> 0 (boot start)");
 	fixup_note(&r, FIXUP_KEPT, "ControlSet001\\Control\\CrashControl\\AutoReboot", "0");
 	s = fixup_report_string(&r, 1);
-	CHECK(s && !strcmp(s, "muletto fixup: windows: Windows 10 Pro on /dev/sdb3\r\n"
-			      "  changed        ControlSet001\\Services\\stornvme\\Start: 3 -> 0 (boot start)\r\n"
-			      "  already right  ControlSet001\\Control\\CrashControl\\AutoReboot: 0\r\n"));
+	CHECK(s &&
+	      !strcmp(s,
+		      "muletto fixup: windows: Windows 10 Pro on /dev/sdb3\r\n"
+		      "  changed        ControlSet001\\Services\\stornvme\\Start: 3 -> 0 (boot "
+		      "start)\r\n"
+		      "  already right  ControlSet001\\Control\\CrashControl\\AutoReboot: 0\r\n"));
 	free(s);
 	s = fixup_report_string(&r, 0);
 	CHECK(s && strstr(s, "/dev/sdb3\n  changed") && !strchr(s, '\r'));
@@ -183,6 +206,7 @@ int main(void)
 	RUN(mbr_element_names_offset_and_signature);
 	RUN(element_written_back_changes_only_the_identity);
 	RUN(other_elements_are_not_parsed);
+	RUN(mounted_devices_name_a_volume);
 	RUN(guids_parse_and_format_in_windows_order);
 	RUN(multisz_drops_what_keep_refuses);
 	RUN(report_text_ends_lines_in_crlf_for_windows);

@@ -70,6 +70,13 @@ int win_bcd_device_parse(const uint8_t *buf, size_t len, struct win_bcd_device *
 /* buf (a parsed plain partition element, WIN_BCD_DEVICE_LEN bytes) made to
  * name dev; the other bytes kept. */
 void win_bcd_device_write(uint8_t *buf, const struct win_bcd_device *dev);
+/* A volume in the SYSTEM hive's MountedDevices ("\\DosDevices\\C:"): GPT
+ * "DMIO:ID:" and the partition's GUID (24 bytes; disk_guid stays ""), MBR the
+ * disk signature (u32) and the partition's byte offset (u64), 12 bytes. 1
+ * with *dev, 0 for anything else (removable media name themselves in text). */
+int win_mounted_parse(const uint8_t *buf, size_t len, struct win_bcd_device *dev);
+/* dev as MountedDevices holds it; returns its length (24 or 12). */
+size_t win_mounted_make(const struct win_bcd_device *dev, uint8_t out[24]);
 /* "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx" <-> the 16 bytes Windows stores;
  * 0, or -EINVAL for a malformed text. */
 int win_guid_parse(const char *s, uint8_t out[16]);

@@ -9,6 +9,7 @@
 
 #include "muletto/disk/disk.h"
 #include "muletto/fixup/fixup.h"
+#include "muletto/fixup/win.h"
 
 /* ---- hives (win_hive.c) ---- */
 
@@ -35,10 +36,20 @@ int win_hive_product(const char *software, char *name, size_t n);
 
 /* Every ControlSetNNN of the SYSTEM hive at path: storage drivers at boot
  * start, their StartOverride removed, disk-class filters without a driver
- * dropped, AutoReboot 0; committed unless dry_run. Items into r. */
-int win_system_fix(const char *path, int dry_run, struct fixup_report *r);
+ * dropped, AutoReboot 0; and MountedDevices' \DosDevices\C: made to name
+ * win, the partition Windows is on, when it names no partition of d (a
+ * partition moved on MBR, a new disk signature, new GUIDs), else Windows
+ * would give its own volume another letter. Committed unless dry_run. */
+int win_system_fix(const char *path, const struct disk_info *d, const struct disk_part *win,
+		   int dry_run, struct fixup_report *r);
 
 /* ---- the BCD store (win_bcd.c) ---- */
+
+/* The identity partition p of d has in a BCD store or MountedDevices (GPT:
+ * partition and disk GUIDs; MBR: offset and signature); 0, or -EINVAL when
+ * d's table gives none. */
+int win_part_identity(const struct disk_info *d, const struct disk_part *p,
+		      struct win_bcd_device *id);
 
 /* The BCD hive at path: every partition device element made to name a
  * partition of d: the one it names when that is on d (GPT: by partition GUID;
