@@ -221,12 +221,38 @@ static const struct disk_part *win_esp(const struct disk_info *d)
 	return NULL;
 }
 
-/* The BCD store: on the ESP (UEFI), else in \Boot of the Windows volume (BIOS). */
+/* BIOS: the BCD store in \Boot of the partition the BIOS boots, a small
+ * NTFS "System Reserved" one beside Windows' (active): 1 when q holds it. */
+static int win_reserved(const struct disk_info *d, const struct disk_part *q,
+			const struct disk_part *win, const struct fixup_opts *o,
+			struct fixup_report *r)
+{
+	struct win_vol v = { 0 };
+	char bcd[4200], where[300];
+	int k, c;
+
+	if ((k = win_vol_open(&v, q)) < 0)
+		return k;
+	k = win_mount(&v, !o->dry_run);
+	if (k == -EROFS)
+		k = err_set(-EIO, "ntfs-3g refuses the System Reserved partition %s", q->dev);
+	if (k == 0 && (k = win_find(v.mnt, "Boot/BCD", bcd, sizeof(bcd)))) {
+		snprintf(where, sizeof(where), "System Reserved (%s)", q->dev);
+		c = win_bcd_fix(bcd, where, d, q, win, o->dry_run, r);
+		k = c < 0 ? c : 1;
+	}
+	c = win_vol_close(&v);
+	return k < 0 ? k : c < 0 ? c : k;
+}
+
+/* The BCD store: on the ESP (UEFI), else in \Boot of the Windows volume or
+ * of an active NTFS partition beside it (BIOS). */
 static int win_boot(const struct disk_info *d, const struct disk_part *p, struct win_vol *v,
 		    const struct fixup_opts *o, struct fixup_report *r)
 {
 	const struct disk_part *esp = win_esp(d);
 	char bcd[4200];
+	size_t i;
 	int k = 0;
 
 	if (esp && (k = win_esp_fix(d, esp, p, v->dir, o->dry_run, r)) < 0)
@@ -239,11 +265,19 @@ static int win_boot(const struct disk_info *d, const struct disk_part *p, struct
 		if (k < 0)
 			return k;
 	} else {
-		fixup_note(r, FIXUP_FAILED, "BCD",
-			   "no boot store on the ESP nor in C:\\Boot (on a System Reserved "
-			   "partition muletto does not look at): run bcdboot C:\\Windows from "
-			   "Windows' installer");
-		return 0;
+		for (i = 0; i < d->nparts && k == 0; i++)
+			if (&d->parts[i] != p && !strcmp(d->parts[i].fs, "ntfs") &&
+			    (d->parts[i].attributes & 0x80))
+				k = win_reserved(d, &d->parts[i], p, o, r);
+		if (k < 0)
+			return k;
+		if (k == 0) {
+			fixup_note(r, FIXUP_FAILED, "BCD",
+				   "no boot store on the ESP, in C:\\Boot nor on an active NTFS "
+				   "partition: run bcdboot C:\\Windows from Windows' installer");
+			return 0;
+		}
+		str_copy(r->boot_mode, sizeof(r->boot_mode), "bios");
 	}
 	if (o->uefi && !strcmp(r->boot_mode, "bios"))
 		fixup_note(r, FIXUP_FAILED, "firmware",

@@ -346,3 +346,26 @@ want=$(mbr_elem 1048576 1234abcd)
 	grep -qF "changed        MountedDevices\DosDevices\C:: partition $old_c, on no disk here -> byte 1048576 of MBR disk 1234abcd (${mbr}p1), so Windows keeps its letter" "$T/mbr.out" &&
 	pass "BIOS: the BCD in C:\\Boot and MountedDevices name the partition at its new offset on the disk's signature" ||
 	fail "BIOS BCD" "rc $rc: $(cat "$T/mbr.out")"
+
+# ---- BIOS with a System Reserved partition (active, NTFS) holding the BCD ----
+truncate -s 96M "$T/sr.img"
+printf 'label: dos\nlabel-id: 0x0badcafe\nstart=2048, size=32768, type=7, bootable\nstart=34816, type=7\n' |
+	sfdisk -q "$T/sr.img" || fail "System Reserved fixture"
+sr=$(loop_attach "$T/sr.img")
+bcd_reg "$(mbr_elem 32256 deadbeef)" "$(mbr_elem 104890368 deadbeef)" >"$T/bcd-sr.reg"
+hive "$T/BCD-SR" "$T/bcd-sr.reg"
+mkntfs -Q -q -L "System Reserved" "${sr}p1" && ntfs-3g "${sr}p1" "$T/m" && mkdir -p "$T/m/Boot" &&
+	cp "$T/BCD-SR" "$T/m/Boot/BCD" && ntfs_out "${sr}p1" &&
+	mkntfs -Q -q "${sr}p2" && ntfs-3g "${sr}p2" "$T/m" && mkdir -p "$T/m/Windows/System32/config" &&
+	cp "$T/SYSTEM" "$T/m/Windows/System32/config/" && ntfs_out "${sr}p2" || fail "System Reserved fixture volumes"
+"$FW" "$sr" --bios >"$T/sr.out" 2>&1
+rc=$?
+ntfs-3g -o ro "${sr}p1" "$T/m" && cp "$T/m/Boot/BCD" "$T/out/BCD-SR" && ntfs_out "${sr}p1"
+B=$T/out/BCD-SR
+[ $rc = 0 ] && grep -q "^muletto fixup: windows: Windows on ${sr}p2 (booted bios when captured)$" "$T/sr.out" &&
+	[ "hex:$(el '{9dea862c-5cdd-4e70-acc1-f32b344d4795}' 11000001)" = "$(mbr_elem 1048576 0badcafe)" ] &&
+	[ "hex:$(el '{b2721d73-1db4-4c62-bf78-c548a880142d}' 11000001)" = "$(mbr_elem 1048576 0badcafe)" ] &&
+	[ "hex:$(el "$loader" 21000001)" = "$(mbr_elem 17825792 0badcafe)" ] &&
+	grep -q "changed        System Reserved (${sr}p1) BCD $loader osdevice: .* -> the partition at byte 17825792 of MBR disk 0badcafe (${sr}p2)" "$T/sr.out" &&
+	pass "BIOS: the BCD on the System Reserved partition names it for the boot manager and Windows' partition for Windows" ||
+	fail "System Reserved BCD" "rc $rc: $(cat "$T/sr.out")"
