@@ -8,6 +8,7 @@
 #include "check.h"
 #include "muletto/fixup/report_text.h"
 #include "muletto/fixup/win.h"
+#include "muletto/fixup/win_hive.h"
 
 /* A GPT partition element as bcdedit stores it: partition GUID
  * 0f8f5a2c-1b2d-4e3f-9a8b-7c6d5e4f3a2b, disk GUID 11223344-5566-7788-99aa-bbccddeeff00. */
@@ -109,6 +110,35 @@ static void mounted_devices_name_a_volume(void)
 	CHECK(win_mounted_parse(gpt, sizeof(gpt), &d) == 0);
 }
 
+static void partitions_have_the_identity_windows_gives_them(void)
+{
+	struct disk_part parts[2] = {
+		{ .number = 1, .start = 1048576, .uuid = "0F8F5A2C-1B2D-4E3F-9A8B-7C6D5E4F3A2B" },
+		{ .number = 2, .start = 17825792, .uuid = "0badcafe-02" }
+	};
+	struct disk_info d = { .pt_type = "gpt",
+			       .pt_uuid = "11223344-5566-7788-99AA-BBCCDDEEFF00",
+			       .nparts = 2,
+			       .parts = parts };
+	struct win_bcd_device id = { .offset = 9 };
+	uint8_t b[WIN_BCD_DEVICE_LEN] = { [0x10] = 6, [0x18] = 0x48 };
+
+	CHECK(win_part_identity(&d, &parts[0], &id) == 0 && id.gpt &&
+	      !strcmp(id.part_guid, "0f8f5a2c-1b2d-4e3f-9a8b-7c6d5e4f3a2b") &&
+	      !strcmp(id.disk_guid, "11223344-5566-7788-99aa-bbccddeeff00"));
+	win_bcd_device_write(b, &id);
+	CHECK(!memcmp(b, gpt_elem, sizeof(b)));			 /* as bcdedit writes it */
+	CHECK(win_part_identity(&d, &parts[1], &id) == -EINVAL); /* no GUID */
+	strcpy(d.pt_type, "dos");
+	strcpy(d.pt_uuid, "0badcafe");
+	CHECK(win_part_identity(&d, &parts[1], &id) == 0 && !id.gpt && id.offset == 17825792 &&
+	      id.signature == 0x0badcafe);
+	strcpy(d.pt_uuid, "");
+	CHECK(win_part_identity(&d, &parts[1], &id) == -EINVAL);
+	strcpy(d.pt_type, "");
+	CHECK(win_part_identity(&d, &parts[0], &id) == -EINVAL);
+}
+
 static void guids_parse_and_format_in_windows_order(void)
 {
 	uint8_t g[16];
@@ -207,6 +237,7 @@ int main(void)
 	RUN(element_written_back_changes_only_the_identity);
 	RUN(other_elements_are_not_parsed);
 	RUN(mounted_devices_name_a_volume);
+	RUN(partitions_have_the_identity_windows_gives_them);
 	RUN(guids_parse_and_format_in_windows_order);
 	RUN(multisz_drops_what_keep_refuses);
 	RUN(report_text_ends_lines_in_crlf_for_windows);
