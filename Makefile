@@ -1,7 +1,7 @@
 # muletto: make, make check, make demo, make bench, make iso [CONFIG=FILE] [TRUST=PUBKEY], make clean
 
 CC      ?= cc
-PKGS    := blkid fdisk fuse3 libcurl libzstd libcrypto jansson liblzma zlib
+PKGS    := blkid fdisk fuse3 libcurl libzstd libcrypto jansson liblzma zlib hivex
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=gnu11 -Wall -Wextra -Wshadow -Wformat=2 \
            -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -Iinclude -pthread -MMD -MP \
@@ -51,6 +51,13 @@ $(NBDTEST): tests/nbd/nbd_file_server.c $(SLIBOBJS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(SAN) -o $@ $^ $(LDLIBS)
 
+# fixup_windows on a disk, until muletto fixup calls it
+# (tests/integration/fixup_windows.sh).
+FIXUPWIN := $(B)/san/fixup_win
+$(FIXUPWIN): tests/fixup/fixup_win.c $(SLIBOBJS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(SAN) -o $@ $^ $(LDLIBS)
+
 # The boot media: Debian's kernel, firmware, busybox, shim, GRUB, isolinux
 # (iso/packages.lock), the initramfs (initramfs/) and the tool.
 # make iso CONFIG=FILE bakes FILE in as /etc/muletto.conf; TRUST=PUBKEY bakes in
@@ -84,11 +91,11 @@ FORCE:
 check:
 	@scripts/deps.sh build check e2e
 	@$(MAKE) --no-print-directory $(B)/muletto $(B)/san/muletto $(UNITBIN) $(FUZZSMOKE) \
-		$(NBDTEST) $(B)/muletto.iso $(B)/pxe/pxelinux.0
+		$(NBDTEST) $(FIXUPWIN) $(B)/muletto.iso $(B)/pxe/pxelinux.0
 	@tests/run
 
 unit:
-	@$(MAKE) --no-print-directory $(B)/san/muletto $(UNITBIN) $(FUZZSMOKE) $(NBDTEST)
+	@$(MAKE) --no-print-directory $(B)/san/muletto $(UNITBIN) $(FUZZSMOKE) $(NBDTEST) $(FIXUPWIN)
 	@tests/run unit
 
 demo: all

@@ -124,6 +124,14 @@ for f in /lib/x86_64-linux-gnu/libnss_dns.so.2 /lib/x86_64-linux-gnu/libnss_file
 	[ -e "$f" ] && mkdir -p "$R$(dirname "$f")" && cp -L "$f" "$R$f"
 done
 
+# mtools names FAT files in a DOS code page (850, and 437 for some disks)
+# through glibc's iconv, whose code pages are modules: without them every
+# mtools command stops at "Error converting to codepage 850"
+g=/usr/lib/x86_64-linux-gnu/gconv
+mkdir -p "$R$g"
+cp -L "$g/gconv-modules" "$g/gconv-modules.cache" "$g/IBM850.so" "$g/IBM437.so" "$R$g/"
+[ -d "$g/gconv-modules.d" ] && cp -rL "$g/gconv-modules.d" "$R$g/"
+
 # QEMU for muletto run: the files initramfs/qemu.list names, from Debian's
 # packages, with the libraries of its programs and modules
 tmp=$(mktemp -d)
@@ -153,14 +161,6 @@ grep -v '^#' initramfs/tools.list | while read -r p f links; do
 	for l in $links; do ln -sf "$(basename "$f")" "$R/$(dirname "$f")/$l"; done
 done
 rm -rf "$tmp"
-
-# mtools converts FAT names through iconv with DOS code pages 850 and 437:
-# glibc's converters for those two, from the build host whose glibc the
-# tools are linked with
-G=/usr/lib/x86_64-linux-gnu/gconv
-mkdir -p "$R$G"
-for c in IBM850 IBM437; do install -m 0644 "$G/$c.so" "$R$G/$c.so"; done
-grep -hE '[[:space:]](IBM850|IBM437)//' "$G/gconv-modules" "$G"/gconv-modules.d/*.conf >"$R$G/gconv-modules"
 
 printf 'hosts: files dns\n' >"$R/etc/nsswitch.conf"
 printf '127.0.0.1 localhost\n' >"$R/etc/hosts"
