@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -12,6 +13,7 @@
 #include "muletto/disk/lock.h"
 #include "muletto/fixup/fixup.h"
 #include "muletto/fixup/linux.h"
+#include "muletto/fixup/win.h"
 
 static int fixup_is_linux_fs(const char *fs)
 {
@@ -79,6 +81,19 @@ int fixup_disk(const char *path, const struct fixup_opts *o, struct fixup_report
 	for (i = 0; i < d.nparts && *n < max; i++) {
 		struct disk_part *p = &d.parts[i];
 		struct fixup_report *rep = &out[*n];
+		if (!strcmp(p->fs, "ntfs") || !strcasecmp(p->fs, "BitLocker")) {
+			memset(rep, 0, sizeof(*rep));
+			r = fixup_windows(&d, p, o, rep);
+			if (r > 0) {
+				(*n)++;
+				if (rep->refused && rc == 0)
+					rc = err_set(-EPERM, "%s on %s was refused: %s", rep->name,
+						     p->dev, rep->n ? rep->items[rep->n - 1].detail : "");
+			} else if (r < 0 && rc == 0) {
+				rc = r;
+			}
+			continue;
+		}
 		if (!fixup_is_linux_fs(p->fs) || (r = fixup_linux_probe(p, name, sizeof(name))) <= 0)
 			continue;
 		memset(rep, 0, sizeof(*rep));
@@ -91,7 +106,8 @@ int fixup_disk(const char *path, const struct fixup_opts *o, struct fixup_report
 	}
 	if (*n == 0 && rc == 0)
 		rc = err_set(-ENOENT, "no operating system found on %s (no partition holds a Linux "
-				      "root with etc/os-release and etc/fstab)", path);
+				      "root with etc/os-release and etc/fstab, nor Windows with "
+				      "Windows/System32/config/SYSTEM)", path);
 	else if (rc < 0) {
 		char cause[ERR_MSG_MAX];
 		str_copy(cause, sizeof(cause), err_msg());

@@ -206,6 +206,17 @@ out=$("$FW" --probe "$dev" 2>&1)
 	pass "Windows found by its SYSTEM hive (any case), named from its SOFTWARE hive" ||
 	fail "probe" "$out"
 
+# ---- muletto fixup finds it among the disk's systems ----
+before=$(sha)
+"$MULETTO" fixup "$dev" --dry-run --firmware uefi >"$T/mdry.out" 2>&1
+rc=$?
+[ $rc = 0 ] && [ "$before" = "$(sha)" ] &&
+	grep -q "^Windows 10 Pro (build 19045) on ${dev}p2, booting UEFI (dry run: nothing is changed):$" "$T/mdry.out" &&
+	grep -q '^  would change   ControlSet001\\Services\\stornvme\\Start: 3 -> 0 (boot start)$' "$T/mdry.out" &&
+	grep -q '^fixup: 1 system, [0-9]* changes (dry run: nothing was written)$' "$T/mdry.out" &&
+	pass "muletto fixup --dry-run finds Windows on the disk and says what it would change, no byte changed" ||
+	fail "muletto fixup --dry-run on Windows" "rc $rc: $(cat "$T/mdry.out")"
+
 # ---- --dry-run: what would change, no byte changed ----
 before=$(sha)
 "$FW" "$dev" --dry-run >"$T/dry.out" 2>&1
@@ -299,6 +310,12 @@ rc=$?
 	grep -q "failed         volume: Windows was hibernated or shut down with Fast Startup.*shutdown /s /f /t 0" "$T/hib.out" &&
 	pass "a hibernated or Fast-Startup volume is refused, saying how to shut Windows down, nothing changed" ||
 	fail "hibernated volume refused" "rc $rc: $(cat "$T/hib.out")"
+"$MULETTO" fixup "$dev" --firmware uefi >"$T/mhib.out" 2>&1
+rc=$?
+[ $rc = 1 ] && [ "$before" = "$(sha)" ] &&
+	grep -q "^muletto: .*Windows 10 Pro (build 19045) on ${dev}p2 was refused: Windows was hibernated or shut down with Fast Startup" "$T/mhib.out" &&
+	pass "muletto fixup refuses the hibernated Windows too, exit status 1, nothing changed" ||
+	fail "muletto fixup on a hibernated Windows" "rc $rc: $(cat "$T/mhib.out")"
 ntfs-3g -o remove_hiberfile "${dev}p2" "$T/m" && rm -f "$T/m/hiberfil.sys" && ntfs_out "${dev}p2"
 
 # ---- refused: BitLocker ("-FVE-FS-" where NTFS has "NTFS    ") ----
