@@ -13,6 +13,7 @@
 #include "muletto/core/event.h"
 #include "muletto/core/util.h"
 #include "muletto/disk/fs.h"
+#include "muletto/disk/md.h"
 #include "muletto/disk/overflow.h"
 #include "muletto/engine/restore.h"
 #include "muletto/layout/map.h"
@@ -69,6 +70,34 @@ static int layout_sectors_ok(const struct plan *pl, const char *target)
 	return 0;
 }
 
+/* An MD member the plan resizes: one whose superblock is at the start,
+ * alone in the image, of an array that one member holds whole. */
+static int layout_md_ok(const struct plan *pl, const struct plan_part *p, const char *target)
+{
+	const struct manifest_part *s = p->src;
+	char why[ERR_MSG_MAX];
+	size_t i;
+
+	if (md_why_fixed(s->number, s->md_metadata, why, sizeof(why)))
+		return err_set(-EOPNOTSUPP, "%s", why);
+	if (!s->md_metadata[0])
+		return err_set(-EOPNOTSUPP, "partition %d is an MD member the image says nothing "
+					    "more of (captured by an older muletto): restore with "
+					    "--layout same or onto a disk of the same size", s->number);
+	for (i = 0; i < pl->n; i++)
+		if (pl->p[i].src != s && !strcmp(pl->p[i].src->fs, s->fs) &&
+		    !strcmp(pl->p[i].src->fs_uuid, s->fs_uuid))
+			return err_set(-EOPNOTSUPP, "partitions %d and %d are members of the same "
+						    "MD array, which muletto resizes only when one "
+						    "member is in the image: restore with --layout "
+						    "same", s->number, pl->p[i].src->number);
+	if (strcmp(s->md_level, "raid1"))
+		return err_set(-EOPNOTSUPP, "partition %d is a member of an MD %s array, which one "
+					    "member does not hold whole: restore onto %s with "
+					    "--layout same", s->number, s->md_level, target);
+	return 0;
+}
+
 /* What a plan may not ask for yet, refused before anything is written. */
 static int layout_supported(const struct plan *pl, const struct manifest_disk *d,
 			    const char *target)
@@ -82,8 +111,14 @@ static int layout_supported(const struct plan *pl, const struct manifest_disk *d
 						    "partitions, whose layout muletto cannot change yet: "
 						    "restore onto a disk of its size (%" PRIu64 " bytes) "
 						    "with --layout same", d->index, d->size);
-		if ((pl->p[i].action == PLAN_GROW || pl->p[i].action == PLAN_SHRINK) &&
-		    !(pl->p[i].action == PLAN_GROW ? fs_can_grow(s->fs) : fs_can_shrink(s->fs)))
+		int resize = pl->p[i].action == PLAN_GROW || pl->p[i].action == PLAN_SHRINK;
+		int r;
+		if (resize && !strcmp(s->fs, "linux_raid_member")) {
+			if ((r = layout_md_ok(pl, &pl->p[i], target)) < 0)
+				return r;
+			continue;
+		}
+		if (resize && !(pl->p[i].action == PLAN_GROW ? fs_can_grow(s->fs) : fs_can_shrink(s->fs)))
 			return err_set(-EOPNOTSUPP, "the plan for %s would %s partition %d, which "
 						    "holds %s that muletto cannot resize: use --layout "
 						    "same on a disk of at least %" PRIu64 " bytes",
@@ -187,6 +222,17 @@ static int layout_overflows(const struct plan *pl, const struct caibx *idx,
 	return 0;
 }
 
+/* Fits the file system of partition p at off of path (room bytes there) to
+ * size: in its MD array for a member. */
+static int layout_fit(const struct plan_part *p, const char *path, uint64_t off, uint64_t room,
+		      uint64_t size, char *verdict, size_t n)
+{
+	if (!strcmp(p->src->fs, "linux_raid_member"))
+		return md_fit(path, off, room, size, p->src->md_data_offset, p->src->md_fs, verdict,
+			      n);
+	return fs_fit(path, off, room, size, p->src->fs, verdict, n);
+}
+
 /* Shrinks partition p's file system in its place joined with its overflow. */
 static int layout_shrink(const struct plan_part *p, struct overflow *ov, struct target *t,
 			 char *verdict, size_t n)
@@ -196,7 +242,7 @@ static int layout_shrink(const struct plan_part *p, struct overflow *ov, struct 
 
 	if (r < 0)
 		return r;
-	r = fs_fit(path, 0, p->src->size, p->new_size, p->src->fs, verdict, n);
+	r = layout_fit(p, path, 0, p->src->size, p->new_size, verdict, n);
 	overflow_unjoin(ov);
 	return r;
 }
@@ -276,8 +322,8 @@ static int layout_finish(const struct plan *pl, const struct manifest_disk *d, s
 			if (p->action == PLAN_SHRINK)
 				r = layout_shrink(p, ov[i], t, f->verdict, sizeof(f->verdict));
 			else
-				r = fs_fit(t->path, p->new_start, p->new_size, p->new_size,
-					   p->src->fs, f->verdict, sizeof(f->verdict));
+				r = layout_fit(p, t->path, p->new_start, p->new_size, p->new_size,
+					       f->verdict, sizeof(f->verdict));
 		}
 		f->seconds = now_seconds() - t1;
 		res->nfits++;

@@ -7,6 +7,7 @@
 #include "muletto/core/err.h"
 #include "muletto/core/util.h"
 #include "muletto/disk/fs.h"
+#include "muletto/disk/md.h"
 #include "muletto/layout/plan.h"
 
 #define PLAN_GPT_TAIL 33 /* sectors of the backup GPT at the end of the disk */
@@ -55,6 +56,9 @@ static int plan_can_fs(const struct manifest_part *p, int shrink)
 		return 0;
 	if (plan_is_swap(p))
 		return 1; /* made anew in any size */
+	if (!strcmp(p->fs, "linux_raid_member")) /* 1.1/1.2: the file system in its array */
+		return p->md_metadata[0] && !md_super_at_end(p->md_metadata) && p->md_fs[0] &&
+		       (shrink ? fs_can_shrink(p->md_fs) == 1 && p->min_size : fs_can_grow(p->md_fs));
 	return shrink ? fs_can_shrink(p->fs) && p->min_size : fs_can_grow(p->fs);
 }
 
@@ -275,9 +279,11 @@ int plan_make(const struct manifest_disk *d, uint64_t size, uint32_t sector,
 /* Checks one chosen size against what the partition's file system allows. */
 static int plan_size_ok(const struct manifest_part *s, uint64_t want)
 {
-	char a[32], b[32];
+	char a[32], b[32], why[ERR_MSG_MAX];
 	uint64_t least;
 
+	if (want != s->size && md_why_fixed(s->number, s->md_metadata, why, sizeof(why)))
+		return err_set(-EINVAL, "--layout: %s", why);
 	if (want > s->size && !plan_can_fs(s, 0))
 		return err_set(-EINVAL, "--layout: partition %d (%s) cannot grow: muletto cannot "
 					"grow %s; give it its size, %llu", s->number,

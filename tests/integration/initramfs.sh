@@ -45,12 +45,15 @@ bad=""
 for t in "sbin/e2fsck -V" "sbin/resize2fs" "sbin/dumpe2fs -V" "sbin/mkswap -V" "sbin/mkfs.vfat --help" \
 	"sbin/fsck.vfat --help" "usr/bin/mcopy -V" "sbin/ntfsresize -V" "usr/sbin/xfs_growfs -V" \
 	"usr/sbin/xfs_db -V" "sbin/xfs_repair -V" "sbin/mkfs.xfs -V" "sbin/xfsdump -h" "sbin/xfsrestore -h" \
-	"bin/btrfs --version" "sbin/lvm version"; do
+	"bin/btrfs --version" "sbin/lvm version" "sbin/mdadm --version"; do
 	set -- $t
 	chroot "$R" "/$1" ${2:+"$2"} 2>&1 | grep -qiE 'version|usage|[0-9]\.[0-9]' || bad="$bad $1"
 done
+for l in pvresize pvs vgs vgchange lvextend lvs; do # lvm's commands: links to it
+	[ "$(readlink "$R/sbin/$l")" = lvm ] || bad="$bad sbin/$l"
+done
 [ -z "$bad" ] && grep -q '/fuse\.ko' "$R/lib/modules/$kver/modules.dep" &&
-	pass "e2fsprogs, mkswap, dosfstools, mtools, ntfsresize, xfsprogs, xfsdump, btrfs and lvm run from the initramfs; fuse is in" ||
+	pass "e2fsprogs, mkswap, dosfstools, mtools, ntfsresize, xfsprogs, xfsdump, btrfs, lvm (lvextend, vgchange) and mdadm run from the initramfs; fuse is in" ||
 	fail "the layout tools run from the initramfs" "not running:$bad"
 
 # ... and a restore onto a smaller disk works with them alone: the tree as the

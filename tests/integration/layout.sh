@@ -488,6 +488,51 @@ expect_fail "ext4 with 1 KiB blocks onto a 4Kn disk is refused by name, with the
 	"^muletto: partition 2 \\(ext4 root\\) has 1024-byte blocks, which a disk with 4096-byte sectors like $k cannot hold \\(ext2/3/4 with 1 KiB blocks, as mkfs makes them under 512 MiB, e.g. a separate /boot: make it anew with mkfs.ext4 -b 4096 and copy its files\\); choose a disk with 512-byte sectors" \
 	"$MULETTO" restore "$repo" gpt --to "$k" --yes
 
+# ---- MD members: a 1.2 member (superblock at the start) grows and shrinks in the
+# plan, a 1.0 one (at the end) keeps its size and is refused a new one by name
+# (this host's kernel has no md: tests/e2e/layout_lvm.sh assembles them in a guest) ----
+if command -v mdadm >/dev/null || PATH=$PATH:/usr/sbin command -v mdadm >/dev/null; then
+	truncate -s 160M "$T/md.img"
+	sgdisk -n 1:2048:+16M -t 1:8300 -n 2:0:+80M -t 2:fd00 -n 3:0:+32M -t 3:fd00 "$T/md.img" >/dev/null
+	mdi=$(loop_attach "$T/md.img")
+	p2=$(partx -g -o START -n 2 "$mdi"); p3=$(partx -g -o START -n 3 "$mdi")
+	doff=$(python3 "$MULETTO_TOP/tests/mkmdsuper.py" "$T/md.img" $((p2 * 512)) $((80 << 20)) 1.2)
+	python3 "$MULETTO_TOP/tests/mkmdsuper.py" "$T/md.img" $((p3 * 512)) $((32 << 20)) 1.0 >/dev/null
+	mkfs.ext4 -q -L root "${mdi}p1" && mkfs.ext4 -q -L inner -E offset=$doff "${mdi}p2" $(((80 << 20) - doff >> 10))k &&
+		mdadm --examine "${mdi}p2" | grep -q 'Version : 1.2' && mdadm --examine "${mdi}p3" | grep -q 'Version : 1.0' &&
+		"$MULETTO" capture "$mdi" "$repo" --name md --progress none >/dev/null 2>"$T/md.err" ||
+		fail "an image with MD members" "$(cat "$T/md.err")"
+	jq -e '.disks[0].partitions | (.[1].md_metadata == "1.2") and (.[1].md_level == "raid1") and
+		(.[1].md_fs == "ext4") and (.[1].md_data_offset == '"$doff"') and (.[1].min_size > '"$doff"') and
+		(.[1].min_size < .[1].size) and (.[2].md_metadata == "1.0") and (.[2].md_fs == "") and
+		(.[0] | has("md_metadata") | not)' "$repo/images/md/manifest.json" >/dev/null &&
+		pass "capture: MD members' superblock version (1.2, 1.0), level and, at the start, the ext4 inside with its minimum" ||
+		fail "capture of MD members" "$(jq -c '.disks[0].partitions' "$repo/images/md/manifest.json")"
+	# an older manifest (without the md_ keys) still plans: its members keep their sizes
+	jq 'del(.disks[0].partitions[].md_metadata, .disks[0].partitions[].md_level, .disks[0].partitions[].md_fs,
+		.disks[0].partitions[].md_data_offset)' "$repo/images/md/manifest.json" >"$T/old.json"
+	mkdir -p "$repo/images/mdold" && cp "$repo/images/md/disk0.caibx" "$repo/images/mdold/" &&
+		jq '.name = "mdold"' "$T/old.json" >"$repo/images/mdold/manifest.json"
+	truncate -s 320M "$T/mdbig.img"; truncate -s 100M "$T/mdsmall.img"
+	"$MULETTO" restore "$repo" md --to "$T/mdbig.img" --plan-only --json >"$T/mdbig.json" 2>&1
+	"$MULETTO" restore "$repo" md --to "$T/mdsmall.img" --plan-only --json >"$T/mdsmall.json" 2>&1
+	"$MULETTO" restore "$repo" mdold --to "$T/mdbig.img" --plan-only --json >"$T/mdold.json" 2>&1
+	jq -se '[.[] | select(.plan)][0].plan.partitions | (.[1].action == "grow") and (.[2].action == "copy") and
+		(.[2].new_size == .[2].old_size) and (.[2].new_start + .[2].new_size > 300000000)' "$T/mdbig.json" >/dev/null &&
+		jq -se '[.[] | select(.plan)][0].plan.partitions | (.[1].action == "shrink") and (.[2].action == "copy") and
+			(.[2].new_size == .[2].old_size)' "$T/mdsmall.json" >/dev/null &&
+		jq -se '[.[] | select(.plan)][0].plan.partitions | (.[1].action != "grow") and (.[2].action == "copy")' \
+			"$T/mdold.json" >/dev/null &&
+		pass "--layout auto: the 1.2 member grows onto a larger disk and shrinks onto a smaller one, the 1.0 member keeps its size (an older manifest's members keep theirs)" ||
+		fail "plans with MD members" "$(cat "$T/mdbig.json" "$T/mdsmall.json" "$T/mdold.json")"
+	jq '{plan: {partitions: [{number: 3, new_size: 67108864}]}}' -n >"$T/md10.json"
+	expect_fail "a 1.0 member given a new size is refused by name: its superblock lives at the end" \
+		"^muletto: target $T/mdbig.img: --layout: partition 3: MD superblock 1.0 lives at the end of the partition; resizing it would lose the array: restore with --layout same or onto a disk of the same size" \
+		"$MULETTO" restore "$repo" md --to "$T/mdbig.img" --layout "$T/md10.json" --yes
+else
+	skip "MD members" "mdadm is missing (scripts/deps.sh check)"
+fi
+
 # ---- bad input ----
 expect_fail "--layout with an unknown policy is refused" \
 	"^muletto: --layout sideways: use auto, same, grow-last or proportional" \
