@@ -27,7 +27,9 @@ static const char restore_usage[] =
 	"  --threads N, --progress auto|bar|json|none,\n"
 	"  --layout auto|same|grow-last|proportional|FILE (partitions on a disk of another\n"
 	"  size; FILE: a plan from --plan-only --json with new_size edited),\n"
-	"  --plan-only (show the plan, write nothing)";
+	"  --plan-only (show the plan, write nothing),\n"
+	"  --grow-lv (an LVM physical volume that grows gives the room to its volume group's\n"
+	"  last logical volume and its file system; without it the room stays free)";
 
 #define RESTORE_DISKS_MAX 64
 #define RESTORE_SIZES_MAX 128
@@ -148,7 +150,7 @@ static int restore_parse(int argc, char **argv, struct restore_args *a)
 		{ "seed", required_argument, NULL, 'S' },  { "no-seed", no_argument, NULL, 'N' },
 		{ "verify", no_argument, NULL, 'V' },	   { "trust", required_argument, NULL, 'T' },
 		{ "layout", required_argument, NULL, 'L' }, { "plan-only", no_argument, NULL, 'P' },
-		{ NULL, 0, NULL, 0 },
+		{ "grow-lv", no_argument, NULL, 'G' },	   { NULL, 0, NULL, 0 },
 	};
 	int c, r;
 
@@ -180,6 +182,7 @@ static int restore_parse(int argc, char **argv, struct restore_args *a)
 				return r;
 			break;
 		case 'P': a->q.plan_only = 1; break;
+		case 'G': a->q.grow_lv = 1; break;
 		case 'h': printf("usage: %s\n", restore_usage); return -1;
 		default: return cmd_usage(restore_usage);
 		}

@@ -1,5 +1,6 @@
 /* MD members: superblocks read, 1.1/1.2 members resized (see md.h). */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -122,10 +123,33 @@ static void md_name(char *out, size_t n)
 	}
 }
 
+/* The member dev of the array md told its new size (KiB): its superblock
+ * then says the data ends there, so the array assembles from the shrunk
+ * partition (the kernel refuses a member smaller than its superblock says). */
+static int md_member_size(const char *md, const char *dev, uint64_t kib)
+{
+	char real[4096], path[4300], v[32];
+	const char *name, *d = strrchr(dev, '/');
+	int fd, r = 0;
+
+	if (!realpath(md, real))
+		return err_set(-errno, "%s: %s", md, strerror(errno));
+	name = strrchr(real, '/') ? strrchr(real, '/') + 1 : real;
+	snprintf(path, sizeof(path), "/sys/block/%s/md/dev-%s/size", name, d ? d + 1 : dev);
+	snprintf(v, sizeof(v), "%" PRIu64 "\n", kib);
+	if ((fd = open(path, O_WRONLY | O_CLOEXEC)) < 0 ||
+	    write(fd, v, strlen(v)) != (ssize_t)strlen(v))
+		r = err_set(-errno, "cannot tell %s its member's new size (%s): %s", md, path,
+			    strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	return r;
+}
+
 /* The array at md: its file system fitted (grown, or shrunk first) and the
  * array's size changed. */
-static int md_resize(const char *md, uint64_t size, uint64_t data_offset, int grow,
-		     const char *fs, char *verdict, size_t n, char *out, size_t out_size)
+static int md_resize(const char *md, const char *dev, uint64_t size, uint64_t data_offset,
+		     int grow, const char *fs, char *verdict, size_t n, char *out, size_t out_size)
 {
 	char kib[48], v[64] = "";
 	const char *max[] = { "mdadm", "--grow", md, "--size=max", NULL };
@@ -143,6 +167,8 @@ static int md_resize(const char *md, uint64_t size, uint64_t data_offset, int gr
 		snprintf(kib, sizeof(kib), "--size=%" PRIu64, data / 1024);
 		if (r == 0)
 			r = spawn_run(set, out, out_size);
+		if (r == 0)
+			r = md_member_size(md, dev, data / 1024);
 	}
 	snprintf(verdict, n, "md %s, %s", grow ? "grown" : "shrunk", v);
 	return r;
@@ -176,7 +202,7 @@ int md_fit(const char *path, uint64_t off, uint64_t room, uint64_t size, uint64_
 		close(loop);
 		return r; /* mdadm's own message */
 	}
-	r = md_resize(md, size, data_offset, size >= room, fs, verdict, n, out, sizeof(out));
+	r = md_resize(md, dev, size, data_offset, size >= room, fs, verdict, n, out, sizeof(out));
 	r2 = spawn_run(stop, out, sizeof(out));
 	close(loop);
 	return r < 0 ? r : r2;

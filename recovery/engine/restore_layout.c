@@ -13,6 +13,7 @@
 #include "muletto/core/event.h"
 #include "muletto/core/util.h"
 #include "muletto/disk/fs.h"
+#include "muletto/disk/lvm.h"
 #include "muletto/disk/md.h"
 #include "muletto/disk/overflow.h"
 #include "muletto/engine/restore.h"
@@ -264,9 +265,32 @@ static int layout_moved(const struct plan *pl, struct target *t)
 	return 0;
 }
 
+/* A physical volume that grew: its volume group's last logical volume given
+ * the room (--grow-lv), or the room said to stay free. */
+static int layout_grow_lv(const struct restore_request *q, const struct plan_part *p,
+			  struct target *t)
+{
+	char v[ERR_MSG_MAX], sz[32];
+	int r;
+
+	human_size(p->new_size - p->src->size, sz, sizeof(sz));
+	if (!q->grow_lv) {
+		event_notice("partition %d: its volume group gains %s, left free (--grow-lv gives "
+			     "it to its last logical volume)", p->src->number, sz);
+		return 0;
+	}
+	event_notice("partition %d: giving the volume group's %s to its last logical volume...",
+		     p->src->number, sz);
+	r = lvm_grow_last(t->path, p->new_start, p->new_size, v, sizeof(v));
+	if (r == 0)
+		event_notice("partition %d: %s", p->src->number, v);
+	return r;
+}
+
 /* The partition table, swap made anew, and file systems fitted, after the data. */
-static int layout_finish(const struct plan *pl, const struct manifest_disk *d, struct target *t,
-			 struct overflow **ov, struct restore_result *res)
+static int layout_finish(const struct restore_request *q, const struct plan *pl,
+			 const struct manifest_disk *d, struct target *t, struct overflow **ov,
+			 struct restore_result *res)
 {
 	double t0 = now_seconds();
 	size_t i;
@@ -330,6 +354,8 @@ static int layout_finish(const struct plan *pl, const struct manifest_disk *d, s
 		if (r == 0)
 			event_notice("partition %d: %s, %s in %.1f s", f->number, f->action, f->verdict,
 				     f->seconds);
+		if (r == 0 && p->action == PLAN_GROW && !strcmp(p->src->fs, "LVM2_member"))
+			r = layout_grow_lv(q, p, t);
 	}
 	if (r == 0)
 		r = layout_moved(pl, t);
@@ -393,7 +419,7 @@ int restore_layout(const struct restore_request *q, struct restore_result *res,
 		t->io.map = NULL;
 	}
 	if (r == 0)
-		r = layout_finish(pl, d, t, ov, res);
+		r = layout_finish(q, pl, d, t, ov, res);
 	for (size_t i = 0; ov && i < pl->n; i++)
 		overflow_free(ov[i]);
 	free(ov);

@@ -48,6 +48,10 @@ struct restore_request {
 	const struct plan_size *sizes; /* --layout FILE: sizes chosen by the technician */
 	size_t nsizes;
 	int plan_only;
+	/* an LVM physical volume that grows: its volume group's last logical
+	 * volume takes the free room, its file system grown (--grow-lv); else
+	 * the room stays free in the volume group */
+	int grow_lv;
 	void (*show_plan)(void *ctx, const char *target, const struct plan *pl,
 			  const struct manifest_disk *d);
 };
