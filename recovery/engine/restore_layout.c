@@ -73,11 +73,11 @@ static int layout_sectors_ok(const struct plan *pl, const char *target)
 
 /* An MD member the plan resizes: one whose superblock is at the start,
  * alone in the image, of an array that one member holds whole. */
-static int layout_md_ok(const struct plan *pl, const struct plan_part *p, const char *target)
+static int layout_md_ok(const struct manifest *m, const struct plan_part *p, const char *target)
 {
 	const struct manifest_part *s = p->src;
 	char why[ERR_MSG_MAX];
-	size_t i;
+	size_t i, k;
 
 	if (md_why_fixed(s->number, s->md_metadata, why, sizeof(why)))
 		return err_set(-EOPNOTSUPP, "%s", why);
@@ -85,13 +85,17 @@ static int layout_md_ok(const struct plan *pl, const struct plan_part *p, const 
 		return err_set(-EOPNOTSUPP, "partition %d is an MD member the image says nothing "
 					    "more of (captured by an older muletto): restore with "
 					    "--layout same or onto a disk of the same size", s->number);
-	for (i = 0; i < pl->n; i++)
-		if (pl->p[i].src != s && !strcmp(pl->p[i].src->fs, s->fs) &&
-		    !strcmp(pl->p[i].src->fs_uuid, s->fs_uuid))
-			return err_set(-EOPNOTSUPP, "partitions %d and %d are members of the same "
-						    "MD array, which muletto resizes only when one "
-						    "member is in the image: restore with --layout "
-						    "same", s->number, pl->p[i].src->number);
+	for (k = 0; k < m->ndisks; k++)
+		for (i = 0; i < m->disks[k].nparts; i++) {
+			const struct manifest_part *o = &m->disks[k].parts[i];
+			if (o != s && !strcmp(o->fs, s->fs) && !strcmp(o->fs_uuid, s->fs_uuid))
+				return err_set(-EOPNOTSUPP, "partition %d and partition %d of "
+							    "image disk %d are members of the same MD "
+							    "array, which muletto resizes only when one "
+							    "member is in the image: restore with "
+							    "--layout same", s->number, o->number,
+					       m->disks[k].index);
+		}
 	if (strcmp(s->md_level, "raid1"))
 		return err_set(-EOPNOTSUPP, "partition %d is a member of an MD %s array, which one "
 					    "member does not hold whole: restore onto %s with "
@@ -100,8 +104,8 @@ static int layout_md_ok(const struct plan *pl, const struct plan_part *p, const 
 }
 
 /* What a plan may not ask for yet, refused before anything is written. */
-static int layout_supported(const struct plan *pl, const struct manifest_disk *d,
-			    const char *target)
+static int layout_supported(const struct plan *pl, const struct manifest *m,
+			    const struct manifest_disk *d, const char *target)
 {
 	size_t i;
 
@@ -115,7 +119,7 @@ static int layout_supported(const struct plan *pl, const struct manifest_disk *d
 		int resize = pl->p[i].action == PLAN_GROW || pl->p[i].action == PLAN_SHRINK;
 		int r;
 		if (resize && !strcmp(s->fs, "linux_raid_member")) {
-			if ((r = layout_md_ok(pl, &pl->p[i], target)) < 0)
+			if ((r = layout_md_ok(m, &pl->p[i], target)) < 0)
 				return r;
 			continue;
 		}
@@ -364,8 +368,8 @@ static int layout_finish(const struct restore_request *q, const struct plan *pl,
 }
 
 int restore_layout(const struct restore_request *q, struct restore_result *res,
-		   const struct manifest_disk *d, const struct caibx *idx, const char *store,
-		   const char *image, int *done)
+		   const struct manifest *m, const struct manifest_disk *d, const struct caibx *idx,
+		   const char *store, const char *image, int *done)
 {
 	struct plan *pl = NULL;
 	struct target *t = NULL;
@@ -392,7 +396,7 @@ int restore_layout(const struct restore_request *q, struct restore_result *res,
 	}
 	ov = calloc(pl->n ? pl->n : 1, sizeof(*ov));
 	tails = calloc(pl->n ? pl->n : 1, sizeof(*tails));
-	r = layout_supported(pl, d, to);
+	r = layout_supported(pl, m, d, to);
 	if (r == 0 && q->confirm)
 		r = q->confirm(q->ctx, to, pl->new_disk);
 	if (r == 0)

@@ -513,7 +513,7 @@ if command -v mdadm >/dev/null || PATH=$PATH:/usr/sbin command -v mdadm >/dev/nu
 		.disks[0].partitions[].md_data_offset)' "$repo/images/md/manifest.json" >"$T/old.json"
 	mkdir -p "$repo/images/mdold" && cp "$repo/images/md/disk0.caibx" "$repo/images/mdold/" &&
 		jq '.name = "mdold"' "$T/old.json" >"$repo/images/mdold/manifest.json"
-	truncate -s 320M "$T/mdbig.img"; truncate -s 100M "$T/mdsmall.img"
+	truncate -s 320M "$T/mdbig.img" "$T/mdbig2.img"; truncate -s 100M "$T/mdsmall.img"
 	"$MULETTO" restore "$repo" md --to "$T/mdbig.img" --plan-only --json >"$T/mdbig.json" 2>&1
 	"$MULETTO" restore "$repo" md --to "$T/mdsmall.img" --plan-only --json >"$T/mdsmall.json" 2>&1
 	"$MULETTO" restore "$repo" mdold --to "$T/mdbig.img" --plan-only --json >"$T/mdold.json" 2>&1
@@ -529,6 +529,14 @@ if command -v mdadm >/dev/null || PATH=$PATH:/usr/sbin command -v mdadm >/dev/nu
 	expect_fail "a 1.0 member given a new size is refused by name: its superblock lives at the end" \
 		"^muletto: target $T/mdbig.img: --layout: partition 3: MD superblock 1.0 lives at the end of the partition; resizing it would lose the array: restore with --layout same or onto a disk of the same size" \
 		"$MULETTO" restore "$repo" md --to "$T/mdbig.img" --layout "$T/md10.json" --yes
+	# a RAID1 over two disks, both in the image: its members are not resized alone
+	cp "$T/md.img" "$T/md2.img" && md2=$(loop_attach "$T/md2.img")
+	"$MULETTO" capture "$mdi" "$md2" "$repo" --name md2 --progress none >/dev/null 2>&1
+	expect_fail "a member whose array has another member in the image is not resized alone" \
+		"^muletto: partition 2 and partition 2 of image disk 1 are members of the same MD array, which muletto resizes only when one member is in the image: restore with --layout same" \
+		"$MULETTO" restore "$repo" md2 --to "$T/mdbig2.img" --layout auto --yes
+	[ "$(stat -c %b "$T/mdbig2.img")" = 0 ] && pass "... and nothing was written" ||
+		fail "nothing written when an MD member is refused" "$(stat -c %b "$T/mdbig2.img") blocks"
 else
 	skip "MD members" "mdadm is missing (scripts/deps.sh check)"
 fi
