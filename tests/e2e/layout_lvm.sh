@@ -81,6 +81,7 @@ mount -t tmpfs tmp /tmp
 for m in /mod/*.ko; do insmod "$m" || echo "FAIL: insmod $m"; done
 i=0; while [ ! -b /dev/vdd ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
 sh /guest.sh 2>&1
+echo "guest done at $(cut -d" " -f1 /proc/uptime) s"
 echo LAYOUT-LVM-GUEST-DONE
 poweroff -f
 INIT
@@ -88,12 +89,12 @@ chmod 755 "$R/init"
 cat "$(dirname "$0")/layout_lvm.guest" >"$R/guest.sh"
 (cd "$R" && find . | cpio -o -H newc --quiet -R 0:0) | gzip -1 >"$T/initrd.img"
 
-# vda: the source, GPT: 1 an LVM PV (144 MiB), 2 an MD 1.2 member (64 MiB), 3 an
-# MD 1.0 member (32 MiB); vdb, vdc: larger (512 MiB); vdd: smaller (208 MiB)
-truncate -s 256M "$T/src.img"
-sgdisk -n 1:2048:+144M -t 1:8e00 -n 2:0:+64M -t 2:fd00 -n 3:0:+32M -t 3:fd00 "$T/src.img" >/dev/null
-truncate -s 512M "$T/big.img" "$T/biglv.img"
-truncate -s 208M "$T/small.img"
+# vda: the source, GPT: 1 an LVM PV (96 MiB), 2 an MD 1.2 member (48 MiB), 3 an
+# MD 1.0 member (24 MiB); vdb, vdc: larger (384 MiB); vdd: smaller (150 MiB)
+truncate -s 192M "$T/src.img"
+sgdisk -n 1:2048:+96M -t 1:8e00 -n 2:0:+48M -t 2:fd00 -n 3:0:+24M -t 3:fd00 "$T/src.img" >/dev/null
+truncate -s 384M "$T/big.img" "$T/biglv.img"
+truncate -s 150M "$T/small.img"
 Q+=(-kernel "$BOOT/vmlinuz" -initrd "$T/initrd.img" -append "console=ttyS0,115200 quiet panic=5")
 for d in src big biglv small; do Q+=(-drive "file=$T/$d.img,if=virtio,format=raw"); done
 E2E_TIMEOUT=240 qemu_run layout_lvm "$T/serial.log"
