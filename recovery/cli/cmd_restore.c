@@ -258,8 +258,18 @@ static void restore_plan_shown(void *ctx, const char *target, const struct plan 
 			       const struct manifest_disk *d)
 {
 	const struct restore_args *a = ctx;
+	char sz[32];
+	size_t i;
 
 	show_plan(a->q.name, target, pl, d, a->json);
+	for (i = 0; i < pl->n && !a->json; i++) /* where a growing volume group's room goes */
+		if (pl->p[i].action == PLAN_GROW && !strcmp(pl->p[i].src->fs, "LVM2_member")) {
+			human_size(pl->p[i].new_size - pl->p[i].src->size, sz, sizeof(sz));
+			printf("  partition %d: its volume group gains %s, %s\n", pl->p[i].src->number,
+			       sz, a->q.grow_lv ? "given to its last logical volume (--grow-lv)" :
+						  "left free (--grow-lv gives it to its last "
+						  "logical volume)");
+		}
 }
 
 int cmd_restore(int argc, char **argv)

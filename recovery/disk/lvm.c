@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include "muletto/core/err.h"
@@ -14,6 +15,45 @@
 #include "muletto/disk/disk.h"
 #include "muletto/disk/fs.h"
 #include "muletto/disk/lvm.h"
+
+/* device-mapper built as a module that is not loaded yet (modprobe dm_mod). */
+static int have_dm_module(void)
+{
+	static const char *const ext[] = { "", ".xz", ".zst", ".gz" };
+	char file[512];
+	struct utsname u;
+	size_t i;
+
+	if (uname(&u) < 0)
+		return 0;
+	for (i = 0; i < ARRAY_SIZE(ext); i++) {
+		snprintf(file, sizeof(file), "/lib/modules/%.200s/kernel/drivers/md/dm-mod.ko%s",
+			 u.release, ext[i]);
+		if (access(file, F_OK) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* The kernel lists device-mapper's control device in /proc/misc once it is
+ * there (a /dev/mapper/control node alone proves nothing: udev or a package
+ * script may have made it for a kernel without device-mapper). */
+int lvm_have_device_mapper(void)
+{
+	char line[256];
+	FILE *f;
+	int found;
+
+	if (have_dm_module())
+		return 1;
+	f = fopen("/proc/misc", "re");
+	if (!f)
+		return 0;
+	for (found = 0; !found && fgets(line, sizeof(line), f);)
+		found = strstr(line, " device-mapper") != NULL;
+	fclose(f);
+	return found;
+}
 
 int lvm_tools_check(void)
 {

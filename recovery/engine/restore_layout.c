@@ -104,8 +104,9 @@ static int layout_md_ok(const struct manifest *m, const struct plan_part *p, con
 }
 
 /* What a plan may not ask for yet, refused before anything is written. */
-static int layout_supported(const struct plan *pl, const struct manifest *m,
-			    const struct manifest_disk *d, const char *target)
+static int layout_supported(const struct restore_request *q, const struct plan *pl,
+			    const struct manifest *m, const struct manifest_disk *d,
+			    const char *target)
 {
 	size_t i;
 
@@ -118,6 +119,14 @@ static int layout_supported(const struct plan *pl, const struct manifest *m,
 						    "with --layout same", d->index, d->size);
 		int resize = pl->p[i].action == PLAN_GROW || pl->p[i].action == PLAN_SHRINK;
 		int r;
+		if (pl->p[i].action == PLAN_GROW && !strcmp(s->fs, "LVM2_member") && q->grow_lv &&
+		    !lvm_have_device_mapper())
+			return err_set(-EOPNOTSUPP, "--grow-lv needs device-mapper to grow the file "
+						    "system of partition %d's last logical volume, "
+						    "and this kernel has none (not in /proc/misc, no "
+						    "dm-mod module): restore from muletto's boot "
+						    "environment, or without --grow-lv (the room "
+						    "stays free in the volume group)", s->number);
 		if (resize && !strcmp(s->fs, "linux_raid_member")) {
 			if ((r = layout_md_ok(m, &pl->p[i], target)) < 0)
 				return r;
@@ -396,7 +405,7 @@ int restore_layout(const struct restore_request *q, struct restore_result *res,
 	}
 	ov = calloc(pl->n ? pl->n : 1, sizeof(*ov));
 	tails = calloc(pl->n ? pl->n : 1, sizeof(*tails));
-	r = layout_supported(pl, m, d, to);
+	r = layout_supported(q, pl, m, d, to);
 	if (r == 0 && q->confirm)
 		r = q->confirm(q->ctx, to, pl->new_disk);
 	if (r == 0)

@@ -393,6 +393,21 @@ if command -v pvcreate >/dev/null || [ -x /usr/sbin/pvcreate ]; then
 		vgs --devices "${pv2}p2" --noheadings -o vg_name 2>/dev/null | grep -qw "$vg" && lv_ok "${pv2}p2" &&
 		pass "an LVM physical volume grown to $((psize >> 20)) MiB (pvresize), its volume group $vg intact, its logical volume's bytes equal, pvck consistent" ||
 		fail "LVM PV grown" "pv size $psize: $(cat "$T/pv2.json" "$T/pv2.err")"
+	# the plan says where the volume group's room goes; --grow-lv needs
+	# device-mapper (tests/e2e/layout_lvm.sh runs it), which this kernel has not
+	truncate -s 360M "$T/pvplan.img"
+	"$MULETTO" restore "$repo" pv --to "$T/pvplan.img" --layout grow-last --plan-only >"$T/pvplan.out" 2>&1
+	grep -qE '^  partition 2: its volume group gains [0-9.]+ MiB, left free \(--grow-lv gives it to its last logical volume\)$' "$T/pvplan.out" &&
+		grep -q 'partition 2: its volume group gains .*, left free' "$T/pv2.err" &&
+		pass "without --grow-lv the plan and the restore say the volume group's new room stays free" ||
+		fail "the plan says where the room goes" "$(cat "$T/pvplan.out" "$T/pv2.err")"
+	if ! grep -q ' device-mapper' /proc/misc && [ ! -e "/lib/modules/$(uname -r)/kernel/drivers/md/dm-mod.ko" ]; then
+		truncate -s 360M "$T/pvlv.img"
+		expect_fail "--grow-lv without device-mapper is refused before anything is written, with the way out" \
+			"^muletto: --grow-lv needs device-mapper to grow the file system of partition 2's last logical volume, and this kernel has none \(not in /proc/misc, no dm-mod module\): restore from muletto's boot environment, or without --grow-lv \(the room stays free in the volume group\)" \
+			"$MULETTO" restore "$repo" pv --to "$T/pvlv.img" --layout grow-last --grow-lv --yes
+		[ "$(stat -c %b "$T/pvlv.img")" = 0 ] && pass "... and nothing was written" || fail "--grow-lv refused: nothing written"
+	fi
 	jq -e '.disks[0].partitions[1] | .min_size == (1048576 + 16 * 4194304)' "$repo/images/pv/manifest.json" >/dev/null &&
 		pass "capture: a physical volume's minimum is where its last allocated extent ends (and one more)" ||
 		fail "capture: a PV's minimum size" "$(jq -c '.disks[0].partitions[1]' "$repo/images/pv/manifest.json")"

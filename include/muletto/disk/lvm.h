@@ -11,6 +11,9 @@
  * /sbin); -EOPNOTSUPP with a message naming the one missing otherwise. */
 int lvm_tools_check(void);
 
+/* Whether the kernel has device-mapper, or can load it (dm-mod). */
+int lvm_have_device_mapper(void);
+
 /* spawn_run(), with -EOPNOTSUPP naming lvm2 when the tool is missing. */
 int lvm_run(const char *const argv[], char *out, size_t out_size);
 
