@@ -174,13 +174,19 @@ static int plan_too_small(const struct plan *pl, uint64_t first, uint64_t limit)
 
 	for (i = 0; i < pl->n; i++) {
 		const struct manifest_part *s = pl->p[i].src;
+		char md[96] = "";
 		least = up(least, PLAN_ALIGN) + plan_min(s);
 		human_size(plan_min(s), a, sizeof(a));
 		human_size(s->used, b, sizeof(b));
+		if (s->md_metadata[0]) /* why an MD member keeps its size, or what shrinks */
+			snprintf(md, sizeof(md), "MD %.8s member, %.40s", s->md_metadata,
+				 md_super_at_end(s->md_metadata) ? "its superblock at the end" :
+				 s->md_fs[0] ? s->md_fs : "no known file system inside");
 		k += (size_t)snprintf(line + k, k < sizeof(line) ? sizeof(line) - k : 0,
 				      "%spartition %d (%s%s%s) %s %s", i ? ", " : "", s->number,
-				      s->fs[0] ? s->fs : "no file system", s->label[0] ? " " : "",
-				      s->label, plan_can(s, 1) ? "can shrink to" : "keeps its", a);
+				      md[0] ? md : s->fs[0] ? s->fs : "no file system",
+				      s->label[0] && !md[0] ? " " : "", md[0] ? "" : s->label,
+				      plan_can(s, 1) ? "can shrink to" : "keeps its", a);
 		if (plan_can(s, 1) && s->used)
 			k += (size_t)snprintf(line + k, k < sizeof(line) ? sizeof(line) - k : 0,
 					      " (%s of data)", b);

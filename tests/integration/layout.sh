@@ -544,6 +544,10 @@ if command -v mdadm >/dev/null || PATH=$PATH:/usr/sbin command -v mdadm >/dev/nu
 	expect_fail "a 1.0 member given a new size is refused by name: its superblock lives at the end" \
 		"^muletto: target $T/mdbig.img: --layout: partition 3: MD superblock 1.0 lives at the end of the partition; resizing it would lose the array: restore with --layout same or onto a disk of the same size" \
 		"$MULETTO" restore "$repo" md --to "$T/mdbig.img" --layout "$T/md10.json" --yes
+	truncate -s 60M "$T/mdtiny.img"
+	expect_fail "onto a disk too small, each MD member's part in the numbers: the 1.2 one can shrink (ext4 inside), the 1.0 one keeps its size" \
+		"partition 2 \(MD 1\.2 member, ext4\) can shrink to [0-9.]+ MiB \([0-9.]+ [KM]iB of data\), partition 3 \(MD 1\.0 member, its superblock at the end\) keeps its 32 MiB; choose a disk of at least" \
+		"$MULETTO" restore "$repo" md --to "$T/mdtiny.img" --layout auto --yes
 	# a RAID1 over two disks, both in the image: its members are not resized alone
 	cp "$T/md.img" "$T/md2.img" && md2=$(loop_attach "$T/md2.img")
 	"$MULETTO" capture "$mdi" "$md2" "$repo" --name md2 --progress none >/dev/null 2>&1
