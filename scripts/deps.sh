@@ -8,7 +8,7 @@ set -eu
 pkgs_build="build-essential pkg-config libblkid-dev libfdisk-dev libfuse3-dev libparted-dev libcurl4-openssl-dev
 libzstd-dev libssl-dev libjansson-dev liblzma-dev zlib1g-dev libhivex-dev"
 pkgs_check="$pkgs_build nginx-light casync zstd curl gdisk dosfstools e2fsprogs mtools
-util-linux fdisk jq python3 bc time ntfs-3g xfsprogs xfsdump btrfs-progs fuse3 openssh-server openssh-client strace pv
+util-linux fdisk jq python3 bc time ntfs-3g xfsprogs xfsdump btrfs-progs mdadm fuse3 openssh-server openssh-client strace pv
 libnbd-bin python3-libnbd qemu-utils libhivex-bin libwin-hivex-perl"
 # iproute2 (ip netns, tc), QEMU and OVMF: tests/bench_serve.sh's links and guest
 pkgs_bench="$pkgs_check bmap-tools partclone hyperfine time iproute2 qemu-system-x86 ovmf cpio"
@@ -17,7 +17,7 @@ pkgs_fuzz="clang libclang-rt-14-dev"
 # the programs the initramfs carries (the programs come from the pinned packages in
 # iso/packages.lock; their libraries from this host, as the tool's)
 pkgs_iso="$pkgs_build kmod cpio xorriso mtools dosfstools zstd debian-archive-keyring
-qemu-system-x86 e2fsprogs ntfs-3g xfsprogs xfsdump btrfs-progs lvm2 efibootmgr"
+qemu-system-x86 e2fsprogs ntfs-3g xfsprogs xfsdump btrfs-progs lvm2 mdadm efibootmgr"
 # lvm2: its tools go into the guest of tests/e2e/snapshot.sh (this host's kernel has no
 # device-mapper); syslinux: the BIOS sample machine of tests/e2e/run_vm.sh; mmdebstrap:
 # the Debian sample machine of tests/e2e/fixup_linux.sh, initramfs-tools-core's

@@ -21,7 +21,7 @@ WANTED="linux-image-amd64 busybox-static ca-certificates shim-signed grub-efi-am
 grub-efi-amd64-bin isolinux syslinux-common pxelinux firmware-linux-free
 firmware-misc-nonfree firmware-realtek firmware-bnx2 firmware-bnx2x
 qemu-system-x86 qemu-system-common qemu-system-data seabios ipxe-qemu ovmf
-e2fsprogs util-linux dosfstools mtools ntfs-3g xfsprogs xfsdump btrfs-progs lvm2
+e2fsprogs util-linux dosfstools mtools ntfs-3g xfsprogs xfsdump btrfs-progs lvm2 mdadm
 efibootmgr"
 
 apt_opts() {

@@ -31,6 +31,8 @@ static const char restore_usage[] =
 	"  --layout auto|same|grow-last|proportional|FILE (partitions on a disk of another\n"
 	"  size; FILE: a plan from --plan-only --json with new_size edited),\n"
 	"  --plan-only (show the plan, write nothing),\n"
+	"  --grow-lv (an LVM physical volume that grows gives the room to its volume group's\n"
+	"  last logical volume and its file system; without it the room stays free),\n"
 	"  --no-fixup (do not make the restored system boot on this machine: by default\n"
 	"  muletto fixup runs when the machine or the disk differs from the captured one)";
 
@@ -154,7 +156,8 @@ static int restore_parse(int argc, char **argv, struct restore_args *a)
 		{ "seed", required_argument, NULL, 'S' },  { "no-seed", no_argument, NULL, 'N' },
 		{ "verify", no_argument, NULL, 'V' },	   { "trust", required_argument, NULL, 'T' },
 		{ "layout", required_argument, NULL, 'L' }, { "plan-only", no_argument, NULL, 'P' },
-		{ "no-fixup", no_argument, NULL, 'F' },	   { NULL, 0, NULL, 0 },
+		{ "grow-lv", no_argument, NULL, 'G' },	   { "no-fixup", no_argument, NULL, 'F' },
+		{ NULL, 0, NULL, 0 },
 	};
 	int c, r;
 
@@ -187,6 +190,7 @@ static int restore_parse(int argc, char **argv, struct restore_args *a)
 			break;
 		case 'P': a->q.plan_only = 1; break;
 		case 'F': a->no_fixup = 1; break;
+		case 'G': a->q.grow_lv = 1; break;
 		case 'h': printf("usage: %s\n", restore_usage); return -1;
 		default: return cmd_usage(restore_usage);
 		}
@@ -311,8 +315,18 @@ static void restore_plan_shown(void *ctx, const char *target, const struct plan 
 			       const struct manifest_disk *d)
 {
 	const struct restore_args *a = ctx;
+	char sz[32];
+	size_t i;
 
 	show_plan(a->q.name, target, pl, d, a->json);
+	for (i = 0; i < pl->n && !a->json; i++) /* where a growing volume group's room goes */
+		if (pl->p[i].action == PLAN_GROW && !strcmp(pl->p[i].src->fs, "LVM2_member")) {
+			human_size(pl->p[i].new_size - pl->p[i].src->size, sz, sizeof(sz));
+			printf("  partition %d: its volume group gains %s, %s\n", pl->p[i].src->number,
+			       sz, a->q.grow_lv ? "given to its last logical volume (--grow-lv)" :
+						  "left free (--grow-lv gives it to its last "
+						  "logical volume)");
+		}
 }
 
 /* The result, with the fix-up when one is due. */

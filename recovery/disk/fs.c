@@ -645,6 +645,23 @@ int fs_fit(const char *path, uint64_t off, uint64_t room, uint64_t size, const c
 	return r;
 }
 
+int fs_fit_dev(const char *dev, uint64_t size, const char *fs, char *verdict, size_t n)
+{
+	const struct fs_kind *k = fs_kind(fs);
+
+	verdict[0] = 0;
+	if (!k || !k->fit)
+		return err_set(-EOPNOTSUPP, "%s: muletto cannot resize a %s file system", dev,
+			       fs[0] ? fs : "unknown");
+	return k->fit(dev, size ? size : fs_dev_size(dev), verdict, n);
+}
+
+int fs_loop_attach(const char *path, uint64_t off, uint64_t size, int ro, char *dev, size_t n,
+		   int *ret_fd)
+{
+	return fs_loop(path, off, size, ro, 0, dev, n, ret_fd);
+}
+
 /* A FAT: the bytes its clusters in use hold, from fsck.fat -n -v ("2048 bytes
  * per cluster", "18 files, 2728/32695 clusters"); the least a new one holding
  * them can be (it is made anew to change size: fs_fat_rebuild). */

@@ -9,7 +9,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
-#include <sys/utsname.h>
 #include <unistd.h>
 
 #include "muletto/core/err.h"
@@ -21,45 +20,6 @@
 
 #define NOT_DM "writes to it do not pass through device-mapper, so a snapshot of it would " \
 	       "not be consistent"
-
-/* device-mapper built as a module that is not loaded yet (modprobe dm_mod). */
-static int have_dm_module(void)
-{
-	static const char *const ext[] = { "", ".xz", ".zst", ".gz" };
-	char file[512];
-	struct utsname u;
-	size_t i;
-
-	if (uname(&u) < 0)
-		return 0;
-	for (i = 0; i < ARRAY_SIZE(ext); i++) {
-		snprintf(file, sizeof(file), "/lib/modules/%.200s/kernel/drivers/md/dm-mod.ko%s",
-			 u.release, ext[i]);
-		if (access(file, F_OK) == 0)
-			return 1;
-	}
-	return 0;
-}
-
-/* The kernel lists device-mapper's control device in /proc/misc once it is
- * there (a /dev/mapper/control node alone proves nothing: udev or a package
- * script may have made it for a kernel without device-mapper). */
-static int have_device_mapper(void)
-{
-	char line[256];
-	FILE *f;
-	int found;
-
-	if (have_dm_module())
-		return 1;
-	f = fopen("/proc/misc", "re");
-	if (!f)
-		return 0;
-	for (found = 0; !found && fgets(line, sizeof(line), f);)
-		found = strstr(line, " device-mapper") != NULL;
-	fclose(f);
-	return found;
-}
 
 /* LVM's names, as lvm2 allows them: what may go into an argv. */
 static int lvm_name_ok(const char *s)
@@ -248,7 +208,7 @@ int snapshot_identify(const char *path, struct snapshot_lvid *ret)
 {
 	int r;
 
-	if (!have_device_mapper())
+	if (!lvm_have_device_mapper())
 		return err_set(-EOPNOTSUPP, "--snapshot is not available on this system: the "
 					    "kernel has no device-mapper (not in /proc/misc, no "
 					    "dm-mod module), which LVM snapshots need; "

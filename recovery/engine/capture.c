@@ -16,6 +16,7 @@
 #include "muletto/disk/dio.h"
 #include "muletto/disk/disk.h"
 #include "muletto/disk/fs.h"
+#include "muletto/disk/md.h"
 #include "muletto/core/err.h"
 #include "muletto/core/pfor.h"
 #include "muletto/core/progress.h"
@@ -138,6 +139,34 @@ static void capture_tick(void *arg)
 	progress_update(j->prog, atomic_load(&j->done));
 }
 
+/* An MD member: its superblock's version and level, and for one whose
+ * superblock is at the start, the file system inside and its sizes. */
+static void capture_md(const char *path, int fd, struct manifest_part *p)
+{
+	struct disk_part in;
+	struct md_info mi;
+	uint64_t used = 0, least = 0;
+
+	if (md_probe(fd, p->start, p->size, &mi) < 0)
+		return;
+	str_copy(p->md_metadata, sizeof(p->md_metadata), mi.metadata);
+	str_copy(p->md_level, sizeof(p->md_level), mi.level);
+	if (md_super_at_end(mi.metadata) || !mi.data_offset)
+		return;
+	p->md_data_offset = mi.data_offset;
+	memset(&in, 0, sizeof(in));
+	in.start = p->start + mi.data_offset;
+	in.size = mi.data_size ? mi.data_size : p->size - mi.data_offset;
+	disk_probe_fs(fd, &in);
+	str_copy(p->md_fs, sizeof(p->md_fs), in.fs);
+	if (in.fs[0] && fs_measure(path, in.start, in.size, in.fs, &used, &least) == 0) {
+		p->used = used;
+		p->min_size = least ? mi.data_offset + least : 0;
+	} else {
+		err_clear();
+	}
+}
+
 static void capture_describe(const char *path, int fd, uint64_t size, struct manifest_disk *d)
 {
 	struct disk_info info;
@@ -178,6 +207,8 @@ static void capture_describe(const char *path, int fd, uint64_t size, struct man
 		/* what a restore onto another disk needs to plan; not fatal */
 		if (fs_measure(path, p->start, p->size, p->fs, &p->used, &p->min_size) < 0)
 			err_clear();
+		if (!strcmp(p->role, "md"))
+			capture_md(path, fd, p);
 	}
 	disk_info_clear(&info);
 }

@@ -111,7 +111,7 @@ static int restore_from_repo(const struct restore_request *q, struct restore_res
 	if (r < 0)
 		goto out;
 	snprintf(res->what, sizeof(res->what), "%s disk%d", q->name, q->disk);
-	r = restore_layout(q, res, d, idx, repo->store_url, q->name, &laid_out);
+	r = restore_layout(q, res, m, d, idx, repo->store_url, q->name, &laid_out);
 	if (r == 0 && !laid_out)
 		r = restore_write(q, res, idx, repo->store_url, q->name, q->disk);
 	if (r == 0 && !res->planned_only)

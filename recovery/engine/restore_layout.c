@@ -13,6 +13,8 @@
 #include "muletto/core/event.h"
 #include "muletto/core/util.h"
 #include "muletto/disk/fs.h"
+#include "muletto/disk/lvm.h"
+#include "muletto/disk/md.h"
 #include "muletto/disk/overflow.h"
 #include "muletto/engine/restore.h"
 #include "muletto/layout/map.h"
@@ -69,8 +71,41 @@ static int layout_sectors_ok(const struct plan *pl, const char *target)
 	return 0;
 }
 
+/* An MD member the plan resizes: one whose superblock is at the start,
+ * alone in the image, of an array that one member holds whole. */
+static int layout_md_ok(const struct manifest *m, const struct plan_part *p, const char *target)
+{
+	const struct manifest_part *s = p->src;
+	char why[ERR_MSG_MAX];
+	size_t i, k;
+
+	if (md_why_fixed(s->number, s->md_metadata, why, sizeof(why)))
+		return err_set(-EOPNOTSUPP, "%s", why);
+	if (!s->md_metadata[0])
+		return err_set(-EOPNOTSUPP, "partition %d is an MD member the image says nothing "
+					    "more of (captured by an older muletto): restore with "
+					    "--layout same or onto a disk of the same size", s->number);
+	for (k = 0; k < m->ndisks; k++)
+		for (i = 0; i < m->disks[k].nparts; i++) {
+			const struct manifest_part *o = &m->disks[k].parts[i];
+			if (o != s && !strcmp(o->fs, s->fs) && !strcmp(o->fs_uuid, s->fs_uuid))
+				return err_set(-EOPNOTSUPP, "partition %d and partition %d of "
+							    "image disk %d are members of the same MD "
+							    "array, which muletto resizes only when one "
+							    "member is in the image: restore with "
+							    "--layout same", s->number, o->number,
+					       m->disks[k].index);
+		}
+	if (strcmp(s->md_level, "raid1"))
+		return err_set(-EOPNOTSUPP, "partition %d is a member of an MD %s array, which one "
+					    "member does not hold whole: restore onto %s with "
+					    "--layout same", s->number, s->md_level, target);
+	return 0;
+}
+
 /* What a plan may not ask for yet, refused before anything is written. */
-static int layout_supported(const struct plan *pl, const struct manifest_disk *d,
+static int layout_supported(const struct restore_request *q, const struct plan *pl,
+			    const struct manifest *m, const struct manifest_disk *d,
 			    const char *target)
 {
 	size_t i;
@@ -82,8 +117,22 @@ static int layout_supported(const struct plan *pl, const struct manifest_disk *d
 						    "partitions, whose layout muletto cannot change yet: "
 						    "restore onto a disk of its size (%" PRIu64 " bytes) "
 						    "with --layout same", d->index, d->size);
-		if ((pl->p[i].action == PLAN_GROW || pl->p[i].action == PLAN_SHRINK) &&
-		    !(pl->p[i].action == PLAN_GROW ? fs_can_grow(s->fs) : fs_can_shrink(s->fs)))
+		int resize = pl->p[i].action == PLAN_GROW || pl->p[i].action == PLAN_SHRINK;
+		int r;
+		if (pl->p[i].action == PLAN_GROW && !strcmp(s->fs, "LVM2_member") && q->grow_lv &&
+		    !lvm_have_device_mapper())
+			return err_set(-EOPNOTSUPP, "--grow-lv needs device-mapper to grow the file "
+						    "system of partition %d's last logical volume, "
+						    "and this kernel has none (not in /proc/misc, no "
+						    "dm-mod module): restore from muletto's boot "
+						    "environment, or without --grow-lv (the room "
+						    "stays free in the volume group)", s->number);
+		if (resize && !strcmp(s->fs, "linux_raid_member")) {
+			if ((r = layout_md_ok(m, &pl->p[i], target)) < 0)
+				return r;
+			continue;
+		}
+		if (resize && !(pl->p[i].action == PLAN_GROW ? fs_can_grow(s->fs) : fs_can_shrink(s->fs)))
 			return err_set(-EOPNOTSUPP, "the plan for %s would %s partition %d, which "
 						    "holds %s that muletto cannot resize: use --layout "
 						    "same on a disk of at least %" PRIu64 " bytes",
@@ -187,6 +236,17 @@ static int layout_overflows(const struct plan *pl, const struct caibx *idx,
 	return 0;
 }
 
+/* Fits the file system of partition p at off of path (room bytes there) to
+ * size: in its MD array for a member. */
+static int layout_fit(const struct plan_part *p, const char *path, uint64_t off, uint64_t room,
+		      uint64_t size, char *verdict, size_t n)
+{
+	if (!strcmp(p->src->fs, "linux_raid_member"))
+		return md_fit(path, off, room, size, p->src->md_data_offset, p->src->md_fs, verdict,
+			      n);
+	return fs_fit(path, off, room, size, p->src->fs, verdict, n);
+}
+
 /* Shrinks partition p's file system in its place joined with its overflow. */
 static int layout_shrink(const struct plan_part *p, struct overflow *ov, struct target *t,
 			 char *verdict, size_t n)
@@ -196,7 +256,7 @@ static int layout_shrink(const struct plan_part *p, struct overflow *ov, struct 
 
 	if (r < 0)
 		return r;
-	r = fs_fit(path, 0, p->src->size, p->new_size, p->src->fs, verdict, n);
+	r = layout_fit(p, path, 0, p->src->size, p->new_size, verdict, n);
 	overflow_unjoin(ov);
 	return r;
 }
@@ -218,9 +278,32 @@ static int layout_moved(const struct plan *pl, struct target *t)
 	return 0;
 }
 
+/* A physical volume that grew: its volume group's last logical volume given
+ * the room (--grow-lv), or the room said to stay free. */
+static int layout_grow_lv(const struct restore_request *q, const struct plan_part *p,
+			  struct target *t)
+{
+	char v[ERR_MSG_MAX], sz[32];
+	int r;
+
+	human_size(p->new_size - p->src->size, sz, sizeof(sz));
+	if (!q->grow_lv) {
+		event_notice("partition %d: its volume group gains %s, left free (--grow-lv gives "
+			     "it to its last logical volume)", p->src->number, sz);
+		return 0;
+	}
+	event_notice("partition %d: giving the volume group's %s to its last logical volume...",
+		     p->src->number, sz);
+	r = lvm_grow_last(t->path, p->new_start, p->new_size, v, sizeof(v));
+	if (r == 0)
+		event_notice("partition %d: %s", p->src->number, v);
+	return r;
+}
+
 /* The partition table, swap made anew, and file systems fitted, after the data. */
-static int layout_finish(const struct plan *pl, const struct manifest_disk *d, struct target *t,
-			 struct overflow **ov, struct restore_result *res)
+static int layout_finish(const struct restore_request *q, const struct plan *pl,
+			 const struct manifest_disk *d, struct target *t, struct overflow **ov,
+			 struct restore_result *res)
 {
 	double t0 = now_seconds();
 	size_t i;
@@ -276,14 +359,16 @@ static int layout_finish(const struct plan *pl, const struct manifest_disk *d, s
 			if (p->action == PLAN_SHRINK)
 				r = layout_shrink(p, ov[i], t, f->verdict, sizeof(f->verdict));
 			else
-				r = fs_fit(t->path, p->new_start, p->new_size, p->new_size,
-					   p->src->fs, f->verdict, sizeof(f->verdict));
+				r = layout_fit(p, t->path, p->new_start, p->new_size, p->new_size,
+					       f->verdict, sizeof(f->verdict));
 		}
 		f->seconds = now_seconds() - t1;
 		res->nfits++;
 		if (r == 0)
 			event_notice("partition %d: %s, %s in %.1f s", f->number, f->action, f->verdict,
 				     f->seconds);
+		if (r == 0 && p->action == PLAN_GROW && !strcmp(p->src->fs, "LVM2_member"))
+			r = layout_grow_lv(q, p, t);
 	}
 	if (r == 0)
 		r = layout_moved(pl, t);
@@ -292,8 +377,8 @@ static int layout_finish(const struct plan *pl, const struct manifest_disk *d, s
 }
 
 int restore_layout(const struct restore_request *q, struct restore_result *res,
-		   const struct manifest_disk *d, const struct caibx *idx, const char *store,
-		   const char *image, int *done)
+		   const struct manifest *m, const struct manifest_disk *d, const struct caibx *idx,
+		   const char *store, const char *image, int *done)
 {
 	struct plan *pl = NULL;
 	struct target *t = NULL;
@@ -320,7 +405,7 @@ int restore_layout(const struct restore_request *q, struct restore_result *res,
 	}
 	ov = calloc(pl->n ? pl->n : 1, sizeof(*ov));
 	tails = calloc(pl->n ? pl->n : 1, sizeof(*tails));
-	r = layout_supported(pl, d, to);
+	r = layout_supported(q, pl, m, d, to);
 	if (r == 0 && q->confirm)
 		r = q->confirm(q->ctx, to, pl->new_disk);
 	if (r == 0)
@@ -347,7 +432,7 @@ int restore_layout(const struct restore_request *q, struct restore_result *res,
 		t->io.map = NULL;
 	}
 	if (r == 0)
-		r = layout_finish(pl, d, t, ov, res);
+		r = layout_finish(q, pl, d, t, ov, res);
 	for (size_t i = 0; ov && i < pl->n; i++)
 		overflow_free(ov[i]);
 	free(ov);

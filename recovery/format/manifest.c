@@ -131,8 +131,12 @@ static int parse_part(struct mctx *c, json_t *o, struct manifest_part *p)
 		strtoull(json_string_value(json_object_get(o, "attributes")), NULL, 16) : 0;
 	if ((r = get_u64(c, o, "used", 0, &p->used)) < 0 ||
 	    (r = get_u64(c, o, "min_size", 0, &p->min_size)) < 0 ||
-	    (r = get_u64(c, o, "fs_block_size", 0, &p->fs_block_size)) < 0)
+	    (r = get_u64(c, o, "fs_block_size", 0, &p->fs_block_size)) < 0 ||
+	    (r = get_u64(c, o, "md_data_offset", 0, &p->md_data_offset)) < 0)
 		return r;
+	copy_str(o, "md_metadata", p->md_metadata);
+	copy_str(o, "md_level", p->md_level);
+	copy_str(o, "md_fs", p->md_fs);
 	return 0;
 }
 
@@ -338,16 +342,27 @@ int manifest_parse(const char *json, size_t len, const char *name, struct manife
 static json_t *part_json(const struct manifest_part *p)
 {
 	char attrs[32];
+	json_t *o, *md = NULL;
 
 	/* a string: the 64 bits do not fit JSON's numbers */
 	snprintf(attrs, sizeof(attrs), "0x%016llx", (unsigned long long)p->attributes);
-	return json_pack("{s:i, s:I, s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I}",
+	o = json_pack("{s:i, s:I, s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I}",
 			 "number", p->number, "start", (json_int_t)p->start, "size",
 			 (json_int_t)p->size, "type", p->type, "name", p->name, "uuid", p->uuid,
 			 "fs", p->fs, "label", p->label, "fs_uuid", p->fs_uuid, "attributes",
 			 attrs, "role", p->role, "used", (json_int_t)p->used,
 			 "min_size", (json_int_t)p->min_size, "fs_block_size",
 			 (json_int_t)p->fs_block_size);
+	if (o && p->md_metadata[0] &&
+	    (!(md = json_pack("{s:s, s:s, s:s, s:I}", "md_metadata", p->md_metadata, "md_level",
+			      p->md_level, "md_fs", p->md_fs, "md_data_offset",
+			      (json_int_t)p->md_data_offset)) ||
+	     json_object_update(o, md) < 0)) {
+		json_decref(o);
+		o = NULL;
+	}
+	json_decref(md);
+	return o;
 }
 
 static json_t *disk_json(const struct manifest_disk *d)

@@ -7,6 +7,7 @@
 #include "muletto/core/err.h"
 #include "muletto/core/util.h"
 #include "muletto/disk/fs.h"
+#include "muletto/disk/md.h"
 #include "muletto/layout/plan.h"
 
 #define PLAN_GPT_TAIL 33 /* sectors of the backup GPT at the end of the disk */
@@ -55,6 +56,9 @@ static int plan_can_fs(const struct manifest_part *p, int shrink)
 		return 0;
 	if (plan_is_swap(p))
 		return 1; /* made anew in any size */
+	if (!strcmp(p->fs, "linux_raid_member")) /* 1.1/1.2: the file system in its array */
+		return p->md_metadata[0] && !md_super_at_end(p->md_metadata) && p->md_fs[0] &&
+		       (shrink ? fs_can_shrink(p->md_fs) == 1 && p->min_size : fs_can_grow(p->md_fs));
 	return shrink ? fs_can_shrink(p->fs) && p->min_size : fs_can_grow(p->fs);
 }
 
@@ -170,13 +174,19 @@ static int plan_too_small(const struct plan *pl, uint64_t first, uint64_t limit)
 
 	for (i = 0; i < pl->n; i++) {
 		const struct manifest_part *s = pl->p[i].src;
+		char md[96] = "";
 		least = up(least, PLAN_ALIGN) + plan_min(s);
 		human_size(plan_min(s), a, sizeof(a));
 		human_size(s->used, b, sizeof(b));
+		if (s->md_metadata[0]) /* why an MD member keeps its size, or what shrinks */
+			snprintf(md, sizeof(md), "MD %.8s member, %.40s", s->md_metadata,
+				 md_super_at_end(s->md_metadata) ? "its superblock at the end" :
+				 s->md_fs[0] ? s->md_fs : "no known file system inside");
 		k += (size_t)snprintf(line + k, k < sizeof(line) ? sizeof(line) - k : 0,
 				      "%spartition %d (%s%s%s) %s %s", i ? ", " : "", s->number,
-				      s->fs[0] ? s->fs : "no file system", s->label[0] ? " " : "",
-				      s->label, plan_can(s, 1) ? "can shrink to" : "keeps its", a);
+				      md[0] ? md : s->fs[0] ? s->fs : "no file system",
+				      s->label[0] && !md[0] ? " " : "", md[0] ? "" : s->label,
+				      plan_can(s, 1) ? "can shrink to" : "keeps its", a);
 		if (plan_can(s, 1) && s->used)
 			k += (size_t)snprintf(line + k, k < sizeof(line) ? sizeof(line) - k : 0,
 					      " (%s of data)", b);
@@ -275,9 +285,11 @@ int plan_make(const struct manifest_disk *d, uint64_t size, uint32_t sector,
 /* Checks one chosen size against what the partition's file system allows. */
 static int plan_size_ok(const struct manifest_part *s, uint64_t want)
 {
-	char a[32], b[32];
+	char a[32], b[32], why[ERR_MSG_MAX];
 	uint64_t least;
 
+	if (want != s->size && md_why_fixed(s->number, s->md_metadata, why, sizeof(why)))
+		return err_set(-EINVAL, "--layout: %s", why);
 	if (want > s->size && !plan_can_fs(s, 0))
 		return err_set(-EINVAL, "--layout: partition %d (%s) cannot grow: muletto cannot "
 					"grow %s; give it its size, %llu", s->number,

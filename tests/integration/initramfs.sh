@@ -45,12 +45,15 @@ bad=""
 for t in "sbin/e2fsck -V" "sbin/resize2fs" "sbin/dumpe2fs -V" "sbin/mkswap -V" "sbin/mkfs.vfat --help" \
 	"sbin/fsck.vfat --help" "usr/bin/mcopy -V" "sbin/ntfsresize -V" "usr/sbin/xfs_growfs -V" \
 	"usr/sbin/xfs_db -V" "sbin/xfs_repair -V" "sbin/mkfs.xfs -V" "sbin/xfsdump -h" "sbin/xfsrestore -h" \
-	"bin/btrfs --version" "sbin/lvm version" "bin/ntfs-3g --version" "bin/efibootmgr --version" "bin/chroot --help"; do
+	"bin/btrfs --version" "sbin/lvm version" "sbin/mdadm --version" "bin/ntfs-3g --version" "bin/efibootmgr --version" "bin/chroot --help"; do
 	set -- $t
 	chroot "$R" "/$1" ${2:+"$2"} 2>&1 | grep -qiE 'version|usage|[0-9]\.[0-9]' || bad="$bad $1"
 done
+for l in pvresize pvs vgs vgchange lvextend lvs; do # lvm's commands: links to it
+	[ "$(readlink "$R/sbin/$l")" = lvm ] || bad="$bad sbin/$l"
+done
 [ -z "$bad" ] && grep -q '/fuse\.ko' "$R/lib/modules/$kver/modules.dep" &&
-	pass "e2fsprogs, mkswap, dosfstools, mtools, ntfsresize, ntfs-3g, xfsprogs, xfsdump, btrfs, lvm, efibootmgr and chroot run from the initramfs; fuse is in" ||
+	pass "e2fsprogs, mkswap, dosfstools, mtools, ntfsresize, ntfs-3g, xfsprogs, xfsdump, btrfs, lvm (lvextend, vgchange), mdadm, efibootmgr and chroot run from the initramfs; fuse is in" ||
 	fail "the layout tools run from the initramfs" "not running:$bad"
 
 # mtools works on a FAT from the tree (its code pages are glibc modules): a

@@ -393,6 +393,21 @@ if command -v pvcreate >/dev/null || [ -x /usr/sbin/pvcreate ]; then
 		vgs --devices "${pv2}p2" --noheadings -o vg_name 2>/dev/null | grep -qw "$vg" && lv_ok "${pv2}p2" &&
 		pass "an LVM physical volume grown to $((psize >> 20)) MiB (pvresize), its volume group $vg intact, its logical volume's bytes equal, pvck consistent" ||
 		fail "LVM PV grown" "pv size $psize: $(cat "$T/pv2.json" "$T/pv2.err")"
+	# the plan says where the volume group's room goes; --grow-lv needs
+	# device-mapper (tests/e2e/layout_lvm.sh runs it), which this kernel has not
+	truncate -s 360M "$T/pvplan.img"
+	"$MULETTO" restore "$repo" pv --to "$T/pvplan.img" --layout grow-last --plan-only >"$T/pvplan.out" 2>&1
+	grep -qE '^  partition 2: its volume group gains [0-9.]+ MiB, left free \(--grow-lv gives it to its last logical volume\)$' "$T/pvplan.out" &&
+		grep -q 'partition 2: its volume group gains .*, left free' "$T/pv2.err" &&
+		pass "without --grow-lv the plan and the restore say the volume group's new room stays free" ||
+		fail "the plan says where the room goes" "$(cat "$T/pvplan.out" "$T/pv2.err")"
+	if ! grep -q ' device-mapper' /proc/misc && [ ! -e "/lib/modules/$(uname -r)/kernel/drivers/md/dm-mod.ko" ]; then
+		truncate -s 360M "$T/pvlv.img"
+		expect_fail "--grow-lv without device-mapper is refused before anything is written, with the way out" \
+			"^muletto: --grow-lv needs device-mapper to grow the file system of partition 2's last logical volume, and this kernel has none \(not in /proc/misc, no dm-mod module\): restore from muletto's boot environment, or without --grow-lv \(the room stays free in the volume group\)" \
+			"$MULETTO" restore "$repo" pv --to "$T/pvlv.img" --layout grow-last --grow-lv --yes
+		[ "$(stat -c %b "$T/pvlv.img")" = 0 ] && pass "... and nothing was written" || fail "--grow-lv refused: nothing written"
+	fi
 	jq -e '.disks[0].partitions[1] | .min_size == (1048576 + 16 * 4194304)' "$repo/images/pv/manifest.json" >/dev/null &&
 		pass "capture: a physical volume's minimum is where its last allocated extent ends (and one more)" ||
 		fail "capture: a PV's minimum size" "$(jq -c '.disks[0].partitions[1]' "$repo/images/pv/manifest.json")"
@@ -487,6 +502,63 @@ mkdir -p "$T/espback" && MTOOLS_SKIP_CHECK=1 mcopy -s -n -i "${k}p1" '::*' "$T/e
 expect_fail "ext4 with 1 KiB blocks onto a 4Kn disk is refused by name, with the fix" \
 	"^muletto: partition 2 \\(ext4 root\\) has 1024-byte blocks, which a disk with 4096-byte sectors like $k cannot hold \\(ext2/3/4 with 1 KiB blocks, as mkfs makes them under 512 MiB, e.g. a separate /boot: make it anew with mkfs.ext4 -b 4096 and copy its files\\); choose a disk with 512-byte sectors" \
 	"$MULETTO" restore "$repo" gpt --to "$k" --yes
+
+# ---- MD members: a 1.2 member (superblock at the start) grows and shrinks in the
+# plan, a 1.0 one (at the end) keeps its size and is refused a new one by name
+# (this host's kernel has no md: tests/e2e/layout_lvm.sh assembles them in a guest) ----
+if command -v mdadm >/dev/null || PATH=$PATH:/usr/sbin command -v mdadm >/dev/null; then
+	truncate -s 160M "$T/md.img"
+	sgdisk -n 1:2048:+16M -t 1:8300 -n 2:0:+80M -t 2:fd00 -n 3:0:+32M -t 3:fd00 "$T/md.img" >/dev/null
+	mdi=$(loop_attach "$T/md.img")
+	p2=$(partx -g -o START -n 2 "$mdi"); p3=$(partx -g -o START -n 3 "$mdi")
+	doff=$(python3 "$MULETTO_TOP/tests/mkmdsuper.py" "$T/md.img" $((p2 * 512)) $((80 << 20)) 1.2)
+	python3 "$MULETTO_TOP/tests/mkmdsuper.py" "$T/md.img" $((p3 * 512)) $((32 << 20)) 1.0 >/dev/null
+	mkfs.ext4 -q -L root "${mdi}p1" && mkfs.ext4 -q -L inner -E offset=$doff "${mdi}p2" $(((80 << 20) - doff >> 10))k &&
+		mdadm --examine "${mdi}p2" | grep -q 'Version : 1.2' && mdadm --examine "${mdi}p3" | grep -q 'Version : 1.0' &&
+		"$MULETTO" capture "$mdi" "$repo" --name md --progress none >/dev/null 2>"$T/md.err" ||
+		fail "an image with MD members" "$(cat "$T/md.err")"
+	jq -e '.disks[0].partitions | (.[1].md_metadata == "1.2") and (.[1].md_level == "raid1") and
+		(.[1].md_fs == "ext4") and (.[1].md_data_offset == '"$doff"') and (.[1].min_size > '"$doff"') and
+		(.[1].min_size < .[1].size) and (.[2].md_metadata == "1.0") and (.[2].md_fs == "") and
+		(.[0] | has("md_metadata") | not)' "$repo/images/md/manifest.json" >/dev/null &&
+		pass "capture: MD members' superblock version (1.2, 1.0), level and, at the start, the ext4 inside with its minimum" ||
+		fail "capture of MD members" "$(jq -c '.disks[0].partitions' "$repo/images/md/manifest.json")"
+	# an older manifest (without the md_ keys) still plans: its members keep their sizes
+	jq 'del(.disks[0].partitions[].md_metadata, .disks[0].partitions[].md_level, .disks[0].partitions[].md_fs,
+		.disks[0].partitions[].md_data_offset)' "$repo/images/md/manifest.json" >"$T/old.json"
+	mkdir -p "$repo/images/mdold" && cp "$repo/images/md/disk0.caibx" "$repo/images/mdold/" &&
+		jq '.name = "mdold"' "$T/old.json" >"$repo/images/mdold/manifest.json"
+	truncate -s 320M "$T/mdbig.img" "$T/mdbig2.img"; truncate -s 100M "$T/mdsmall.img"
+	"$MULETTO" restore "$repo" md --to "$T/mdbig.img" --plan-only --json >"$T/mdbig.json" 2>&1
+	"$MULETTO" restore "$repo" md --to "$T/mdsmall.img" --plan-only --json >"$T/mdsmall.json" 2>&1
+	"$MULETTO" restore "$repo" mdold --to "$T/mdbig.img" --plan-only --json >"$T/mdold.json" 2>&1
+	jq -se '[.[] | select(.plan)][0].plan.partitions | (.[1].action == "grow") and (.[2].action == "copy") and
+		(.[2].new_size == .[2].old_size) and (.[2].new_start + .[2].new_size > 300000000)' "$T/mdbig.json" >/dev/null &&
+		jq -se '[.[] | select(.plan)][0].plan.partitions | (.[1].action == "shrink") and (.[2].action == "copy") and
+			(.[2].new_size == .[2].old_size)' "$T/mdsmall.json" >/dev/null &&
+		jq -se '[.[] | select(.plan)][0].plan.partitions | (.[1].action != "grow") and (.[2].action == "copy")' \
+			"$T/mdold.json" >/dev/null &&
+		pass "--layout auto: the 1.2 member grows onto a larger disk and shrinks onto a smaller one, the 1.0 member keeps its size (an older manifest's members keep theirs)" ||
+		fail "plans with MD members" "$(cat "$T/mdbig.json" "$T/mdsmall.json" "$T/mdold.json")"
+	jq '{plan: {partitions: [{number: 3, new_size: 67108864}]}}' -n >"$T/md10.json"
+	expect_fail "a 1.0 member given a new size is refused by name: its superblock lives at the end" \
+		"^muletto: target $T/mdbig.img: --layout: partition 3: MD superblock 1.0 lives at the end of the partition; resizing it would lose the array: restore with --layout same or onto a disk of the same size" \
+		"$MULETTO" restore "$repo" md --to "$T/mdbig.img" --layout "$T/md10.json" --yes
+	truncate -s 60M "$T/mdtiny.img"
+	expect_fail "onto a disk too small, each MD member's part in the numbers: the 1.2 one can shrink (ext4 inside), the 1.0 one keeps its size" \
+		"partition 2 \(MD 1\.2 member, ext4\) can shrink to [0-9.]+ MiB \([0-9.]+ [KM]iB of data\), partition 3 \(MD 1\.0 member, its superblock at the end\) keeps its 32 MiB; choose a disk of at least" \
+		"$MULETTO" restore "$repo" md --to "$T/mdtiny.img" --layout auto --yes
+	# a RAID1 over two disks, both in the image: its members are not resized alone
+	cp "$T/md.img" "$T/md2.img" && md2=$(loop_attach "$T/md2.img")
+	"$MULETTO" capture "$mdi" "$md2" "$repo" --name md2 --progress none >/dev/null 2>&1
+	expect_fail "a member whose array has another member in the image is not resized alone" \
+		"^muletto: partition 2 and partition 2 of image disk 1 are members of the same MD array, which muletto resizes only when one member is in the image: restore with --layout same" \
+		"$MULETTO" restore "$repo" md2 --to "$T/mdbig2.img" --layout auto --yes
+	[ "$(stat -c %b "$T/mdbig2.img")" = 0 ] && pass "... and nothing was written" ||
+		fail "nothing written when an MD member is refused" "$(stat -c %b "$T/mdbig2.img") blocks"
+else
+	skip "MD members" "mdadm is missing (scripts/deps.sh check)"
+fi
 
 # ---- bad input ----
 expect_fail "--layout with an unknown policy is refused" \

@@ -48,6 +48,22 @@ static void round_trip(void)
 	CHECK(n && n->disks[0].parts[0].start == 1 << 20 && !strcmp(n->disks[0].pt_type, "gpt"));
 	CHECK(n && n->nstorage == 1 && n->nnetwork == 1 && !strcmp(n->firmware, "uefi"));
 	CHECK(n && n->disks[0].physical_sector_size == 4096 && n->chunk_size == 1 << 20);
+	CHECK(n && !n->disks[0].parts[0].md_metadata[0] && !strstr(json, "md_level"));
+	manifest_free(n);
+	n = NULL;
+	free(json);
+	json = NULL;
+	/* an MD member's superblock version, level, inner file system, data offset */
+	strcpy(m->disks[0].parts[0].md_metadata, "1.2");
+	strcpy(m->disks[0].parts[0].md_level, "raid1");
+	strcpy(m->disks[0].parts[0].md_fs, "ext4");
+	m->disks[0].parts[0].md_data_offset = 1 << 20;
+	CHECK(manifest_serialize(m, &json) == 0);
+	CHECK(manifest_parse(json, strlen(json), "t", &n) == 0);
+	CHECK(n && !strcmp(n->disks[0].parts[0].md_metadata, "1.2") &&
+	      !strcmp(n->disks[0].parts[0].md_level, "raid1") &&
+	      !strcmp(n->disks[0].parts[0].md_fs, "ext4") &&
+	      n->disks[0].parts[0].md_data_offset == 1 << 20);
 	manifest_free(m);
 	manifest_free(n);
 	free(json);

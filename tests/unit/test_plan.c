@@ -132,8 +132,56 @@ static void proportional_grows_every_data_partition(void)
 	plan_free(p);
 }
 
+/* The swap turned into an MD member of the given superblock version with
+ * ext4 inside (1 GiB used). */
+static struct manifest_disk *with_md(const char *metadata)
+{
+	struct manifest_disk *d = sample();
+	struct manifest_part *m = &d->parts[2];
+
+	strcpy(m->fs, "linux_raid_member");
+	strcpy(m->role, "md");
+	strcpy(m->md_metadata, metadata);
+	strcpy(m->md_level, "raid1");
+	strcpy(m->md_fs, strcmp(metadata, "1.0") ? "ext4" : "");
+	m->md_data_offset = strcmp(metadata, "1.0") ? MIB : 0;
+	m->min_size = strcmp(metadata, "1.0") ? 300 * MIB : 0;
+	return d;
+}
+
+static void md_members_resize_only_with_their_superblock_at_the_start(void)
+{
+	struct plan_size grow3 = { 3, GIB };
+	struct manifest_disk *d;
+	struct plan *p = NULL;
+
+	/* 1.2: the last one that can grow takes the room; shrinks with ext4 */
+	CHECK(plan_make(with_md("1.2"), 6 * GIB, 0, PLAN_AUTO, &p) == 0);
+	CHECK(p && p->p[2].action == PLAN_GROW && p->p[1].action == PLAN_COPY);
+	plan_free(p);
+	CHECK(plan_make(with_md("1.2"), 2 * GIB, 0, PLAN_AUTO, &p) == 0);
+	CHECK(p && p->p[2].action == PLAN_SHRINK && p->p[2].new_size >= 300 * MIB);
+	plan_free(p);
+	/* 1.0 (and 0.90): kept at its size, moved to the end; root grows instead */
+	CHECK(plan_make(with_md("1.0"), 6 * GIB, 0, PLAN_AUTO, &p) == 0);
+	CHECK(p && p->p[2].action == PLAN_COPY && p->p[2].new_size == 512 * MIB);
+	CHECK(p && p->p[1].action == PLAN_GROW && inside(p, 6 * GIB));
+	plan_free(p);
+	p = NULL;
+	err_clear();
+	CHECK(plan_make_sized(with_md("0.90"), 6 * GIB, 0, &grow3, 1, &p) == -EINVAL && !p);
+	CHECK(strstr(err_msg(), "partition 3: MD superblock 0.90 lives at the end of the partition"));
+	/* an older manifest says nothing of the member: kept */
+	d = with_md("1.2");
+	d->parts[2].md_metadata[0] = 0;
+	CHECK(plan_make(d, 6 * GIB, 0, PLAN_AUTO, &p) == 0);
+	CHECK(p && p->p[2].action == PLAN_COPY && p->p[1].action == PLAN_GROW);
+	plan_free(p);
+}
+
 int main(void)
 {
+	RUN(md_members_resize_only_with_their_superblock_at_the_start);
 	RUN(same_size_is_a_plain_restore);
 	RUN(larger_disk_grows_the_last_data_partition);
 	RUN(smaller_disk_shrinks_what_has_room);

@@ -42,6 +42,15 @@ int fs_measure(const char *path, uint64_t off, uint64_t size, const char *fs, ui
 int fs_fit(const char *path, uint64_t off, uint64_t room, uint64_t size, const char *fs,
 	   char *verdict, size_t verdict_size);
 
+/* Fits the file system of type fs on the device dev (an assembled array) to
+ * size bytes (0: the device's size), as fs_fit does. */
+int fs_fit_dev(const char *dev, uint64_t size, const char *fs, char *verdict, size_t n);
+
+/* A loop device (its path in dev) over [off, off+size) of the file or disk
+ * path, read-only when ro; it goes away when *ret_fd is closed. */
+int fs_loop_attach(const char *path, uint64_t off, uint64_t size, int ro, char *dev, size_t n,
+		   int *ret_fd);
+
 /* An XFS file system made anew at off of path, size bytes, with uuid and
  * label and the block, sector and inode sizes and features of the XFS in the
  * file src (src_size bytes: a partition as captured, muletto's own copy),

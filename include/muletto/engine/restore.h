@@ -48,6 +48,10 @@ struct restore_request {
 	const struct plan_size *sizes; /* --layout FILE: sizes chosen by the technician */
 	size_t nsizes;
 	int plan_only;
+	/* an LVM physical volume that grows: its volume group's last logical
+	 * volume takes the free room, its file system grown (--grow-lv); else
+	 * the room stays free in the volume group */
+	int grow_lv;
 	void (*show_plan)(void *ctx, const char *target, const struct plan *pl,
 			  const struct manifest_disk *d);
 };
@@ -99,10 +103,11 @@ int restore_raw(const char *url, const char *target_path, const struct restore_o
 		struct restore_stats *st);
 
 /* A restore placed by a plan, when q and the target call for one: 0 with
- * *done 0 when they do not (the plain restore follows). */
+ * *done 0 when they do not (the plain restore follows). m: the whole image
+ * (an MD member is resized only when its array has no other member in it). */
 int restore_layout(const struct restore_request *q, struct restore_result *res,
-		   const struct manifest_disk *d, const struct caibx *idx, const char *store,
-		   const char *image, int *done);
+		   const struct manifest *m, const struct manifest_disk *d, const struct caibx *idx,
+		   const char *store, const char *image, int *done);
 
 /* r, with the message saying that target now holds a partly restored image
  * and what to do: for a failure once writing began. */

@@ -18,7 +18,9 @@
  *                                  "type": "<GPT type GUID or MBR hex>", "name": "...",
  *                                  "uuid": "...", "fs": "vfat", "label": "ESP",
  *                                  "fs_uuid": "...", "attributes": "0x0000000000000000", "role": "data",
- *                                  "used": 123, "min_size": 456, "fs_block_size": 4096 } ],
+ *                                  "used": 123, "min_size": 456, "fs_block_size": 4096,
+ *                                  "md_metadata": "1.2", "md_level": "raid1", "md_fs": "ext4",
+ *                                  "md_data_offset": 1048576 } ],   (the md_ keys: MD members only)
  *                "bytes_used": 123, "chunks": 4096, "chunks_zero": 3000 } ]
  * }
  * All sizes and offsets in bytes. Unknown keys are ignored on reading; a
@@ -47,6 +49,11 @@ struct manifest_part {
 	uint64_t used;	     /* bytes the file system uses */
 	uint64_t min_size;   /* the least its file system can shrink to (0: cannot, or unknown) */
 	uint64_t fs_block_size; /* the least sector size its file system can live on (0: unknown) */
+	/* an MD member (role md; "" when not, or in older manifests) */
+	char md_metadata[MANIFEST_STR]; /* its superblock's version: "0.90", "1.0", "1.1", "1.2" */
+	char md_level[MANIFEST_STR]; /* "raid1", "raid0", "linear", ... */
+	char md_fs[MANIFEST_STR]; /* the file system inside its array (1.1/1.2), libblkid's name */
+	uint64_t md_data_offset; /* where the array's data starts in the partition */
 };
 
 struct manifest_disk {
