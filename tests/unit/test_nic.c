@@ -1,0 +1,367 @@
+/* Unit tests: the old machine's network cards mapped onto this machine's. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "muletto/core/err.h"
+#include "muletto/core/util.h"
+#include "muletto/fixup/nic.h"
+
+/* eth0 (52:54:00:aa:bb:cc) -> ens3 (52:54:00:11:22:33); enp3s0 -> enp1s0. */
+static const struct nic_pair MAP[] = {
+	{ { "eth0", "52:54:00:aa:bb:cc" }, { "ens3", "52:54:00:11:22:33" } },
+	{ { "enp3s0", "" }, { "enp1s0", "" } },
+};
+
+typedef int (*rewrite_fn)(const char *, const struct nic_pair *, size_t, char **, int *);
+
+/* Whether fn makes want of in with MAP, changing that many lines. */
+static int rewrites(rewrite_fn fn, const char *in, const char *want, int lines)
+{
+	char *out = NULL;
+	int changed = -1, ok;
+
+	if (fn(in, MAP, ARRAY_SIZE(MAP), &out, &changed) < 0)
+		return 0;
+	ok = !strcmp(out, want) && changed == lines;
+	if (!ok)
+		fprintf(stderr, "  got (%d lines):\n%s\n  want (%d):\n%s\n", changed, out, lines,
+			want);
+	free(out);
+	return ok;
+}
+
+static void parse_takes_names_and_macs_in_any_case(void)
+{
+	struct nic_pair m[4];
+	size_t n = 0;
+
+	CHECK(nic_map_parse("eth0=ens3", m, 4, &n) == 0 && n == 1);
+	CHECK(!strcmp(m[0].old.name, "eth0") && !m[0].old.mac[0] && !strcmp(m[0].now.name, "ens3"));
+	CHECK(nic_map_parse("52-54-00-AA-BB-CC=ens3,enp3s0=52:54:00:11:22:3F", m, 4, &n) == 0 &&
+	      n == 2);
+	CHECK(!strcmp(m[0].old.mac, "52:54:00:aa:bb:cc") && !m[0].old.name[0]);
+	CHECK(!strcmp(m[1].old.name, "enp3s0") && !strcmp(m[1].now.mac, "52:54:00:11:22:3f"));
+}
+
+static void parse_errors_name_the_bad_part(void)
+{
+	struct nic_pair m[2];
+	size_t n = 7;
+
+	CHECK(nic_map_parse("eth0", m, 2, &n) == -EINVAL && strstr(err_msg(), "'eth0'") &&
+	      strstr(err_msg(), "OLD=NEW"));
+	CHECK(nic_map_parse("eth0=ens3,=ens4", m, 2, &n) == -EINVAL && strstr(err_msg(), "'=ens4'"));
+	CHECK(nic_map_parse("eth0=", m, 2, &n) == -EINVAL);
+	CHECK(nic_map_parse("eth 0=ens3", m, 2, &n) == -EINVAL &&
+	      strstr(err_msg(), "interface name") && strstr(err_msg(), "MAC"));
+	CHECK(nic_map_parse("52:54:00:aa:bb=ens3", m, 2, &n) == -EINVAL);
+	CHECK(nic_map_parse("52:54-00:aa:bb:cc=ens3", m, 2, &n) == -EINVAL);
+	CHECK(nic_map_parse("averyveryverylongname=ens3", m, 2, &n) == -EINVAL);
+	CHECK(nic_map_parse("eth0=ens3,", m, 2, &n) == -EINVAL && strstr(err_msg(), "ends with ','"));
+	CHECK(nic_map_parse("", m, 2, &n) == -EINVAL);
+	CHECK(nic_map_parse("a=b,c=d,e=f", m, 2, &n) == -ENOSPC);
+	CHECK(n == 7); /* out-parameters only on success */
+}
+
+static void auto_keeps_a_card_whose_mac_is_here(void)
+{
+	const struct nic old[] = { { "eth0", "52:54:00:00:00:01" }, { "eth1", "52:54:00:00:00:02" } };
+	const struct nic now[] = { { "ens3", "52:54:00:00:00:09" }, { "ens4", "52:54:00:00:00:02" } };
+	struct nic_pair m[4];
+	size_t n = 0;
+
+	CHECK(nic_map_auto(old, 2, now, 2, m, 4, &n) == 0 && n == 2);
+	CHECK(!strcmp(m[0].old.name, "eth1") && !strcmp(m[0].now.name, "ens4"));
+	CHECK(!strcmp(m[1].old.name, "eth0") && !strcmp(m[1].now.name, "ens3"));
+}
+
+static void auto_pairs_the_rest_in_order_of_names(void)
+{
+	const struct nic old[] = { { "eth1", "" }, { "eth0", "" }, { "eth2", "" } };
+	const struct nic now[] = { { "enp2s0", "" }, { "enp1s0", "" }, { "eth2", "" } };
+	struct nic_pair m[4];
+	size_t n = 0;
+
+	CHECK(nic_map_auto(old, 3, now, 3, m, 4, &n) == 0 && n == 3);
+	CHECK(!strcmp(m[0].old.name, "eth2") && !strcmp(m[0].now.name, "eth2")); /* here already */
+	CHECK(!strcmp(m[1].old.name, "eth0") && !strcmp(m[1].now.name, "enp1s0"));
+	CHECK(!strcmp(m[2].old.name, "eth1") && !strcmp(m[2].now.name, "enp2s0"));
+}
+
+static void auto_with_fewer_new_cards_never_gives_one_twice(void)
+{
+	const struct nic old[] = { { "eth0", "52:54:00:00:00:01" }, { "eth1", "52:54:00:00:00:02" },
+				   { "eth2", "" } };
+	const struct nic now[] = { { "ens3", "52:54:00:00:00:02" } };
+	const struct nic more[] = { { "a", "" }, { "b", "" }, { "c", "" } };
+	struct nic_pair m[4];
+	size_t n = 0;
+
+	CHECK(nic_map_auto(old, 3, now, 1, m, 4, &n) == 0 && n == 1);
+	CHECK(!strcmp(m[0].old.name, "eth1") && !strcmp(m[0].now.name, "ens3"));
+	CHECK(nic_map_auto(old, 1, more, 3, m, 4, &n) == 0 && n == 1);
+	CHECK(!strcmp(m[0].now.name, "a"));
+	CHECK(nic_map_auto(old, 3, more, 3, m, 2, &n) == -ENOSPC);
+	CHECK(nic_map_auto(old, 0, more, 3, m, 4, &n) == 0 && n == 0);
+}
+
+static void fill_completes_both_sides(void)
+{
+	struct nic_pair m[] = { { { "eth0", "" }, { "", "52:54:00:11:22:33" } } };
+	const struct nic seen[] = { { "eth0", "52:54:00:aa:bb:cc" } };
+	const struct nic here[] = { { "ens3", "52:54:00:11:22:33" } };
+
+	nic_map_fill(m, 1, seen, 1, here, 1);
+	CHECK(!strcmp(m[0].old.mac, "52:54:00:aa:bb:cc") && !strcmp(m[0].now.name, "ens3"));
+}
+
+static void ifupdown_stanzas_whole_words_only(void)
+{
+	CHECK(rewrites(nic_rewrite_ifupdown,
+		       "# The primary network interface: eth0\n"
+		       "auto lo eth0\n"
+		       "allow-hotplug  eth0\n"
+		       "iface eth0 inet static\n"
+		       "\taddress 10.0.0.2/24\n"
+		       "\thwaddress ether 52:54:00:AA:BB:CC\n"
+		       "auto eth01 veth0 br-eth0\n"
+		       "iface eth0.100 inet manual\n"
+		       "iface eth0:1 inet static\n"
+		       "iface br0 inet dhcp\n"
+		       "    bridge_ports enp3s0 eth01\n"
+		       "    up echo eth0\n",
+		       "# The primary network interface: eth0\n"
+		       "auto lo ens3\n"
+		       "allow-hotplug  ens3\n"
+		       "iface ens3 inet static\n"
+		       "\taddress 10.0.0.2/24\n"
+		       "\thwaddress ether 52:54:00:11:22:33\n"
+		       "auto eth01 veth0 br-eth0\n"
+		       "iface ens3.100 inet manual\n"
+		       "iface ens3:1 inet static\n"
+		       "iface br0 inet dhcp\n"
+		       "    bridge_ports enp1s0 eth01\n"
+		       "    up echo eth0\n",
+		       7));
+	CHECK(rewrites(nic_rewrite_ifupdown, "auto eth1\niface eth1 inet dhcp", "auto eth1\niface eth1 inet dhcp", 0));
+	CHECK(rewrites(nic_rewrite_ifupdown, "", "", 0));
+	CHECK(rewrites(nic_rewrite_ifupdown, "iface eth0 inet dhcp\n", "iface ens3 inet dhcp\n", 1));
+}
+
+static void ifupdown_mac_case_and_separator_as_written(void)
+{
+	CHECK(rewrites(nic_rewrite_ifupdown, "hwaddress 52-54-00-aa-bb-cc\nhwaddress 52:54:00:aa:bb:cc\n",
+		       "hwaddress 52-54-00-11-22-33\nhwaddress 52:54:00:11:22:33\n", 2));
+	CHECK(rewrites(nic_rewrite_ifupdown, "hwaddress 52:54:00:aa:bb:cc:dd\nhwaddress x52:54:00:aa:bb:cc\n",
+		       "hwaddress 52:54:00:aa:bb:cc:dd\nhwaddress x52:54:00:aa:bb:cc\n", 0));
+}
+
+static void netplan_keys_under_ethernets_and_match(void)
+{
+	CHECK(rewrites(nic_rewrite_netplan,
+		       "# netplan: eth0\n"
+		       "network:\n"
+		       "  version: 2\n"
+		       "  ethernets:\n"
+		       "    eth0:   # the old card\n"
+		       "      dhcp4: true\n"
+		       "    lan:\n"
+		       "      match:\n"
+		       "        macaddress: \"52:54:00:AA:BB:CC\"\n"
+		       "        name: enp3s0\n"
+		       "      set-name: eth0\n"
+		       "    eth01:\n"
+		       "      dhcp4: true\n"
+		       "  bridges:\n"
+		       "    br0:\n"
+		       "      interfaces: [enp3s0, eth01]\n"
+		       "  bonds:\n"
+		       "    bond0:\n"
+		       "      interfaces:\n"
+		       "      - eth0\n"
+		       "      - veth0\n"
+		       "  vlans:\n"
+		       "    vlan10:\n"
+		       "      id: 10\n"
+		       "      link: eth0\n"
+		       "  wifis:\n"
+		       "    eth0: {}\n",
+		       "# netplan: eth0\n"
+		       "network:\n"
+		       "  version: 2\n"
+		       "  ethernets:\n"
+		       "    ens3:   # the old card\n"
+		       "      dhcp4: true\n"
+		       "    lan:\n"
+		       "      match:\n"
+		       "        macaddress: \"52:54:00:11:22:33\"\n"
+		       "        name: enp1s0\n"
+		       "      set-name: ens3\n"
+		       "    eth01:\n"
+		       "      dhcp4: true\n"
+		       "  bridges:\n"
+		       "    br0:\n"
+		       "      interfaces: [enp1s0, eth01]\n"
+		       "  bonds:\n"
+		       "    bond0:\n"
+		       "      interfaces:\n"
+		       "      - ens3\n"
+		       "      - veth0\n"
+		       "  vlans:\n"
+		       "    vlan10:\n"
+		       "      id: 10\n"
+		       "      link: ens3\n"
+		       "  wifis:\n"
+		       "    eth0: {}\n",
+		       7));
+}
+
+static void netplan_macaddress_outside_match_is_left(void)
+{
+	const char *y = "network:\n  ethernets:\n    ens3:\n      macaddress: 52:54:00:aa:bb:cc\n";
+
+	CHECK(rewrites(nic_rewrite_netplan, y, y, 0));
+}
+
+static void nm_keyfile_in_its_sections(void)
+{
+	CHECK(rewrites(nic_rewrite_nm,
+		       "[connection]\n"
+		       "id=Wired eth0\n"
+		       "type=ethernet\n"
+		       "interface-name=eth0\n"
+		       "\n"
+		       "[ethernet]\n"
+		       "mac-address=52:54:00:AA:BB:CC\n"
+		       "cloned-mac-address=52:54:00:aa:bb:cc\n"
+		       "# mac-address=52:54:00:aa:bb:cc\n"
+		       "\n"
+		       "[ipv4]\n"
+		       "method=auto\n"
+		       "interface-name=eth0\n",
+		       "[connection]\n"
+		       "id=Wired eth0\n"
+		       "type=ethernet\n"
+		       "interface-name=ens3\n"
+		       "\n"
+		       "[ethernet]\n"
+		       "mac-address=52:54:00:11:22:33\n"
+		       "cloned-mac-address=52:54:00:aa:bb:cc\n"
+		       "# mac-address=52:54:00:aa:bb:cc\n"
+		       "\n"
+		       "[ipv4]\n"
+		       "method=auto\n"
+		       "interface-name=eth0\n",
+		       2));
+}
+
+static void networkd_match_and_link(void)
+{
+	CHECK(rewrites(nic_rewrite_networkd,
+		       "[Match]\n"
+		       "Name=eth0 enp3s0 eth01\n"
+		       "MACAddress=52:54:00:aa:bb:cc\n"
+		       "PermanentMACAddress = 52:54:00:AA:BB:CC\n"
+		       "#Name=eth0\n"
+		       "\n"
+		       "[Network]\n"
+		       "Name=eth0\n"
+		       "DHCP=yes\n",
+		       "[Match]\n"
+		       "Name=ens3 enp1s0 eth01\n"
+		       "MACAddress=52:54:00:11:22:33\n"
+		       "PermanentMACAddress = 52:54:00:11:22:33\n"
+		       "#Name=eth0\n"
+		       "\n"
+		       "[Network]\n"
+		       "Name=eth0\n"
+		       "DHCP=yes\n",
+		       3));
+	CHECK(rewrites(nic_rewrite_networkd, "[Match]\nMACAddress=52:54:00:aa:bb:cc\n[Link]\nName=eth0\n",
+		       "[Match]\nMACAddress=52:54:00:11:22:33\n[Link]\nName=ens3\n", 2));
+	CHECK(rewrites(nic_rewrite_networkd, "[Match]\nName=en*\n", "[Match]\nName=en*\n", 0));
+}
+
+static void udev_rules_for_old_cards_commented_out(void)
+{
+	CHECK(rewrites(nic_rewrite_udev,
+		       "# This file was automatically generated by udev\n"
+		       "\n"
+		       "# PCI device 0x8086:0x100e (e1000)\n"
+		       "SUBSYSTEM==\"net\", ACTION==\"add\", DRIVERS==\"?*\", "
+		       "ATTR{address}==\"52:54:00:AA:BB:CC\", ATTR{type}==\"1\", KERNEL==\"eth*\", "
+		       "NAME=\"eth0\"\n"
+		       "SUBSYSTEM==\"net\", ACTION==\"add\", ATTR{address}==\"52:54:00:99:99:99\", "
+		       "NAME=\"eth1\"\n"
+		       "SUBSYSTEM==\"net\", ACTION==\"add\", ATTR{address}==\"52:54:00:99:99:98\", "
+		       "NAME=\"enp3s0\"\n",
+		       "# This file was automatically generated by udev\n"
+		       "\n"
+		       "# PCI device 0x8086:0x100e (e1000)\n"
+		       "# muletto fixup: SUBSYSTEM==\"net\", ACTION==\"add\", DRIVERS==\"?*\", "
+		       "ATTR{address}==\"52:54:00:AA:BB:CC\", ATTR{type}==\"1\", KERNEL==\"eth*\", "
+		       "NAME=\"eth0\"\n"
+		       "SUBSYSTEM==\"net\", ACTION==\"add\", ATTR{address}==\"52:54:00:99:99:99\", "
+		       "NAME=\"eth1\"\n"
+		       "# muletto fixup: SUBSYSTEM==\"net\", ACTION==\"add\", "
+		       "ATTR{address}==\"52:54:00:99:99:98\", NAME=\"enp3s0\"\n",
+		       2));
+}
+
+static void ifcfg_device_hwaddr_name(void)
+{
+	CHECK(rewrites(nic_rewrite_ifcfg,
+		       "# eth0\n"
+		       "TYPE=Ethernet\n"
+		       "NAME=\"System eth0\"\n"
+		       "DEVICE=eth0\n"
+		       "HWADDR=52:54:00:AA:BB:CC\n"
+		       "MACADDR=52:54:00:aa:bb:cc\n"
+		       "ONBOOT=yes\n",
+		       "# eth0\n"
+		       "TYPE=Ethernet\n"
+		       "NAME=\"System ens3\"\n"
+		       "DEVICE=ens3\n"
+		       "HWADDR=52:54:00:11:22:33\n"
+		       "MACADDR=52:54:00:aa:bb:cc\n"
+		       "ONBOOT=yes\n",
+		       3));
+	CHECK(rewrites(nic_rewrite_ifcfg, "DEVICE=eth01\nHWADDR=52:54:00:aa:bb:cd\n",
+		       "DEVICE=eth01\nHWADDR=52:54:00:aa:bb:cd\n", 0));
+}
+
+static void a_map_without_new_names_changes_no_name(void)
+{
+	const struct nic_pair m[] = { { { "eth0", "" }, { "", "52:54:00:11:22:33" } } };
+	char *out = NULL;
+	int changed = -1;
+
+	CHECK(nic_rewrite_ifupdown("auto eth0\n", m, 1, &out, &changed) == 0 && changed == 0 &&
+	      !strcmp(out, "auto eth0\n"));
+	free(out);
+}
+
+int main(void)
+{
+	RUN(parse_takes_names_and_macs_in_any_case);
+	RUN(parse_errors_name_the_bad_part);
+	RUN(auto_keeps_a_card_whose_mac_is_here);
+	RUN(auto_pairs_the_rest_in_order_of_names);
+	RUN(auto_with_fewer_new_cards_never_gives_one_twice);
+	RUN(fill_completes_both_sides);
+	RUN(ifupdown_stanzas_whole_words_only);
+	RUN(ifupdown_mac_case_and_separator_as_written);
+	RUN(netplan_keys_under_ethernets_and_match);
+	RUN(netplan_macaddress_outside_match_is_left);
+	RUN(nm_keyfile_in_its_sections);
+	RUN(networkd_match_and_link);
+	RUN(udev_rules_for_old_cards_commented_out);
+	RUN(ifcfg_device_hwaddr_name);
+	RUN(a_map_without_new_names_changes_no_name);
+	CHECK_EXIT();
+}
