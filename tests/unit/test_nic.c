@@ -346,6 +346,227 @@ static void a_map_without_new_names_changes_no_name(void)
 	free(out);
 }
 
+/* A file of the tree under root, its folders made. */
+static void put_file(const char *root, const char *rel, const char *text, mode_t mode)
+{
+	char p[4096], *slash;
+
+	snprintf(p, sizeof(p), "%s%s", root, rel);
+	slash = strrchr(p, '/');
+	*slash = 0;
+	CHECK(mkdir_p(p, 0755) == 0);
+	*slash = '/';
+	CHECK(file_write_atomic(p, text, strlen(text), 0) == 0);
+	CHECK(chmod(p, mode) == 0);
+}
+
+static int file_is(const char *root, const char *rel, const char *want)
+{
+	char p[4096];
+	void *buf = NULL;
+	size_t len;
+	int ok;
+
+	snprintf(p, sizeof(p), "%s%s", root, rel);
+	if (file_read_all(p, 0, &buf, &len) < 0)
+		return 0;
+	ok = len == strlen(want) && !memcmp(buf, want, len);
+	if (!ok)
+		fprintf(stderr, "  %s is:\n%s\n  want:\n%s\n", rel, (char *)buf, want);
+	free(buf);
+	return ok;
+}
+
+static mode_t mode_of(const char *root, const char *rel)
+{
+	char p[4096];
+	struct stat st;
+
+	snprintf(p, sizeof(p), "%s%s", root, rel);
+	return stat(p, &st) < 0 ? 0 : st.st_mode & 07777;
+}
+
+/* The item of r for a file. */
+static const struct fixup_item *item_of(const struct fixup_report *r, const char *rel)
+{
+	size_t i;
+
+	for (i = 0; i < r->n; i++)
+		if (!strcmp(r->items[i].what, rel))
+			return &r->items[i];
+	return NULL;
+}
+
+#define IFUPDOWN_OLD "auto lo\niface lo inet loopback\n\n# eth0\nallow-hotplug eth0\niface eth0 inet dhcp\n"
+#define IFUPDOWN_NEW "auto lo\niface lo inet loopback\n\n# eth0\nallow-hotplug ens3\niface ens3 inet dhcp\n"
+#define NETPLAN_OLD "network:\n  ethernets:\n    enp3s0:\n      dhcp4: true # enp3s0\n"
+#define NETPLAN_NEW "network:\n  ethernets:\n    enp1s0:\n      dhcp4: true # enp3s0\n"
+#define NM_OLD "[connection]\nid=wired\ninterface-name=eth0\n\n[ethernet]\nmac-address=52:54:00:AA:BB:CC\n"
+#define NM_NEW "[connection]\nid=wired\ninterface-name=ens3\n\n[ethernet]\nmac-address=52:54:00:11:22:33\n"
+#define NETWORKD_OLD "[Match]\nMACAddress=52:54:00:aa:bb:cc\n\n[Network]\nDHCP=yes\n"
+#define NETWORKD_NEW "[Match]\nMACAddress=52:54:00:11:22:33\n\n[Network]\nDHCP=yes\n"
+#define UDEV_OLD "SUBSYSTEM==\"net\", ATTR{address}==\"52:54:00:aa:bb:cc\", NAME=\"eth0\"\n"
+#define IFCFG_OLD "DEVICE=eth0\nHWADDR=52:54:00:aa:bb:cc\nONBOOT=yes\n"
+#define IFCFG_NEW "DEVICE=ens3\nHWADDR=52:54:00:11:22:33\nONBOOT=yes\n"
+#define OTHER "[Match]\nName=wlan0\n"
+
+static void make_tree(const char *root)
+{
+	put_file(root, "/etc/network/interfaces", IFUPDOWN_OLD, 0644);
+	put_file(root, "/etc/network/interfaces.d/.hidden", IFUPDOWN_OLD, 0644);
+	put_file(root, "/etc/netplan/01-netcfg.yaml", NETPLAN_OLD, 0600);
+	put_file(root, "/etc/netplan/01-netcfg.yaml.bak", NETPLAN_OLD, 0600);
+	put_file(root, "/etc/NetworkManager/system-connections/wired.nmconnection", NM_OLD, 0600);
+	put_file(root, "/etc/systemd/network/10-lan.network", NETWORKD_OLD, 0644);
+	put_file(root, "/etc/systemd/network/20-wifi.network", OTHER, 0644);
+	put_file(root, "/etc/udev/rules.d/70-persistent-net.rules", UDEV_OLD, 0644);
+	put_file(root, "/etc/sysconfig/network-scripts/ifcfg-eth0", IFCFG_OLD, 0644);
+}
+
+static void tree_untouched(const char *root)
+{
+	CHECK(file_is(root, "/etc/network/interfaces", IFUPDOWN_OLD));
+	CHECK(file_is(root, "/etc/netplan/01-netcfg.yaml", NETPLAN_OLD));
+	CHECK(file_is(root, "/etc/NetworkManager/system-connections/wired.nmconnection", NM_OLD));
+	CHECK(file_is(root, "/etc/systemd/network/10-lan.network", NETWORKD_OLD));
+	CHECK(file_is(root, "/etc/udev/rules.d/70-persistent-net.rules", UDEV_OLD));
+	CHECK(file_is(root, "/etc/sysconfig/network-scripts/ifcfg-eth0", IFCFG_OLD));
+}
+
+static void fixup_rewrites_each_kind_of_file(void)
+{
+	char root[] = "/tmp/muletto-nic-XXXXXX", cmd[128];
+	static struct fixup_report r;
+	const struct fixup_item *it;
+
+	CHECK(mkdtemp(root) != NULL);
+	make_tree(root);
+
+	memset(&r, 0, sizeof(r));
+	CHECK(fixup_nics(root, MAP, ARRAY_SIZE(MAP), 1, &r) == 0);
+	tree_untouched(root); /* dry run */
+	CHECK(r.n == 7);
+	it = item_of(&r, "/etc/network/interfaces");
+	CHECK(it && it->state == FIXUP_WOULD && !strcmp(it->detail, "eth0 -> ens3"));
+
+	memset(&r, 0, sizeof(r));
+	CHECK(fixup_nics(root, MAP, ARRAY_SIZE(MAP), 0, &r) == 0);
+	CHECK(r.n == 7);
+	CHECK(file_is(root, "/etc/network/interfaces", IFUPDOWN_NEW));
+	CHECK(file_is(root, "/etc/network/interfaces.d/.hidden", IFUPDOWN_OLD));
+	CHECK(file_is(root, "/etc/netplan/01-netcfg.yaml", NETPLAN_NEW));
+	CHECK(file_is(root, "/etc/netplan/01-netcfg.yaml.bak", NETPLAN_OLD));
+	CHECK(file_is(root, "/etc/NetworkManager/system-connections/wired.nmconnection", NM_NEW));
+	CHECK(file_is(root, "/etc/systemd/network/10-lan.network", NETWORKD_NEW));
+	CHECK(file_is(root, "/etc/systemd/network/20-wifi.network", OTHER));
+	CHECK(file_is(root, "/etc/udev/rules.d/70-persistent-net.rules", "# muletto fixup: " UDEV_OLD));
+	CHECK(file_is(root, "/etc/sysconfig/network-scripts/ifcfg-eth0", IFCFG_NEW));
+	CHECK(mode_of(root, "/etc/NetworkManager/system-connections/wired.nmconnection") == 0600);
+	CHECK(mode_of(root, "/etc/netplan/01-netcfg.yaml") == 0600);
+	CHECK(mode_of(root, "/etc/network/interfaces") == 0644);
+
+	it = item_of(&r, "/etc/NetworkManager/system-connections/wired.nmconnection");
+	CHECK(it && it->state == FIXUP_CHANGED &&
+	      !strcmp(it->detail, "eth0 -> ens3, 52:54:00:aa:bb:cc -> 52:54:00:11:22:33"));
+	it = item_of(&r, "/etc/netplan/01-netcfg.yaml");
+	CHECK(it && it->state == FIXUP_CHANGED && !strcmp(it->detail, "enp3s0 -> enp1s0"));
+	it = item_of(&r, "/etc/systemd/network/20-wifi.network");
+	CHECK(it && it->state == FIXUP_KEPT);
+	it = item_of(&r, "/etc/udev/rules.d/70-persistent-net.rules");
+	CHECK(it && it->state == FIXUP_CHANGED && strstr(it->detail, "commented out") &&
+	      strstr(it->detail, "eth0 -> ens3"));
+	it = item_of(&r, "/etc/sysconfig/network-scripts/ifcfg-eth0");
+	CHECK(it && it->state == FIXUP_CHANGED && strstr(it->detail, "keeps its name ifcfg-eth0"));
+
+	/* a second run finds all of it right */
+	memset(&r, 0, sizeof(r));
+	CHECK(fixup_nics(root, MAP, ARRAY_SIZE(MAP), 0, &r) == 0);
+	it = item_of(&r, "/etc/network/interfaces");
+	CHECK(it && it->state == FIXUP_KEPT);
+	CHECK(file_is(root, "/etc/udev/rules.d/70-persistent-net.rules", "# muletto fixup: " UDEV_OLD));
+
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", root);
+	CHECK(system(cmd) == 0);
+}
+
+static void fixup_skips_big_files_and_links(void)
+{
+	char root[] = "/tmp/muletto-nic-XXXXXX", cmd[128], p[256];
+	static struct fixup_report r;
+	const struct fixup_item *it;
+	char *big = malloc(1024 * 1024 + 2);
+
+	CHECK(mkdtemp(root) != NULL && big);
+	memset(big, '#', 1024 * 1024 + 1);
+	big[1024 * 1024 + 1] = 0;
+	put_file(root, "/etc/network/interfaces", big, 0644);
+	put_file(root, "/etc/netplan/a.yaml", NETPLAN_OLD, 0644);
+	snprintf(p, sizeof(p), "%s/etc/netplan/b.yaml", root);
+	CHECK(symlink("/etc/hostname", p) == 0);
+	memset(&r, 0, sizeof(r));
+	CHECK(fixup_nics(root, MAP, ARRAY_SIZE(MAP), 0, &r) == 0);
+	it = item_of(&r, "/etc/network/interfaces");
+	CHECK(it && it->state == FIXUP_SKIPPED && strstr(it->detail, "1 MiB"));
+	it = item_of(&r, "/etc/netplan/b.yaml");
+	CHECK(it && it->state == FIXUP_SKIPPED && strstr(it->detail, "symbolic link"));
+	CHECK(file_is(root, "/etc/netplan/a.yaml", NETPLAN_NEW));
+	free(big);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", root);
+	CHECK(system(cmd) == 0);
+}
+
+static void names_the_configuration_mentions(void)
+{
+	char root[] = "/tmp/muletto-nic-XXXXXX", cmd[128];
+	struct nic seen[16];
+	size_t n = 0, i;
+	int eth0 = 0, enp3s0 = 0;
+
+	CHECK(mkdtemp(root) != NULL);
+	make_tree(root);
+	CHECK(nic_names_in_config(root, seen, 16, &n) == 0);
+	for (i = 0; i < n; i++) {
+		if (!strcmp(seen[i].name, "eth0") && ++eth0)
+			CHECK(!strcmp(seen[i].mac, "52:54:00:aa:bb:cc"));
+		if (!strcmp(seen[i].name, "enp3s0") && ++enp3s0)
+			CHECK(!seen[i].mac[0]);
+		CHECK(strcmp(seen[i].name, "lo"));
+	}
+	CHECK(eth0 == 1 && enp3s0 == 1);
+	CHECK(n == 3); /* eth0, enp3s0, wlan0 */
+	CHECK(nic_names_in_config(root, seen, 1, &n) == -ENOSPC);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", root);
+	CHECK(system(cmd) == 0);
+}
+
+static void machine_cards_from_a_captured_sys(void)
+{
+	char root[] = "/tmp/muletto-nic-XXXXXX", cmd[128];
+	struct nic nics[8];
+	size_t n = 0;
+
+	CHECK(mkdtemp(root) != NULL);
+	put_file(root, "/sys/class/net/lo/address", "00:00:00:00:00:00\n", 0644);
+	put_file(root, "/sys/class/net/ens4/address", "52:54:00:00:00:04\n", 0644);
+	put_file(root, "/sys/class/net/ens4/type", "1\n", 0644);
+	put_file(root, "/sys/class/net/ens4/device/vendor", "0x1af4\n", 0644);
+	put_file(root, "/sys/class/net/ens3/address", "52:54:00:00:00:03\n", 0644);
+	put_file(root, "/sys/class/net/ens3/device/vendor", "0x1af4\n", 0644);
+	put_file(root, "/sys/class/net/br0/address", "52:54:00:00:00:05\n", 0644);
+	put_file(root, "/sys/class/net/br0/bridge/stp_state", "0\n", 0644);
+	put_file(root, "/sys/class/net/tap0/address", "52:54:00:00:00:06\n", 0644);
+	put_file(root, "/sys/class/net/tap0/tun_flags", "0x1002\n", 0644);
+	put_file(root, "/sys/class/net/tap0/device/x", "\n", 0644);
+	put_file(root, "/sys/class/net/veth0/address", "52:54:00:00:00:07\n", 0644);
+	CHECK(nic_machine(root, nics, 8, &n) == 0 && n == 2);
+	CHECK(!strcmp(nics[0].name, "ens3") && !strcmp(nics[0].mac, "52:54:00:00:00:03"));
+	CHECK(!strcmp(nics[1].name, "ens4") && !strcmp(nics[1].mac, "52:54:00:00:00:04"));
+	CHECK(nic_machine(root, nics, 1, &n) == -ENOSPC);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", root);
+	CHECK(system(cmd) == 0);
+	CHECK(nic_machine(root, nics, 8, &n) < 0 && strstr(err_msg(), root));
+}
+
 int main(void)
 {
 	RUN(parse_takes_names_and_macs_in_any_case);
@@ -363,5 +584,9 @@ int main(void)
 	RUN(udev_rules_for_old_cards_commented_out);
 	RUN(ifcfg_device_hwaddr_name);
 	RUN(a_map_without_new_names_changes_no_name);
+	RUN(fixup_rewrites_each_kind_of_file);
+	RUN(fixup_skips_big_files_and_links);
+	RUN(names_the_configuration_mentions);
+	RUN(machine_cards_from_a_captured_sys);
 	CHECK_EXIT();
 }
