@@ -71,20 +71,23 @@ int nic_map_parse(const char *arg, struct nic_pair *out, size_t max, size_t *n)
 
 		eq = memchr(p, '=', len);
 		if (!eq || eq == p || eq == p + len - 1)
-			return err_set(-EINVAL, "--nic: '%.*s' is not OLD=NEW (e.g. eth0=ens3 or "
-						"52:54:00:12:34:56=ens3)",
+			return err_set(-EINVAL,
+				       "--nic: '%.*s' is not OLD=NEW (e.g. eth0=ens3 or "
+				       "52:54:00:12:34:56=ens3)",
 				       (int)len, p);
 		if (k >= max)
 			return err_set(-ENOSPC, "--nic: more than %zu pairs", max);
 		if (nic_side(p, (size_t)(eq - p), &out[k].old) < 0 ||
 		    nic_side(eq + 1, (size_t)(p + len - eq - 1), &out[k].now) < 0)
-			return err_set(-EINVAL, "--nic: '%.*s': each side must be an interface name "
-						"(eth0, enp3s0) or a MAC (52:54:00:12:34:56)",
+			return err_set(-EINVAL,
+				       "--nic: '%.*s': each side must be an interface name "
+				       "(eth0, enp3s0) or a MAC (52:54:00:12:34:56)",
 				       (int)len, p);
 		k++;
 		p += len;
 		if (*p == ',' && !*++p)
-			return err_set(-EINVAL, "--nic: '%s' ends with ','; expected OLD=NEW[,OLD=NEW...]",
+			return err_set(-EINVAL,
+				       "--nic: '%s' ends with ','; expected OLD=NEW[,OLD=NEW...]",
 				       arg);
 	}
 	*n = k;

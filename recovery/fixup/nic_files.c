@@ -148,19 +148,18 @@ struct nic_fix {
 };
 
 /* "eth0 -> ens3, 52:54:00:aa:bb:cc -> 52:54:00:11:22:33" for what was used. */
-static void nic_detail(const struct nic_fix *f, const unsigned char *used, char *out,
-		       size_t size)
+static void nic_detail(const struct nic_fix *f, const unsigned char *used, char *out, size_t size)
 {
 	size_t k, len = strlen(out);
 
 	for (k = 0; k < f->n && len < size; k++) {
 		const struct nic_pair *p = &f->map[k];
 		if (used[k] & NIC_USED_NAME)
-			len += (size_t)snprintf(out + len, size - len, "%s%s -> %s", len ? ", " : "",
-						p->old.name, p->now.name);
+			len += (size_t)snprintf(out + len, size - len, "%s%s -> %s",
+						len ? ", " : "", p->old.name, p->now.name);
 		if ((used[k] & NIC_USED_MAC) && len < size)
-			len += (size_t)snprintf(out + len, size - len, "%s%s -> %s", len ? ", " : "",
-						p->old.mac, p->now.mac);
+			len += (size_t)snprintf(out + len, size - len, "%s%s -> %s",
+						len ? ", " : "", p->old.mac, p->now.mac);
 	}
 }
 
@@ -190,7 +189,8 @@ static int nic_fix_file(void *ctx, const char *path, const char *rel, enum nic_c
 		goto out;
 	}
 	if (kind == NIC_UDEV)
-		str_copy(detail, sizeof(detail), "rules commented out, the kernel names the cards: ");
+		str_copy(detail, sizeof(detail),
+			 "rules commented out, the kernel names the cards: ");
 	nic_detail(f, used, detail + strlen(detail), sizeof(detail) - strlen(detail));
 	for (k = 0; kind == NIC_IFCFG && k < f->n; k++)
 		if ((used[k] & NIC_USED_NAME) && !strcmp(base + 6, f->map[k].old.name))

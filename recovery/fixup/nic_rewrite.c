@@ -105,9 +105,9 @@ static void flush(struct ed *e)
  * and the words ifupdown uses instead of names. */
 static int virtual_name(const char *w)
 {
-	static const char *const pfx[] = { "lo",  "br",	  "bond",  "virbr", "docker", "veth", "tap",
-					   "tun", "wg",	  "team",  "dummy", "vlan",   "none", "all",
-					   "vnet", "vmbr", "ovs" };
+	static const char *const pfx[] = { "lo",   "br",  "bond", "virbr", "docker", "veth",
+					   "tap",  "tun", "wg",	  "team",  "dummy",  "vlan",
+					   "none", "all", "vnet", "vmbr",  "ovs" };
 	size_t i;
 
 	for (i = 0; i < ARRAY_SIZE(pfx); i++)
@@ -201,7 +201,8 @@ static int edit_region(struct ed *e, const char *s, size_t len, int flags)
 	char mac[18];
 
 	while (i < len) {
-		if (!name_char((unsigned char)s[i]) || (i > 0 && name_char((unsigned char)s[i - 1]))) {
+		if (!name_char((unsigned char)s[i]) ||
+		    (i > 0 && name_char((unsigned char)s[i - 1]))) {
 			put(e, s + i, 1);
 			i++;
 			continue;
@@ -216,8 +217,9 @@ static int edit_region(struct ed *e, const char *s, size_t len, int flags)
 		for (w = i; w < len && name_char((unsigned char)s[w]); w++)
 			;
 		if ((flags & R_NAMES) && !((flags & R_FIRST) && words))
-			changed |= edit_name(e, s + i, w - i, (i > 0 && strchr("*?]", s[i - 1])) ||
-								      (w < len && strchr("*?[", s[w])),
+			changed |= edit_name(e, s + i, w - i,
+					     (i > 0 && strchr("*?]", s[i - 1])) ||
+						 (w < len && strchr("*?[", s[w])),
 					     flags);
 		else
 			put(e, s + i, w - i);
@@ -262,10 +264,10 @@ static int word_is(const char *s, size_t len, const char *const *words, size_t n
 
 static void line_ifupdown(struct ed *e, const char *line, size_t ll)
 {
-	static const char *const solo[] = { "auto",	       "allow-hotplug",	  "allow-auto",
-					    "mapping",	       "bridge_ports",	  "bridge-ports",
-					    "bond-slaves",     "bond_slaves",	  "bond-primary",
-					    "bond_primary",    "vlan-raw-device", "vlan_raw_device" };
+	static const char *const solo[] = { "auto",	    "allow-hotplug",   "allow-auto",
+					    "mapping",	    "bridge_ports",    "bridge-ports",
+					    "bond-slaves",  "bond_slaves",     "bond-primary",
+					    "bond_primary", "vlan-raw-device", "vlan_raw_device" };
 	size_t i = skip_ws(line, 0, ll), j = i;
 	struct region rg = { 0, 0, 0 };
 
@@ -292,8 +294,7 @@ struct keyed {
 	int flags;
 };
 
-static void line_keyed(struct ed *e, const char *line, size_t ll, const struct keyed *t,
-		       size_t nt)
+static void line_keyed(struct ed *e, const char *line, size_t ll, const struct keyed *t, size_t nt)
 {
 	size_t i = skip_ws(line, 0, ll), k, eq;
 	const char *q = memchr(line, '=', ll);
@@ -302,10 +303,10 @@ static void line_keyed(struct ed *e, const char *line, size_t ll, const struct k
 	if (i < ll && line[i] == '[') {
 		const char *end = memchr(line + i, ']', ll - i);
 		if (end)
-			snprintf(e->sec, sizeof(e->sec), "%.*s", (int)(end - line - i - 1), line + i + 1);
+			snprintf(e->sec, sizeof(e->sec), "%.*s", (int)(end - line - i - 1),
+				 line + i + 1);
 	}
-	if (i >= ll || line[i] == '#' || line[i] == ';' || line[i] == '[' ||
-	    !q) {
+	if (i >= ll || line[i] == '#' || line[i] == ';' || line[i] == '[' || !q) {
 		emit(e, line, ll, NULL, 0);
 		return;
 	}
@@ -338,10 +339,8 @@ static void line_nm(struct ed *e, const char *line, size_t ll)
 static void line_networkd(struct ed *e, const char *line, size_t ll)
 {
 	static const struct keyed t[] = {
-		{ "Match", "Name", R_NAMES },
-		{ "Match", "OriginalName", R_NAMES },
-		{ "Match", "MACAddress", R_MACS },
-		{ "Match", "PermanentMACAddress", R_MACS },
+		{ "Match", "Name", R_NAMES },	   { "Match", "OriginalName", R_NAMES },
+		{ "Match", "MACAddress", R_MACS }, { "Match", "PermanentMACAddress", R_MACS },
 		{ "Link", "Name", R_NAMES },
 	};
 	line_keyed(e, line, ll, t, ARRAY_SIZE(t));
@@ -408,8 +407,8 @@ static void line_netplan(struct ed *e, const char *line, size_t ll)
 		return;
 	}
 	item = line[i] == '-' && (i + 1 == ll || line[i + 1] == ' ');
-	while (e->depth && (item ? e->stack[e->depth - 1].indent > i
-				 : e->stack[e->depth - 1].indent >= i))
+	while (e->depth &&
+	       (item ? e->stack[e->depth - 1].indent > i : e->stack[e->depth - 1].indent >= i))
 		e->depth--;
 	parent = e->depth ? e->stack[e->depth - 1].key : "";
 	if (item) { /* "- eth0" under interfaces: */
@@ -499,11 +498,16 @@ int nic_rewrite(enum nic_conf kind, const char *in, const struct nic_pair *map, 
 		size_t *nfound)
 {
 	static void (*const line_fn[])(struct ed *, const char *, size_t) = {
-		[NIC_IFUPDOWN] = line_ifupdown, [NIC_NETPLAN] = line_netplan, [NIC_NM] = line_nm,
-		[NIC_NETWORKD] = line_networkd, [NIC_UDEV] = line_udev,	      [NIC_IFCFG] = line_ifcfg,
+		[NIC_IFUPDOWN] = line_ifupdown,
+		[NIC_NETPLAN] = line_netplan,
+		[NIC_NM] = line_nm,
+		[NIC_NETWORKD] = line_networkd,
+		[NIC_UDEV] = line_udev,
+		[NIC_IFCFG] = line_ifcfg,
 	};
-	struct ed e = { .map = map, .n = n, .used = used, .found = found, .max = max,
-			.nfound = nfound };
+	struct ed e = {
+		.map = map, .n = n, .used = used, .found = found, .max = max, .nfound = nfound
+	};
 	const char *line = in;
 
 	put(&e, "", 0);
@@ -548,8 +552,7 @@ int nic_rewrite_networkd(const char *in, const struct nic_pair *map, size_t n, c
 	return nic_rewrite(NIC_NETWORKD, in, map, n, out, changed, NULL, NULL, 0, NULL);
 }
 
-int nic_rewrite_udev(const char *in, const struct nic_pair *map, size_t n, char **out,
-		     int *changed)
+int nic_rewrite_udev(const char *in, const struct nic_pair *map, size_t n, char **out, int *changed)
 {
 	return nic_rewrite(NIC_UDEV, in, map, n, out, changed, NULL, NULL, 0, NULL);
 }

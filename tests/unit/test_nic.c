@@ -55,14 +55,16 @@ static void parse_errors_name_the_bad_part(void)
 
 	CHECK(nic_map_parse("eth0", m, 2, &n) == -EINVAL && strstr(err_msg(), "'eth0'") &&
 	      strstr(err_msg(), "OLD=NEW"));
-	CHECK(nic_map_parse("eth0=ens3,=ens4", m, 2, &n) == -EINVAL && strstr(err_msg(), "'=ens4'"));
+	CHECK(nic_map_parse("eth0=ens3,=ens4", m, 2, &n) == -EINVAL &&
+	      strstr(err_msg(), "'=ens4'"));
 	CHECK(nic_map_parse("eth0=", m, 2, &n) == -EINVAL);
 	CHECK(nic_map_parse("eth 0=ens3", m, 2, &n) == -EINVAL &&
 	      strstr(err_msg(), "interface name") && strstr(err_msg(), "MAC"));
 	CHECK(nic_map_parse("52:54:00:aa:bb=ens3", m, 2, &n) == -EINVAL);
 	CHECK(nic_map_parse("52:54-00:aa:bb:cc=ens3", m, 2, &n) == -EINVAL);
 	CHECK(nic_map_parse("averyveryverylongname=ens3", m, 2, &n) == -EINVAL);
-	CHECK(nic_map_parse("eth0=ens3,", m, 2, &n) == -EINVAL && strstr(err_msg(), "ends with ','"));
+	CHECK(nic_map_parse("eth0=ens3,", m, 2, &n) == -EINVAL &&
+	      strstr(err_msg(), "ends with ','"));
 	CHECK(nic_map_parse("", m, 2, &n) == -EINVAL);
 	CHECK(nic_map_parse("a=b,c=d,e=f", m, 2, &n) == -ENOSPC);
 	CHECK(n == 7); /* out-parameters only on success */
@@ -70,8 +72,10 @@ static void parse_errors_name_the_bad_part(void)
 
 static void auto_keeps_a_card_whose_mac_is_here(void)
 {
-	const struct nic old[] = { { "eth0", "52:54:00:00:00:01" }, { "eth1", "52:54:00:00:00:02" } };
-	const struct nic now[] = { { "ens3", "52:54:00:00:00:09" }, { "ens4", "52:54:00:00:00:02" } };
+	const struct nic old[] = { { "eth0", "52:54:00:00:00:01" },
+				   { "eth1", "52:54:00:00:00:02" } };
+	const struct nic now[] = { { "ens3", "52:54:00:00:00:09" },
+				   { "ens4", "52:54:00:00:00:02" } };
 	struct nic_pair m[4];
 	size_t n = 0;
 
@@ -95,7 +99,8 @@ static void auto_pairs_the_rest_in_order_of_names(void)
 
 static void auto_with_fewer_new_cards_never_gives_one_twice(void)
 {
-	const struct nic old[] = { { "eth0", "52:54:00:00:00:01" }, { "eth1", "52:54:00:00:00:02" },
+	const struct nic old[] = { { "eth0", "52:54:00:00:00:01" },
+				   { "eth1", "52:54:00:00:00:02" },
 				   { "eth2", "" } };
 	const struct nic now[] = { { "ens3", "52:54:00:00:00:02" } };
 	const struct nic more[] = { { "a", "" }, { "b", "" }, { "c", "" } };
@@ -148,16 +153,20 @@ static void ifupdown_stanzas_whole_words_only(void)
 		       "    bridge_ports enp1s0 eth01\n"
 		       "    up echo eth0\n",
 		       7));
-	CHECK(rewrites(nic_rewrite_ifupdown, "auto eth1\niface eth1 inet dhcp", "auto eth1\niface eth1 inet dhcp", 0));
+	CHECK(rewrites(nic_rewrite_ifupdown, "auto eth1\niface eth1 inet dhcp",
+		       "auto eth1\niface eth1 inet dhcp", 0));
 	CHECK(rewrites(nic_rewrite_ifupdown, "", "", 0));
-	CHECK(rewrites(nic_rewrite_ifupdown, "iface eth0 inet dhcp\n", "iface ens3 inet dhcp\n", 1));
+	CHECK(
+	    rewrites(nic_rewrite_ifupdown, "iface eth0 inet dhcp\n", "iface ens3 inet dhcp\n", 1));
 }
 
 static void ifupdown_mac_case_and_separator_as_written(void)
 {
-	CHECK(rewrites(nic_rewrite_ifupdown, "hwaddress 52-54-00-aa-bb-cc\nhwaddress 52:54:00:aa:bb:cc\n",
+	CHECK(rewrites(nic_rewrite_ifupdown,
+		       "hwaddress 52-54-00-aa-bb-cc\nhwaddress 52:54:00:aa:bb:cc\n",
 		       "hwaddress 52-54-00-11-22-33\nhwaddress 52:54:00:11:22:33\n", 2));
-	CHECK(rewrites(nic_rewrite_ifupdown, "hwaddress 52:54:00:aa:bb:cc:dd\nhwaddress x52:54:00:aa:bb:cc\n",
+	CHECK(rewrites(nic_rewrite_ifupdown,
+		       "hwaddress 52:54:00:aa:bb:cc:dd\nhwaddress x52:54:00:aa:bb:cc\n",
 		       "hwaddress 52:54:00:aa:bb:cc:dd\nhwaddress x52:54:00:aa:bb:cc\n", 0));
 }
 
@@ -282,7 +291,8 @@ static void networkd_match_and_link(void)
 		       "Name=eth0\n"
 		       "DHCP=yes\n",
 		       3));
-	CHECK(rewrites(nic_rewrite_networkd, "[Match]\nMACAddress=52:54:00:aa:bb:cc\n[Link]\nName=eth0\n",
+	CHECK(rewrites(nic_rewrite_networkd,
+		       "[Match]\nMACAddress=52:54:00:aa:bb:cc\n[Link]\nName=eth0\n",
 		       "[Match]\nMACAddress=52:54:00:11:22:33\n[Link]\nName=ens3\n", 2));
 	CHECK(rewrites(nic_rewrite_networkd, "[Match]\nName=en*\n", "[Match]\nName=en*\n", 0));
 }
@@ -397,12 +407,18 @@ static const struct fixup_item *item_of(const struct fixup_report *r, const char
 	return NULL;
 }
 
-#define IFUPDOWN_OLD "auto lo\niface lo inet loopback\n\n# eth0\nallow-hotplug eth0\niface eth0 inet dhcp\n"
-#define IFUPDOWN_NEW "auto lo\niface lo inet loopback\n\n# eth0\nallow-hotplug ens3\niface ens3 inet dhcp\n"
+#define IFUPDOWN_OLD                                                                               \
+	"auto lo\niface lo inet loopback\n\n# eth0\nallow-hotplug eth0\niface eth0 inet dhcp\n"
+#define IFUPDOWN_NEW                                                                               \
+	"auto lo\niface lo inet loopback\n\n# eth0\nallow-hotplug ens3\niface ens3 inet dhcp\n"
 #define NETPLAN_OLD "network:\n  ethernets:\n    enp3s0:\n      dhcp4: true # enp3s0\n"
 #define NETPLAN_NEW "network:\n  ethernets:\n    enp1s0:\n      dhcp4: true # enp3s0\n"
-#define NM_OLD "[connection]\nid=wired\ninterface-name=eth0\n\n[ethernet]\nmac-address=52:54:00:AA:BB:CC\n"
-#define NM_NEW "[connection]\nid=wired\ninterface-name=ens3\n\n[ethernet]\nmac-address=52:54:00:11:22:33\n"
+#define NM_OLD                                                                                     \
+	"[connection]\nid=wired\ninterface-name=eth0\n\n[ethernet]\nmac-address=52:54:00:AA:BB:"   \
+	"CC\n"
+#define NM_NEW                                                                                     \
+	"[connection]\nid=wired\ninterface-name=ens3\n\n[ethernet]\nmac-address=52:54:00:11:22:"   \
+	"33\n"
 #define NETWORKD_OLD "[Match]\nMACAddress=52:54:00:aa:bb:cc\n\n[Network]\nDHCP=yes\n"
 #define NETWORKD_NEW "[Match]\nMACAddress=52:54:00:11:22:33\n\n[Network]\nDHCP=yes\n"
 #define UDEV_OLD "SUBSYSTEM==\"net\", ATTR{address}==\"52:54:00:aa:bb:cc\", NAME=\"eth0\"\n"
@@ -459,7 +475,8 @@ static void fixup_rewrites_each_kind_of_file(void)
 	CHECK(file_is(root, "/etc/NetworkManager/system-connections/wired.nmconnection", NM_NEW));
 	CHECK(file_is(root, "/etc/systemd/network/10-lan.network", NETWORKD_NEW));
 	CHECK(file_is(root, "/etc/systemd/network/20-wifi.network", OTHER));
-	CHECK(file_is(root, "/etc/udev/rules.d/70-persistent-net.rules", "# muletto fixup: " UDEV_OLD));
+	CHECK(file_is(root, "/etc/udev/rules.d/70-persistent-net.rules",
+		      "# muletto fixup: " UDEV_OLD));
 	CHECK(file_is(root, "/etc/sysconfig/network-scripts/ifcfg-eth0", IFCFG_NEW));
 	CHECK(mode_of(root, "/etc/NetworkManager/system-connections/wired.nmconnection") == 0600);
 	CHECK(mode_of(root, "/etc/netplan/01-netcfg.yaml") == 0600);
@@ -483,7 +500,8 @@ static void fixup_rewrites_each_kind_of_file(void)
 	CHECK(fixup_nics(root, MAP, ARRAY_SIZE(MAP), 0, &r) == 0);
 	it = item_of(&r, "/etc/network/interfaces");
 	CHECK(it && it->state == FIXUP_KEPT);
-	CHECK(file_is(root, "/etc/udev/rules.d/70-persistent-net.rules", "# muletto fixup: " UDEV_OLD));
+	CHECK(file_is(root, "/etc/udev/rules.d/70-persistent-net.rules",
+		      "# muletto fixup: " UDEV_OLD));
 
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", root);
 	CHECK(system(cmd) == 0);

@@ -70,8 +70,7 @@ int nic_rewrite_netplan(const char *in, const struct nic_pair *map, size_t n, ch
 			int *changed);
 /* NetworkManager keyfiles: interface-name= in [connection], mac-address= in
  * [ethernet] (or [802-3-ethernet]), parent= in [vlan]. */
-int nic_rewrite_nm(const char *in, const struct nic_pair *map, size_t n, char **out,
-		   int *changed);
+int nic_rewrite_nm(const char *in, const struct nic_pair *map, size_t n, char **out, int *changed);
 /* systemd-networkd .network and .link: Name=, MACAddress=,
  * PermanentMACAddress=, OriginalName= in [Match]; Name= in [Link]. */
 int nic_rewrite_networkd(const char *in, const struct nic_pair *map, size_t n, char **out,
