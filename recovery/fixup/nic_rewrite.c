@@ -520,13 +520,13 @@ int nic_rewrite(enum nic_conf kind, const char *in, const struct nic_pair *map, 
 		line += ll + (end ? 1 : 0);
 	}
 	flush(&e);
-	if (e.oom) {
+	if (e.oom || e.full) {
 		free(e.out);
-		return -ENOMEM;
+		return e.oom ? -ENOMEM : -ENOSPC;
 	}
 	*out = e.out;
 	*changed = e.lines;
-	return e.full ? -ENOSPC : 0;
+	return 0;
 }
 
 int nic_rewrite_ifupdown(const char *in, const struct nic_pair *map, size_t n, char **out,

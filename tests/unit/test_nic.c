@@ -585,6 +585,50 @@ static void machine_cards_from_a_captured_sys(void)
 	CHECK(nic_machine(root, nics, 8, &n) < 0 && strstr(err_msg(), root));
 }
 
+static void fixup_reports_a_file_it_cannot_write(void)
+{
+	char root[] = "/tmp/muletto-nic-XXXXXX", cmd[128], p[256];
+	static struct fixup_report r;
+	const struct fixup_item *it;
+
+	CHECK(mkdtemp(root) != NULL);
+	put_file(root, "/etc/network/interfaces", IFUPDOWN_OLD, 0644);
+	put_file(root, "/etc/netplan/a.yaml", NETPLAN_OLD, 0644);
+	snprintf(p, sizeof(p), "%s/etc/network/interfaces.muletto-tmp", root);
+	CHECK(mkdir(p, 0755) == 0); /* in the way of the new file */
+	memset(&r, 0, sizeof(r));
+	err_clear();
+	CHECK(fixup_nics(root, MAP, ARRAY_SIZE(MAP), 0, &r) == -EEXIST);
+	CHECK(strstr(err_msg(), "/etc/network/interfaces of the restored system: cannot write"));
+	it = item_of(&r, "/etc/network/interfaces");
+	CHECK(it && it->state == FIXUP_FAILED && strstr(it->detail, "cannot write"));
+	CHECK(file_is(root, "/etc/network/interfaces", IFUPDOWN_OLD));
+	CHECK(file_is(root, "/etc/netplan/a.yaml", NETPLAN_NEW)); /* the others still done */
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", root);
+	CHECK(system(cmd) == 0);
+}
+
+static void swapped_names_are_swapped_once(void)
+{
+	const struct nic_pair m[] = { { { "eth0", "" }, { "eth1", "" } },
+				      { { "eth1", "" }, { "eth0", "" } } };
+	char *out = NULL;
+	int changed = -1;
+
+	CHECK(nic_rewrite_ifupdown("auto eth0 eth1\n", m, 2, &out, &changed) == 0 && changed == 1 &&
+	      !strcmp(out, "auto eth1 eth0\n"));
+	free(out);
+}
+
+static void quoted_values_and_no_final_newline(void)
+{
+	CHECK(rewrites(nic_rewrite_ifcfg, "DEVICE=\"eth0\"\nHWADDR='52-54-00-aa-bb-cc'",
+		       "DEVICE=\"ens3\"\nHWADDR='52-54-00-11-22-33'", 2));
+	CHECK(rewrites(nic_rewrite_netplan,
+		       "network:\n  ethernets:\n    \"eth0\":\n      dhcp4: yes",
+		       "network:\n  ethernets:\n    \"ens3\":\n      dhcp4: yes", 1));
+}
+
 int main(void)
 {
 	RUN(parse_takes_names_and_macs_in_any_case);
@@ -606,5 +650,8 @@ int main(void)
 	RUN(fixup_skips_big_files_and_links);
 	RUN(names_the_configuration_mentions);
 	RUN(machine_cards_from_a_captured_sys);
+	RUN(fixup_reports_a_file_it_cannot_write);
+	RUN(swapped_names_are_swapped_once);
+	RUN(quoted_values_and_no_final_newline);
 	CHECK_EXIT();
 }

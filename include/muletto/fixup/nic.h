@@ -87,7 +87,8 @@ int nic_rewrite_ifcfg(const char *in, const struct nic_pair *map, size_t n, char
 /* The six rewriters behind one entry point, with what they saw: used[i]
  * (NULL, or n bytes) gets NIC_USED_NAME when pair i's name was rewritten and
  * NIC_USED_MAC for its MAC; found (NULL, or room for max) gets the cards the
- * text names, as nic_names_in_config gives them, *nfound counting them. */
+ * text names, as nic_names_in_config gives them, *nfound counting them
+ * (-ENOSPC, and no text, when they are more than max). */
 enum nic_conf { NIC_IFUPDOWN, NIC_NETPLAN, NIC_NM, NIC_NETWORKD, NIC_UDEV, NIC_IFCFG };
 #define NIC_USED_NAME 1
 #define NIC_USED_MAC 2
