@@ -173,8 +173,6 @@ static int nic_fix_file(void *ctx, const char *path, const char *rel, enum nic_c
 	int r, changed = 0;
 	size_t k;
 
-	if (f->n > NIC_PAIRS_MAX)
-		return err_set(-E2BIG, "more than %d network cards to map", NIC_PAIRS_MAX);
 	r = nic_read(path, &st, &text, &why);
 	if (r == 0) {
 		fixup_note(f->r, FIXUP_SKIPPED, rel, "%s", why);
@@ -216,8 +214,11 @@ int fixup_nics(const char *root, const struct nic_pair *map, size_t n, int dry_r
 	       struct fixup_report *r)
 {
 	struct nic_fix f = { map, n, dry_run, 0, r };
-	int rc = nic_walk(root, nic_fix_file, &f);
+	int rc;
 
+	if (n > NIC_PAIRS_MAX)
+		return err_set(-E2BIG, "more than %d network cards to map", NIC_PAIRS_MAX);
+	rc = nic_walk(root, nic_fix_file, &f);
 	return rc < 0 ? rc : f.failed;
 }
 

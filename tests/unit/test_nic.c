@@ -604,6 +604,7 @@ static void fixup_reports_a_file_it_cannot_write(void)
 	CHECK(it && it->state == FIXUP_FAILED && strstr(it->detail, "cannot write"));
 	CHECK(file_is(root, "/etc/network/interfaces", IFUPDOWN_OLD));
 	CHECK(file_is(root, "/etc/netplan/a.yaml", NETPLAN_NEW)); /* the others still done */
+	CHECK(fixup_nics(root, MAP, NIC_PAIRS_MAX + 1, 1, &r) == -E2BIG);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", root);
 	CHECK(system(cmd) == 0);
 }

@@ -3,7 +3,12 @@
  * (eth0, enp3s0) or MAC address; on other hardware neither exists, so no
  * network comes up. A map (old card -> this machine's card) comes from --nic
  * or is made by nic_map_auto; the rewriters apply it to each kind of
- * configuration as text, and fixup_nics to the files of a mounted system. */
+ * configuration as text, and fixup_nics to the files of a mounted system.
+ *
+ * A fix-up goes: nic_machine (this machine's cards); the old cards from the
+ * manifest, else nic_names_in_config; a map from nic_map_parse (--nic) or
+ * nic_map_auto; nic_map_fill (a name given for a MAC, a MAC for a name);
+ * fixup_nics. */
 #ifndef MULETTO_FIXUP_NIC_H
 #define MULETTO_FIXUP_NIC_H
 
@@ -97,13 +102,13 @@ int nic_rewrite(enum nic_conf kind, const char *in, const struct nic_pair *map, 
 		size_t *nfound);
 
 /* The configuration files of the system mounted at root rewritten with the
- * map (nothing written when dry_run), one item in r per file found:
- * FIXUP_CHANGED or FIXUP_WOULD with what it changed ("eth0 -> ens3,
- * 52:54:00:aa:bb:cc -> 52:54:00:11:22:33"), FIXUP_KEPT when it names no old
- * card, FIXUP_SKIPPED when larger than 1 MiB or a symbolic link, FIXUP_FAILED
- * when it could not be read or written. Each file is replaced atomically,
- * its mode and owner kept. 0, or the first failure's code (with its
- * message). */
+ * map (at most NIC_PAIRS_MAX pairs, else -E2BIG; nothing written when
+ * dry_run), one item in r per file found: FIXUP_CHANGED or FIXUP_WOULD with
+ * what it changed ("eth0 -> ens3, 52:54:00:aa:bb:cc -> 52:54:00:11:22:33"),
+ * FIXUP_KEPT when it names no old card, FIXUP_SKIPPED when larger than 1 MiB
+ * or a symbolic link, FIXUP_FAILED when it could not be read or written. Each
+ * file is replaced atomically, its mode and owner kept. 0, or the first
+ * failure's code (with its message). */
 int fixup_nics(const char *root, const struct nic_pair *map, size_t n, int dry_run,
 	       struct fixup_report *r);
 
