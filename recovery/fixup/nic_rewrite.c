@@ -16,6 +16,7 @@
 #define R_FIRST 4     /* only the first word ("iface eth0 inet dhcp") */
 #define R_NOCOLLECT 8 /* not a card's name ("NAME=System eth0") */
 #define R_SOLO 16     /* names a card of its own, not the stanza's ("auto eth0") */
+#define R_WEAK 32     /* the stanza's name until another is given (netplan's ids) */
 
 #define UDEV_PREFIX "# muletto fixup: "
 
@@ -36,6 +37,7 @@ struct ed {
 	size_t max, *nfound;
 	int full;
 	struct nic pend; /* the card of the current stanza, rule or file */
+	int pend_weak;	 /* its name is only an id: a name given later takes its place */
 	char sec[32];	 /* the current [section] of a keyfile */
 	struct {
 		size_t indent;
@@ -99,17 +101,20 @@ static void flush(struct ed *e)
 {
 	found_add(e, &e->pend);
 	memset(&e->pend, 0, sizeof(e->pend));
+	e->pend_weak = 0;
 }
 
 /* Names that are not a card: loopback, bridges, bonds, tunnels and the like,
  * and the words ifupdown uses instead of names. */
 static int virtual_name(const char *w)
 {
-	static const char *const pfx[] = { "lo",   "br",  "bond", "virbr", "docker", "veth",
-					   "tap",  "tun", "wg",	  "team",  "dummy",  "vlan",
-					   "none", "all", "vnet", "vmbr",  "ovs" };
+	static const char *const pfx[] = { "lo",    "br",   "bond", "virbr", "docker",
+					   "veth",  "tap",  "tun",  "wg",    "team",
+					   "dummy", "vlan", "vnet", "vmbr",  "ovs" };
 	size_t i;
 
+	if (!strcmp(w, "none") || !strcmp(w, "all"))
+		return 1;
 	for (i = 0; i < ARRAY_SIZE(pfx); i++)
 		if (!strncmp(w, pfx[i], strlen(pfx[i])))
 			return 1;
@@ -128,11 +133,13 @@ static void collect(struct ed *e, const char *name, const char *mac, int flags)
 		found_add(e, &c);
 		return;
 	}
-	if ((name && e->pend.name[0] && strcmp(e->pend.name, name)) ||
+	if ((name && e->pend.name[0] && strcmp(e->pend.name, name) && !e->pend_weak) ||
 	    (mac && e->pend.mac[0] && strcmp(e->pend.mac, mac)))
 		flush(e);
-	if (name)
+	if (name) {
 		str_copy(e->pend.name, sizeof(e->pend.name), name);
+		e->pend_weak = !!(flags & R_WEAK);
+	}
 	if (mac)
 		str_copy(e->pend.mac, sizeof(e->pend.mac), mac);
 }
@@ -423,13 +430,13 @@ static void line_netplan(struct ed *e, const char *line, size_t ll)
 	}
 	if (!strcmp(parent, "ethernets")) { /* "    enp3s0:" */
 		flush(e);
-		rg = (struct region){ i, klen, R_NAMES | R_FIRST };
+		rg = (struct region){ i, klen, R_NAMES | R_FIRST | R_WEAK };
 	} else if (key_is(line + i, klen, "set-name"))
 		rg = yaml_value(line, ll, i + klen + 1, R_NAMES);
 	else if (key_is(line + i, klen, "macaddress") && !strcmp(parent, "match"))
 		rg = yaml_value(line, ll, i + klen + 1, R_MACS);
 	else if (key_is(line + i, klen, "name") && !strcmp(parent, "match"))
-		rg = yaml_value(line, ll, i + klen + 1, R_NAMES);
+		rg = yaml_value(line, ll, i + klen + 1, R_NAMES | R_WEAK);
 	else if (key_is(line + i, klen, "interfaces") || key_is(line + i, klen, "link"))
 		rg = yaml_value(line, ll, i + klen + 1, R_NAMES | R_SOLO);
 	emit(e, line, ll, &rg, rg.flags ? 1 : 0);

@@ -630,6 +630,49 @@ static void quoted_values_and_no_final_newline(void)
 		       "network:\n  ethernets:\n    \"ens3\":\n      dhcp4: yes", 1));
 }
 
+/* The cards a text names, as "name/mac;" in order. */
+static int seen_is(enum nic_conf kind, const char *text, const char *want)
+{
+	struct nic seen[8];
+	char got[256] = "", *out = NULL;
+	size_t n = 0, i;
+	int changed, ok;
+
+	if (nic_rewrite(kind, text, NULL, 0, &out, &changed, NULL, seen, 8, &n) < 0)
+		return 0;
+	free(out);
+	for (i = 0; i < n; i++)
+		snprintf(got + strlen(got), sizeof(got) - strlen(got), "%s/%s;", seen[i].name,
+			 seen[i].mac);
+	ok = !strcmp(got, want);
+	if (!ok)
+		fprintf(stderr, "  seen %s, want %s\n", got, want);
+	return ok;
+}
+
+static void cards_named_with_their_macs(void)
+{
+	CHECK(seen_is(NIC_NETPLAN,
+		      "network:\n  ethernets:\n    lan:\n      match:\n"
+		      "        macaddress: 52:54:00:AA:BB:CC\n      set-name: eth0\n"
+		      "    enp3s0:\n      dhcp4: true\n  bridges:\n    br0:\n"
+		      "      interfaces: [enp3s0]\n",
+		      "eth0/52:54:00:aa:bb:cc;enp3s0/;"));
+	CHECK(seen_is(NIC_UDEV,
+		      "SUBSYSTEM==\"net\", ATTR{address}==\"52:54:00:00:00:01\", NAME=\"eth0\"\n"
+		      "SUBSYSTEM==\"net\", ATTR{address}==\"52:54:00:00:00:02\", NAME=\"eth1\"\n",
+		      "eth0/52:54:00:00:00:01;eth1/52:54:00:00:00:02;"));
+	CHECK(seen_is(NIC_IFUPDOWN,
+		      "auto lo eth1\niface lo inet loopback\niface eth0 inet dhcp\n"
+		      "  hwaddress ether 52:54:00:00:00:01\niface br0 inet dhcp\n"
+		      "  bridge_ports eth1 none\n",
+		      "eth1/;eth0/52:54:00:00:00:01;"));
+	CHECK(seen_is(NIC_IFCFG, "NAME=\"System eth0\"\nDEVICE=eth0\nHWADDR=52:54:00:00:00:01\n",
+		      "eth0/52:54:00:00:00:01;"));
+	CHECK(seen_is(NIC_NETWORKD, "[Match]\nName=en*\nMACAddress=52:54:00:00:00:01\n",
+		      "/52:54:00:00:00:01;"));
+}
+
 int main(void)
 {
 	RUN(parse_takes_names_and_macs_in_any_case);
@@ -654,5 +697,6 @@ int main(void)
 	RUN(fixup_reports_a_file_it_cannot_write);
 	RUN(swapped_names_are_swapped_once);
 	RUN(quoted_values_and_no_final_newline);
+	RUN(cards_named_with_their_macs);
 	CHECK_EXIT();
 }
