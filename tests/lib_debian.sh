@@ -43,9 +43,11 @@ debian_rootfs() {
 	touch "$stamp"
 }
 
-# debian_disk IMG SIZE_MIB: the disk, from the root file system above
+# debian_disk IMG SIZE_MIB [generic]: the disk, from the root file system
+# above; generic: its initramfs also holds ahci, nvme and sd_mod (a system
+# whose initramfs fixup need not rebuild, for the cases that test the rest)
 debian_disk() {
-	local img=$1 size=$2 x=$T/debian.$RANDOM dev root
+	local img=$1 size=$2 generic=${3:-} x=$T/debian.$RANDOM dev root
 	mkdir -p "$x/mnt"
 	rm -f "$img" && truncate -s "${size}M" "$img"
 	sgdisk -n 1:2048:+1M -t 1:ef02 -c 1:bios -n 2:0:+32M -t 2:ef00 -c 2:ESP \
@@ -59,6 +61,8 @@ debian_disk() {
 	root=$x/mnt
 	echo debian-sample >"$root/etc/hostname"
 	printf '/dev/vda3 / ext4 errors=remount-ro 0 1\n/dev/vda2 /boot/efi vfat umask=0077 0 1\n' >"$root/etc/fstab"
+	# its network card by the name the old machine gave it
+	printf 'source /etc/network/interfaces.d/*\n\nauto lo\niface lo inet loopback\n\nallow-hotplug enp0s3\niface enp0s3 inet dhcp\n' >"$root/etc/network/interfaces"
 	# init: the marker, whether fstab mounts, then off
 	cat >"$root/sbin/sample-init" <<'INIT'
 #!/bin/sh
@@ -87,7 +91,11 @@ GRUB
 	# BIOS: grub-install; UEFI: the image grub-install would put into the ESP
 	# (this host's kernel has no vfat to mount the ESP: mtools writes it)
 	printf 'search.fs_uuid %s root\nset prefix=($root)/boot/grub\n' "$(blkid -o value -s UUID "${dev}p3")" >"$root/tmp/early.cfg"
-	chroot "$root" grub-install --target=i386-pc "$dev" >"$x/grub.log" 2>&1 &&
+	if [ "$generic" = generic ]; then
+		printf 'ahci\nnvme\nsd_mod\n' >>"$root/etc/initramfs-tools/modules"
+		chroot "$root" update-initramfs -u -k all >"$x/grub.log" 2>&1 || { cat "$x/grub.log" >&2; }
+	fi
+	chroot "$root" grub-install --target=i386-pc "$dev" >>"$x/grub.log" 2>&1 &&
 		chroot "$root" grub-mkimage -O x86_64-efi -o /tmp/grubx64.efi -c /tmp/early.cfg -p /boot/grub \
 			part_gpt part_msdos ext2 fat search search_fs_uuid normal linux configfile echo \
 			serial terminal terminfo gzio all_video boot >>"$x/grub.log" 2>&1 &&

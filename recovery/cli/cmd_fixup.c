@@ -12,13 +12,16 @@
 #include "muletto/core/err.h"
 #include "muletto/core/util.h"
 #include "muletto/fixup/fixup.h"
+#include "muletto/fixup/nic.h"
 
 static const char fixup_usage[] =
-	"muletto fixup DISK [--dry-run] [--firmware bios|uefi] [--json]\n"
+	"muletto fixup DISK [--dry-run] [--firmware bios|uefi] [--nic OLD=NEW[,OLD=NEW]] [--json]\n"
 	"  finds the operating systems on DISK and makes them boot on this machine:\n"
 	"  disk names in fstab and GRUB, the initramfs's storage drivers, the boot loader\n"
 	"  for the firmware (default: the one muletto booted with), the boot entry;\n"
-	"  --dry-run prints what would change and changes nothing";
+	"  --dry-run prints what would change and changes nothing; --nic maps the old\n"
+	"  machine's network cards (names or MACs) onto this one's (default: by MAC, then\n"
+	"  in order)";
 
 int cmd_fixup(int argc, char **argv)
 {
@@ -26,6 +29,7 @@ int cmd_fixup(int argc, char **argv)
 		{ "dry-run", no_argument, NULL, 'n' },
 		{ "firmware", required_argument, NULL, 'f' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "nic", required_argument, NULL, 'N' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -44,6 +48,14 @@ int cmd_fixup(int argc, char **argv)
 			o.uefi = !strcmp(optarg, "uefi");
 			break;
 		case 'j': json = 1; break;
+		case 'N': {
+			struct nic_pair map[NIC_PAIRS_MAX];
+			size_t nmap;
+			if (nic_map_parse(optarg, map, NIC_PAIRS_MAX, &nmap) < 0)
+				return cmd_bad_option("%s", err_msg());
+			o.nic_map = optarg;
+			break;
+		}
 		case 'h': printf("usage: %s\n", fixup_usage); return 0;
 		default: return cmd_usage(fixup_usage);
 		}

@@ -19,6 +19,7 @@
 #include "muletto/core/util.h"
 #include "muletto/fixup/linux.h"
 #include "muletto/fixup/names.h"
+#include "muletto/fixup/nic.h"
 
 #define LX_MOUNTS 12
 #define LX_OUT (256 * 1024) /* what a tool prints: update-initramfs, lsinitramfs */
@@ -752,6 +753,138 @@ static int lx_nvram(struct lx *x)
 	return r;
 }
 
+/* The name the restored system's udev gives the card this environment calls
+ * kname, with systemd's default policy (onboard, slot, path: eno1, ens3,
+ * enp0s3), from the card's PCI address; kname itself when the card is not
+ * on PCI. */
+static void lx_nic_predictable(const char *kname, char *out, size_t n)
+{
+	char path[PATH_MAX], link[PATH_MAX], line[64], want[32];
+	unsigned dom, bus, slot, fn;
+	const char *addr;
+	struct dirent *de;
+	ssize_t k;
+	DIR *d;
+
+	str_copy(out, n, kname);
+	snprintf(path, sizeof(path), "/sys/class/net/%s/device", kname);
+	if ((k = readlink(path, link, sizeof(link) - 1)) <= 0)
+		return;
+	link[k] = 0;
+	addr = strrchr(link, '/') ? strrchr(link, '/') + 1 : link;
+	if (sscanf(addr, "%x:%x:%x.%x", &dom, &bus, &slot, &fn) != 4)
+		return;
+	snprintf(path, sizeof(path), "/sys/class/net/%s/device/acpi_index", kname);
+	if (read_line_file(path, line, sizeof(line)) == 0 && atoi(line) > 0) {
+		snprintf(out, n, "eno%d", atoi(line));
+		return;
+	}
+	snprintf(path, sizeof(path), "/sys/class/net/%s/device/index", kname);
+	if (read_line_file(path, line, sizeof(line)) == 0 && atoi(line) > 0) {
+		snprintf(out, n, "eno%d", atoi(line));
+		return;
+	}
+	snprintf(want, sizeof(want), "%04x:%02x:%02x", dom, bus, slot);
+	if ((d = opendir("/sys/bus/pci/slots"))) {
+		while ((de = readdir(d))) {
+			if (de->d_name[0] == '.')
+				continue;
+			snprintf(path, sizeof(path), "/sys/bus/pci/slots/%.200s/address", de->d_name);
+			if (read_line_file(path, line, sizeof(line)) == 0 && !strcmp(line, want)) {
+				snprintf(out, n, "ens%.20s", de->d_name);
+				if (fn)
+					snprintf(out + strlen(out), n - strlen(out), "f%u", fn);
+				closedir(d);
+				return;
+			}
+		}
+		closedir(d);
+	}
+	if (dom)
+		snprintf(out, n, "P%uenp%us%u", dom, bus, slot);
+	else
+		snprintf(out, n, "enp%us%u", bus, slot);
+	if (fn)
+		snprintf(out + strlen(out), n - strlen(out), "f%u", fn);
+}
+
+static int lx_nic_is_kernel_name(const char *name)
+{
+	return !strncmp(name, "eth", 3) && name[3] && strspn(name + 3, "0123456789") == strlen(name + 3);
+}
+
+/* The network configuration's cards mapped onto this machine's: --nic, or
+ * the cards it names that are not here paired with the cards here it does
+ * not name (same MAC first, then in order), each under the name the restored
+ * system will give it (kernel names ethN if the configuration uses them). */
+static int lx_nics(struct lx *x)
+{
+	const char *rel = "network";
+	struct nic here[NIC_PAIRS_MAX], old[NIC_PAIRS_MAX], gone[NIC_PAIRS_MAX],
+		spare[NIC_PAIRS_MAX];
+	struct nic_pair map[NIC_PAIRS_MAX];
+	size_t nhere = 0, nold = 0, ngone = 0, nspare = 0, nmap = 0, i, k;
+	int r, kernel_names = 1;
+
+	if ((r = nic_machine(NULL, here, ARRAY_SIZE(here), &nhere)) < 0 ||
+	    (r = nic_names_in_config(x->dir, old, ARRAY_SIZE(old), &nold)) < 0) {
+		fixup_note(x->r, FIXUP_FAILED, rel, "%s", err_msg());
+		return r;
+	}
+	for (i = 0; i < nold; i++)
+		if (old[i].name[0] && !lx_nic_is_kernel_name(old[i].name))
+			kernel_names = 0;
+	for (i = 0; i < nhere && !kernel_names; i++) {
+		char name[sizeof(here[i].name)];
+		lx_nic_predictable(here[i].name, name, sizeof(name));
+		str_copy(here[i].name, sizeof(here[i].name), name);
+	}
+	if (x->o->nic_map) {
+		if ((r = nic_map_parse(x->o->nic_map, map, ARRAY_SIZE(map), &nmap)) < 0) {
+			fixup_note(x->r, FIXUP_FAILED, rel, "--nic %s: %s", x->o->nic_map, err_msg());
+			return r;
+		}
+	} else {
+		for (i = 0; i < nold; i++) { /* named, and not here */
+			for (k = 0; k < nhere; k++)
+				if (old[i].mac[0] ? !strcmp(old[i].mac, here[k].mac) :
+						    !strcmp(old[i].name, here[k].name))
+					break;
+			if (k == nhere)
+				gone[ngone++] = old[i];
+		}
+		for (k = 0; k < nhere; k++) { /* here, and not named */
+			for (i = 0; i < nold; i++)
+				if ((old[i].mac[0] && !strcmp(old[i].mac, here[k].mac)) ||
+				    (old[i].name[0] && !strcmp(old[i].name, here[k].name)))
+					break;
+			if (i == nold)
+				spare[nspare++] = here[k];
+		}
+		if (ngone && (r = nic_map_auto(gone, ngone, spare, nspare, map, ARRAY_SIZE(map),
+					       &nmap)) < 0) {
+			fixup_note(x->r, FIXUP_FAILED, rel, "%s", err_msg());
+			return r;
+		}
+	}
+	nic_map_fill(map, nmap, old, nold, here, nhere);
+	if (!nmap && ngone) {
+		fixup_note(x->r, FIXUP_SKIPPED, rel, "the configuration names %s%s, which this "
+			   "machine does not have, and it has no other card to take its place; "
+			   "name one with --nic OLD=NEW", gone[0].name[0] ? gone[0].name : gone[0].mac,
+			   ngone > 1 ? " and more" : "");
+		return 0;
+	}
+	if (!nmap) {
+		fixup_note(x->r, FIXUP_KEPT, rel, nold ? "the configuration names only cards this "
+			   "machine has" : "no configuration names a network card");
+		return 0;
+	}
+	if ((r = fixup_nics(x->dir, map, nmap, x->o->dry_run, x->r)) < 0)
+		return r;
+	return 0;
+}
+
 /* grub.cfg made anew when it names disks the old way or anything it reads changed. */
 static int lx_grub_cfg(struct lx *x)
 {
@@ -968,6 +1101,8 @@ int fixup_linux(const struct disk_info *disk, const struct disk_part *root,
 	step = lx_grub_cfg(&x);
 	rc = rc ? rc : step;
 	step = lx_nvram(&x);
+	rc = rc ? rc : step;
+	step = lx_nics(&x);
 	rc = rc ? rc : step;
 	lx_log(&x);
 out:
