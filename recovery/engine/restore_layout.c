@@ -281,9 +281,10 @@ static int layout_moved(const struct plan *pl, struct target *t)
 /* A physical volume that grew: its volume group's last logical volume given
  * the room (--grow-lv), or the room said to stay free. */
 static int layout_grow_lv(const struct restore_request *q, const struct plan_part *p,
-			  struct target *t)
+			  struct target *t, struct restore_result *res)
 {
 	char v[ERR_MSG_MAX], sz[32];
+	double t0 = now_seconds();
 	int r;
 
 	human_size(p->new_size - p->src->size, sz, sizeof(sz));
@@ -297,6 +298,13 @@ static int layout_grow_lv(const struct restore_request *q, const struct plan_par
 	r = lvm_grow_last(t->path, p->new_start, p->new_size, v, sizeof(v));
 	if (r == 0)
 		event_notice("partition %d: %s", p->src->number, v);
+	if (r == 0 && res->nfits < RESTORE_FIT_MAX) { /* its own line in --json's "layout" */
+		struct restore_fit *f = &res->fits[res->nfits++];
+		f->number = p->src->number;
+		str_copy(f->action, sizeof(f->action), "grow-lv");
+		str_copy(f->verdict, sizeof(f->verdict), v);
+		f->seconds = now_seconds() - t0;
+	}
 	return r;
 }
 
@@ -368,7 +376,7 @@ static int layout_finish(const struct restore_request *q, const struct plan *pl,
 			event_notice("partition %d: %s, %s in %.1f s", f->number, f->action, f->verdict,
 				     f->seconds);
 		if (r == 0 && p->action == PLAN_GROW && !strcmp(p->src->fs, "LVM2_member"))
-			r = layout_grow_lv(q, p, t);
+			r = layout_grow_lv(q, p, t, res);
 	}
 	if (r == 0)
 		r = layout_moved(pl, t);

@@ -49,9 +49,10 @@ cmp -s -n "$(stat -c %s "$SAMPLE")" "$SAMPLE" "$T/target.img" && stick_log "$T/g
 
 # the configuration baked into the initramfs, no stick; target=auto with
 # layout=auto: the one free disk, planned (the 112 MiB disk for the 96 MiB
-# image: the root grows, the ESP stays byte for byte)
+# image: the root grows, the ESP stays byte for byte); grow_lv=yes passed on
+# as --grow-lv (no volume group here: nothing else changes)
 printf '%s\n' "repo=http://10.0.2.100:8080/repo" "image=sample" "target=auto" "layout=auto" \
-	"auto=restore" "after=poweroff" >"$T/baked.conf"
+	"grow_lv=yes" "auto=restore" "after=poweroff" >"$T/baked.conf"
 INITRAMFS_OUT=$T/baked INITRAMFS_ROOT=$T/baked-root ZSTD_LEVEL=1 \
 	"$MULETTO_TOP/scripts/mkinitramfs.sh" "$T/baked.conf" >/dev/null 2>"$T/mk.err" ||
 	fail "an initramfs with a baked-in configuration builds" "$(cat "$T/mk.err")"
@@ -67,7 +68,7 @@ grown() { # the root partition is larger than the sample's, and e2fsck finds it 
 grep -qa "RESTORE OK: restored sample disk0 to /dev/vda" "$T/baked.log" &&
 	grep -qa "partitions placed by the plan" "$T/baked.log" && [ "$(esp "$SAMPLE")" = "$(esp "$T/target.img")" ] &&
 	[ "$(ids "$SAMPLE")" = "$(ids "$T/target.img")" ] && grown &&
-	pass "a configuration baked in with CONFIG= restores without a stick; target=auto with layout=auto picks the disk and grows the root (ESP identical, GUIDs kept, e2fsck clean)" ||
+	pass "a configuration baked in with CONFIG= restores without a stick; target=auto with layout=auto (and grow_lv=yes) picks the disk and grows the root (ESP identical, GUIDs kept, e2fsck clean)" ||
 	fail "a configuration baked in with CONFIG= restores without a stick" "$(grep -a 'muletto:' "$T/baked.log" | tail -3)"
 
 # everything on the kernel command line, an explicit target: 112 MiB for the

@@ -10,7 +10,7 @@ missing=""
 for m in ahci nvme virtio_blk virtio_scsi virtio_net usb-storage uas xhci-pci ehci-pci sdhci-pci \
 	mmc_block megaraid_sas mpt3sas hpsa smartpqi aacraid vmw_pvscsi hv_storvsc e1000 e1000e igb \
 	ixgbe i40e ice tg3 bnx2 bnx2x r8169 vmxnet3 hv_netvsc mlx4_en mlx5_core vfat ext4 xfs btrfs \
-	isofs cifs nfs nfsv4 nfsv3 dm-mod nbd loop efivarfs nls_cp437 sd_mod sr_mod; do
+	isofs cifs nfs nfsv4 nfsv3 dm-mod md-mod raid1 nbd loop efivarfs nls_cp437 sd_mod sr_mod; do
 	f=$(echo "$m" | tr '-' '_')
 	grep -qE "/($m|$f)\.ko" "$R/lib/modules/$kver/modules.dep" || missing="$missing $m"
 done

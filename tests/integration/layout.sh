@@ -566,3 +566,7 @@ expect_fail "--layout with an unknown policy is refused" \
 	"$MULETTO" restore "$repo" gpt --to "$big" --layout sideways --yes
 expect_fail "--plan-only needs an image of a repository" "^muletto: --layout and --plan-only need an image of a repository" \
 	"$MULETTO" restore "$T/src.img" --to "$T/x.img" --plan-only
+"$MULETTO" restore --help 2>&1 | grep -q -- '--grow-lv (an LVM physical volume that grows gives the room' &&
+	grep -q -- '\[--grow-lv\]' "$MULETTO_TOP/README.md" &&
+	pass "--grow-lv is in restore --help and in the README's synopsis" ||
+	fail "--grow-lv documented" "$("$MULETTO" restore --help 2>&1 | tail -3)"

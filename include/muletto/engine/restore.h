@@ -61,7 +61,7 @@ struct restore_request {
 /* What became of a partition's file system after a layout change. */
 struct restore_fit {
 	int number;
-	char action[16];   /* "grow", "shrink", "rebuild" */
+	char action[16];   /* "grow", "shrink", "rebuild"; "grow-lv": the last logical volume */
 	char verdict[64];  /* its checker's: "clean (e2fsck -f -n)" */
 	double seconds;
 };
