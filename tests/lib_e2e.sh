@@ -101,7 +101,7 @@ e2e_media() { # kind
 }
 
 # qemu_run NAME LOG : runs Q until the guest powers off (or times out), then
-# empties Q. E2E_SECONDS: power-on to power-off; E2E_TOOL_SECONDS: power-on to
+# empties Q (E2E_STOP: see below). E2E_SECONDS: power-on to power-off; E2E_TOOL_SECONDS: power-on to
 # the moment the tool starts (unattended) or offers its prompt (interactive).
 qemu_run() {
 	local name=$1 log=$2 t0 pid rc
@@ -115,6 +115,12 @@ qemu_run() {
 		if [ -z "$E2E_TOOL_SECONDS" ] &&
 			grep -qa -e 'muletto: unattended restore of' -e 'muletto: restore with' "$log"; then
 			E2E_TOOL_SECONDS=$(echo "$(date +%s.%N) - $t0" | bc | xargs printf '%.0f')
+		fi
+		# E2E_STOP: text that says the guest has got as far as it will (a
+		# firmware's shell after no boot loader was found): stop it there
+		if [ -n "${E2E_STOP:-}" ] && grep -qa -e "$E2E_STOP" "$log"; then
+			kill "$pid" 2>/dev/null
+			echo "qemu: $name stopped at '$E2E_STOP'" >>"$log.err"
 		fi
 		sleep 0.5
 	done

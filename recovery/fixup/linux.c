@@ -759,7 +759,7 @@ static int lx_nvram(struct lx *x)
  * on PCI. */
 static void lx_nic_predictable(const char *kname, char *out, size_t n)
 {
-	char path[PATH_MAX], link[PATH_MAX], line[64], want[32];
+	char path[PATH_MAX + 32], link[PATH_MAX], line[64], want[32];
 	unsigned dom, bus, slot, fn;
 	const char *addr;
 	struct dirent *de;
@@ -768,18 +768,24 @@ static void lx_nic_predictable(const char *kname, char *out, size_t n)
 
 	str_copy(out, n, kname);
 	snprintf(path, sizeof(path), "/sys/class/net/%s/device", kname);
-	if ((k = readlink(path, link, sizeof(link) - 1)) <= 0)
+	if (!realpath(path, link))
 		return;
-	link[k] = 0;
-	addr = strrchr(link, '/') ? strrchr(link, '/') + 1 : link;
-	if (sscanf(addr, "%x:%x:%x.%x", &dom, &bus, &slot, &fn) != 4)
+	/* a virtio card's device is virtioN, on the PCI device udev names */
+	for (k = 0; k < 2; k++) {
+		addr = strrchr(link, '/') ? strrchr(link, '/') + 1 : link;
+		if (sscanf(addr, "%x:%x:%x.%x", &dom, &bus, &slot, &fn) == 4)
+			break;
+		if (strrchr(link, '/'))
+			*strrchr(link, '/') = 0;
+	}
+	if (k == 2)
 		return;
-	snprintf(path, sizeof(path), "/sys/class/net/%s/device/acpi_index", kname);
+	snprintf(path, sizeof(path), "%s/acpi_index", link);
 	if (read_line_file(path, line, sizeof(line)) == 0 && atoi(line) > 0) {
 		snprintf(out, n, "eno%d", atoi(line));
 		return;
 	}
-	snprintf(path, sizeof(path), "/sys/class/net/%s/device/index", kname);
+	snprintf(path, sizeof(path), "%s/index", link);
 	if (read_line_file(path, line, sizeof(line)) == 0 && atoi(line) > 0) {
 		snprintf(out, n, "eno%d", atoi(line));
 		return;
