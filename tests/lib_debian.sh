@@ -62,7 +62,7 @@ debian_disk() {
 	echo debian-sample >"$root/etc/hostname"
 	printf '/dev/vda3 / ext4 errors=remount-ro 0 1\n/dev/vda2 /boot/efi vfat umask=0077 0 1\n' >"$root/etc/fstab"
 	# its network card by the name the old machine gave it
-	printf 'source /etc/network/interfaces.d/*\n\nauto lo\niface lo inet loopback\n\nallow-hotplug enp0s3\niface enp0s3 inet dhcp\n' >"$root/etc/network/interfaces"
+	printf 'source /etc/network/interfaces.d/*\n\nauto lo\niface lo inet loopback\n\nallow-hotplug ens18\niface ens18 inet dhcp\n' >"$root/etc/network/interfaces"
 	# init: the marker, whether fstab mounts, then off
 	cat >"$root/sbin/sample-init" <<'INIT'
 #!/bin/sh

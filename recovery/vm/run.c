@@ -268,7 +268,7 @@ static int run_connect_qmp(struct run *r, const char *qmp, const char *log)
 	return err_prefix(e, "QEMU did not start (its log: %s)", log);
 }
 
-static int run_start_qemu(struct run *r)
+static int run_start_qemu_once(struct run *r)
 {
 	char **argv = NULL, log[512], qmp[512];
 	int e = vm_argv(&r->spec, &argv), fd;
@@ -294,13 +294,28 @@ static int run_start_qemu(struct run *r)
 		_exit(127);
 	}
 	vm_argv_free(argv);
-	run_close_taps(r); /* QEMU holds them: a tap goes when its VM ends */
 	if (r->qemu < 0)
 		return err_set(-errno, "cannot start QEMU: %s", strerror(errno));
 	e = run_connect_qmp(r, qmp, log);
 	if (e == 0 && r->q->vnc_password)
 		e = qmp_call(r->qmp, "set_password", json_pack("{s:s, s:s}", "protocol", "vnc",
 							       "password", r->q->vnc_password), NULL);
+	return e;
+}
+
+/* QEMU started; a KVM that answers but cannot run this guest (nested
+ * virtualisation that fails its first vCPU setup) is left for emulation. */
+static int run_start_qemu(struct run *r)
+{
+	int e = run_start_qemu_once(r);
+
+	if (e < 0 && r->spec.kvm && r->qemu == -1) {
+		event_warning("QEMU could not run the VM with KVM here (%s): running it emulated "
+			      "(TCG), which is much slower", err_msg());
+		r->spec.kvm = 0;
+		e = run_start_qemu_once(r);
+	}
+	run_close_taps(r); /* QEMU holds them: a tap goes when its VM ends */
 	return e;
 }
 

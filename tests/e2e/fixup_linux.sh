@@ -47,14 +47,14 @@ boot virtio virtio "$T/virtio.img" &&
 "$MULETTO" restore "$T/repo" debian --to "$T/ahci.img" --yes --progress none >/dev/null 2>&1
 before=$(sha "$T/ahci.img")
 d=$(attach "$T/ahci.img")
-"$MULETTO" fixup "$d" --dry-run --firmware bios --nic enp0s3=ens9 >"$T/dry.out" 2>"$T/dry.err"
+"$MULETTO" fixup "$d" --dry-run --firmware bios --nic ens18=ens9 >"$T/dry.out" 2>"$T/dry.err"
 rc=$?
 detach "$d"
 [ $rc = 0 ] && [ -n "$before" ] && [ "$(sha "$T/ahci.img")" = "$before" ] &&
 	grep -q '^Debian GNU/Linux 12 (bookworm) on /dev/loop[0-9]*p3, booting BIOS (dry run: nothing is changed):' "$T/dry.out" &&
 	grep -q 'would change   /etc/fstab: /dev/vda3 -> UUID=' "$T/dry.out" &&
 	grep -q 'would change   initramfs: initramfs of .* lacks ahci nvme sd_mod' "$T/dry.out" &&
-	grep -q '^  would change   /etc/network/interfaces: enp0s3 -> ens9$' "$T/dry.out" &&
+	grep -q '^  would change   /etc/network/interfaces: ens18 -> ens9$' "$T/dry.out" &&
 	grep -q '^fixup: 1 system, [0-9]* changes (dry run: nothing was written)' "$T/dry.out" &&
 	pass "fixup --dry-run says what it would change (fstab, GRUB, initramfs, boot loader, the network card named by --nic) and changes no byte" ||
 	fail "fixup --dry-run" "rc $rc: $(cat "$T/dry.out" "$T/dry.err")"
@@ -84,7 +84,7 @@ for c in ahci; do
 	logged=$(grep -c 'changed' "$T/root/var/log/muletto-fixup.log" 2>/dev/null)
 	cfg_root=$(grep -o 'root=[^ ]*' "$T/root/boot/grub/grub.cfg" | sort -u | tr '\n' ' ')
 	nic=$(grep -o 'allow-hotplug .*' "$T/root/etc/network/interfaces")
-	nic_logged=$(grep -o '/etc/network/interfaces: enp0s3 -> [^ ,]*' "$T/root/var/log/muletto-fixup.log" 2>/dev/null)
+	nic_logged=$(grep -o '/etc/network/interfaces: ens18 -> [^ ,]*' "$T/root/var/log/muletto-fixup.log" 2>/dev/null)
 	umount "$T/root"
 	detach "$d"
 	[ $rc = 0 ] && grep -q "^UUID=$uuid / ext4" <<<"$fstab" && ! grep -q '/dev/vda' <<<"$fstab" &&

@@ -66,7 +66,7 @@ loop_detach "$k"
 grep -q 'GRUB for UEFI was installed into the ESP' "$T/fixup.log" &&
 	grep -q 'boot entry "debian" was made for \\EFI\\debian\\grubx64.efi on /dev/nvme0n1 partition 2' "$T/fixup.log" &&
 	grep -q '^  already right  initramfs: initramfs of .* holds .*nvme' "$T/fixup.log" &&
-	grep -q '^  changed        /etc/network/interfaces: enp0s3 -> ' "$T/fixup.log" &&
+	grep -q '^  changed        /etc/network/interfaces: ens18 -> ' "$T/fixup.log" &&
 	grep -q '^  changed        /etc/fstab: /dev/vda3 -> UUID=' "$T/fixup.log" &&
 	pass "the report in the system's /var/log/muletto-fixup.log: fstab by UUID, the initramfs already right, GRUB for UEFI with the fallback loader, the NVRAM entry" ||
 	fail "the fixup report in /var/log/muletto-fixup.log" "$(cat "$T/fixup.log" 2>&1)"
