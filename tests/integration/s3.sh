@@ -82,7 +82,10 @@ env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY MULETTO_CONF="$T/m.conf" "$MUL
 # the server goes away in the middle of a restore and comes back
 s3_front_delay "$T/s3" 200
 rm -f "$T/out.img"
-( sleep 1; s3_front_stop "$T/s3"; sleep 3; s3_front_start "$T/s3" ) &
+# the outage starts once the restore has read the manifest and opened its
+# target (a loaded machine can take more than a second to get there)
+( for _ in $(seq 100); do [ -e "$T/out.img" ] && break; sleep 0.1; done
+  sleep 0.5; s3_front_stop "$T/s3"; sleep 3; s3_front_start "$T/s3" ) &
 killer=$!
 MULETTO_RETRY_SECONDS=60 "$MULETTO" restore "$repo" web01 --to "$T/out.img" --yes >"$T/o.log" 2>&1
 rc=$?
