@@ -1,4 +1,4 @@
-# muletto: make, make check, make demo, make bench, make iso [CONFIG=FILE] [TRUST=PUBKEY], make clean
+# muletto: make, make check, make demo, make bench, make iso [CONFIG=FILE] [TRUST=PUBKEY] [SSH_KEYS=FILE], make clean
 
 CC      ?= cc
 PKGS    := blkid fdisk fuse3 libcurl libzstd libcrypto jansson liblzma zlib hivex
@@ -64,19 +64,21 @@ $(FIXUPWIN): tests/fixup/fixup_win.c $(SLIBOBJS)
 # the key every restored image must be signed by.
 CONFIG ?=
 TRUST ?=
+# SSH_KEYS=FILE: public keys that may log into the boot environment over SSH
+SSH_KEYS ?=
 INITRD_DEPS := $(B)/muletto initramfs/init initramfs/udhcpc.script initramfs/modules.list \
 	initramfs/qemu.list initramfs/tools.list \
 	iso/packages.lock scripts/mkinitramfs.sh $(B)/config.stamp
 $(B)/config.stamp: FORCE
 	@mkdir -p $(B)
-	@echo "$(CONFIG) $(if $(CONFIG),$(shell sha256sum < $(CONFIG))) $(TRUST) $(if $(TRUST),$(shell sha256sum < $(TRUST)))" > $@.new
+	@echo "$(CONFIG) $(if $(CONFIG),$(shell sha256sum < $(CONFIG))) $(TRUST) $(if $(TRUST),$(shell sha256sum < $(TRUST))) $(SSH_KEYS) $(if $(SSH_KEYS),$(shell sha256sum < $(SSH_KEYS)))" > $@.new
 	@cmp -s $@ $@.new && rm $@.new || mv $@.new $@
 $(B)/debs.stamp: iso/packages.lock scripts/fetch-debs.sh
 	@scripts/deps.sh iso
 	@scripts/fetch-debs.sh
 	@touch $@
 $(B)/boot/initrd.img: $(INITRD_DEPS) $(B)/debs.stamp
-	@TRUST=$(TRUST) scripts/mkinitramfs.sh $(CONFIG)
+	@TRUST=$(TRUST) SSH_KEYS=$(SSH_KEYS) scripts/mkinitramfs.sh $(CONFIG)
 $(B)/muletto.iso: $(B)/boot/initrd.img iso/mkiso.sh iso/isolinux.cfg iso/grub.cfg
 	@iso/mkiso.sh
 $(B)/pxe/pxelinux.0: $(B)/boot/initrd.img iso/mkpxe.sh iso/isolinux.cfg iso/grub.cfg \

@@ -17,7 +17,7 @@ pkgs_fuzz="clang libclang-rt-14-dev"
 # the programs the initramfs carries (the programs come from the pinned packages in
 # iso/packages.lock; their libraries from this host, as the tool's)
 pkgs_iso="$pkgs_build kmod cpio xorriso mtools dosfstools zstd debian-archive-keyring
-qemu-system-x86 e2fsprogs ntfs-3g xfsprogs xfsdump btrfs-progs lvm2 mdadm efibootmgr"
+qemu-system-x86 e2fsprogs ntfs-3g xfsprogs xfsdump btrfs-progs lvm2 mdadm efibootmgr dropbear-bin"
 # lvm2: its tools go into the guest of tests/e2e/snapshot.sh (this host's kernel has no
 # device-mapper); syslinux: the BIOS sample machine of tests/e2e/run_vm.sh; mmdebstrap:
 # the Debian sample machine of tests/e2e/fixup_linux.sh, initramfs-tools-core's

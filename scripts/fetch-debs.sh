@@ -22,7 +22,7 @@ grub-efi-amd64-bin isolinux syslinux-common pxelinux firmware-linux-free
 firmware-misc-nonfree firmware-realtek firmware-bnx2 firmware-bnx2x
 qemu-system-x86 qemu-system-common qemu-system-data seabios ipxe-qemu ovmf
 e2fsprogs util-linux dosfstools mtools ntfs-3g xfsprogs xfsdump btrfs-progs lvm2 mdadm
-efibootmgr"
+efibootmgr dropbear-bin"
 
 apt_opts() {
 	echo "-o Dir::Etc::SourceList=$A/sources.list -o Dir::Etc::SourceParts=/dev/null \

@@ -4,6 +4,8 @@
 #   scripts/mkinitramfs.sh [CONFIG-FILE]   CONFIG-FILE is baked in as /etc/muletto.conf
 #   TRUST=PUBKEY (environment)             baked in as /etc/muletto/trust.pub: the
 #                                          tool then restores only images signed by it
+#   SSH_KEYS=FILE (environment)            public keys baked in as the boot
+#                                          environment's SSH authorized_keys
 set -eu
 cd "$(dirname "$0")/.."
 TOP=$PWD
@@ -13,6 +15,11 @@ R=${INITRAMFS_ROOT:-$TOP/build/initramfs-root}
 OUT=${INITRAMFS_OUT:-$TOP/build/boot}
 CONFIG=${1:-}
 TRUST=${TRUST:-}
+SSH_KEYS=${SSH_KEYS:-}
+if [ -n "$SSH_KEYS" ] && ! grep -qE '^(ssh-|ecdsa-|sk-)' "$SSH_KEYS" 2>/dev/null; then
+	echo "mkinitramfs: SSH_KEYS=$SSH_KEYS holds no public key (lines like 'ssh-ed25519 AAAA... you@laptop', e.g. ~/.ssh/id_ed25519.pub)" >&2
+	exit 1
+fi
 if [ -n "$TRUST" ] && ! { head -c 64 "$TRUST" | grep -q "BEGIN PUBLIC KEY" &&
 	openssl pkey -pubin -in "$TRUST" -noout 2>/dev/null; }; then
 	echo "mkinitramfs: TRUST=$TRUST is not a public key: make one with 'muletto keygen FILE' and give FILE.pub" >&2
@@ -171,6 +178,7 @@ install -m 0755 initramfs/init "$R/init"
 install -m 0755 initramfs/udhcpc.script "$R/etc/udhcpc.script"
 [ -n "$CONFIG" ] && install -m 0600 "$CONFIG" "$R/etc/muletto.conf"
 [ -n "$TRUST" ] && install -D -m 0644 "$TRUST" "$R/etc/muletto/trust.pub"
+[ -n "$SSH_KEYS" ] && install -D -m 0600 "$SSH_KEYS" "$R/etc/muletto/authorized_keys"
 
 mkdir -p "$OUT"
 (cd "$R" && find . | LC_ALL=C sort | cpio -o -H newc --quiet -R 0:0) | zstd -q -"${ZSTD_LEVEL:-19}" -T0 >"$OUT/initrd.img.new"

@@ -15,7 +15,8 @@ e2e_repo() {
 	SAMPLE=$T/sample.img
 	e2e_bootable_sample "$SAMPLE" "${1:-96}"
 	"$MULETTO" capture "$SAMPLE" "$T/repo" --name sample >/dev/null 2>&1 || return 1
-	REPO_PORT=$(nginx_start "$T")
+	# E2E_NGINX_EXTRA: inside nginx's server block (e.g. limit_rate, a slow link)
+	REPO_PORT=$(nginx_start "$T" "${E2E_NGINX_EXTRA:-}")
 }
 
 # The sample machine for BIOS firmware: an MBR disk whose active FAT partition
@@ -59,8 +60,9 @@ e2e_config_disk() { # file lines...
 Q=()
 
 # The guest reaches the host's nginx as 10.0.2.100:8080, one socat per connection.
-e2e_net() {
-	Q+=(-netdev "user,id=n0,restrict=on,guestfwd=tcp:10.0.2.100:8080-cmd:socat STDIO TCP:127.0.0.1:$REPO_PORT"
+# OPTIONS: more of the user network's options (",hostfwd=tcp:127.0.0.1:P-:22").
+e2e_net() { # [options]
+	Q+=(-netdev "user,id=n0,restrict=on,guestfwd=tcp:10.0.2.100:8080-cmd:socat STDIO TCP:127.0.0.1:$REPO_PORT${1:-}"
 	    -device virtio-net-pci,netdev=n0)
 }
 

@@ -45,7 +45,8 @@ bad=""
 for t in "sbin/e2fsck -V" "sbin/resize2fs" "sbin/dumpe2fs -V" "sbin/mkswap -V" "sbin/mkfs.vfat --help" \
 	"sbin/fsck.vfat --help" "usr/bin/mcopy -V" "sbin/ntfsresize -V" "usr/sbin/xfs_growfs -V" \
 	"usr/sbin/xfs_db -V" "sbin/xfs_repair -V" "sbin/mkfs.xfs -V" "sbin/xfsdump -h" "sbin/xfsrestore -h" \
-	"bin/btrfs --version" "sbin/lvm version" "sbin/mdadm --version" "bin/ntfs-3g --version" "bin/efibootmgr --version" "bin/chroot --help"; do
+	"bin/btrfs --version" "sbin/lvm version" "sbin/mdadm --version" "bin/ntfs-3g --version" "bin/efibootmgr --version" "bin/chroot --help" \
+	"usr/sbin/dropbear -V" "usr/bin/dropbearkey -h"; do
 	set -- $t
 	chroot "$R" "/$1" ${2:+"$2"} 2>&1 | grep -qiE 'version|usage|[0-9]\.[0-9]' || bad="$bad $1"
 done
@@ -53,7 +54,7 @@ for l in pvresize pvs vgs vgchange lvextend lvs; do # lvm's commands: links to i
 	[ "$(readlink "$R/sbin/$l")" = lvm ] || bad="$bad sbin/$l"
 done
 [ -z "$bad" ] && grep -q '/fuse\.ko' "$R/lib/modules/$kver/modules.dep" &&
-	pass "e2fsprogs, mkswap, dosfstools, mtools, ntfsresize, ntfs-3g, xfsprogs, xfsdump, btrfs, lvm (lvextend, vgchange), mdadm, efibootmgr and chroot run from the initramfs; fuse is in" ||
+	pass "e2fsprogs, mkswap, dosfstools, mtools, ntfsresize, ntfs-3g, xfsprogs, xfsdump, btrfs, lvm (lvextend, vgchange), mdadm, efibootmgr, chroot and dropbear (SSH) run from the initramfs; fuse is in" ||
 	fail "the layout tools run from the initramfs" "not running:$bad"
 
 # mtools works on a FAT from the tree (its code pages are glibc modules): a
@@ -90,3 +91,10 @@ if [ "$(id -u)" = 0 ] && command -v sgdisk >/dev/null && [ -e /dev/fuse ]; then
 		pass "inside the initramfs tree, a 128 MiB image restores onto an 80 MiB disk: root shrunk, files equal" ||
 		fail "a layout restore inside the initramfs tree" "rc $rc files $ok: $(cat "$T/r.out")"
 fi
+
+# make iso SSH_KEYS=FILE with no public key in FILE: refused before anything is built
+echo "not a key" >"$T/keys"
+out=$(cd "$MULETTO_TOP" && INITRAMFS_ROOT=$T/never SSH_KEYS=$T/keys scripts/mkinitramfs.sh 2>&1); rc=$?
+[ $rc != 0 ] && grep -q "SSH_KEYS=$T/keys holds no public key" <<<"$out" && [ ! -e "$T/never" ] &&
+	pass "SSH_KEYS without a public key is refused, nothing built" ||
+	fail "SSH_KEYS without a public key is refused" "rc $rc: $out"
