@@ -293,3 +293,76 @@ for d in range(50, 100):
         s.close()
 PY
 }
+
+# A small guest of the ISO's kernel (build/boot/vmlinuz), for what this host's
+# kernel cannot do (device-mapper, md): its root GUEST_ROOT holds busybox,
+# muletto (the plain build: the sanitised one is too slow emulated), the
+# programs guest_bin copies with their libraries and the modules guest_modules
+# picks; guest_initrd packs it with an init that loads the modules, waits for
+# a disk, runs a script and powers off.
+GUEST_KMOD=$(ls -d "$MULETTO_TOP"/build/kernel/lib/modules/* 2>/dev/null | head -1)
+guest_need() { # name: skips the test when the kernel or the tool is not built
+	[ -f "$MULETTO_TOP/build/boot/vmlinuz" ] && [ -f "$GUEST_KMOD/modules.dep" ] ||
+		{ skip "$1" "build/boot/vmlinuz or build/kernel is missing: run make iso"; exit 0; }
+	[ -x "$MULETTO_TOP/build/muletto" ] || { skip "$1" "build/muletto is missing: run make"; exit 0; }
+	command -v qemu-system-x86_64 >/dev/null || { skip "$1" "qemu-system-x86_64 is missing"; exit 0; }
+}
+guest_root() {
+	GUEST_ROOT=$T/root
+	local R=$GUEST_ROOT
+	mkdir -p "$R"/bin "$R"/sbin "$R"/usr/bin "$R"/usr/sbin "$R"/etc/lvm "$R"/mod "$R"/dev "$R"/proc \
+		"$R"/sys "$R"/run "$R"/tmp "$R"/mnt "$R"/lib64
+	dpkg-deb -x "$(ls "$MULETTO_TOP"/build/debs/busybox-static_*.deb | head -1)" "$T/bb"
+	cp "$T/bb/bin/busybox" "$R/bin/busybox"
+	for a in $("$R/bin/busybox" --list); do [ -e "$R/bin/$a" ] || ln -s busybox "$R/bin/$a"; done
+	guest_bin "$MULETTO_TOP/build/muletto" /usr/bin/muletto
+	[ -e "$R/lib64/ld-linux-x86-64.so.2" ] || cp -L /lib64/ld-linux-x86-64.so.2 "$R/lib64/"
+	cp /etc/mke2fs.conf "$R/etc/"
+	# no udev in the guest: lvm2 makes the device nodes itself and does not wait
+	cat >"$R/etc/lvm/lvm.conf" <<'CONF'
+devices { obtain_device_list_from_udev = 0 external_device_info_source = "none" }
+activation { udev_sync = 0 udev_rules = 0 monitoring = 0 }
+CONF
+}
+guest_bin() { # FILE DEST: a program and the libraries it was linked with (as mkinitramfs.sh)
+	local R=$GUEST_ROOT
+	rm -f "$R/bin/$(basename "$2")" # a busybox applet of the same name gives way
+	cp -L "$1" "$R$2"
+	ldd "$1" | awk '/=> \// { print $3 } /^\t\/lib/ { print $1 }' | while read -r lib; do
+		[ -e "$R$lib" ] || { mkdir -p "$R$(dirname "$lib")" && cp -L "$lib" "$R$lib"; }
+	done
+}
+guest_modules() { # MODULE.ko paths under the kernel's folder: with their dependencies, in load order
+	local m i=10
+	for m in $(for m in "$@"; do _guest_mod_order "$m"; done | awk '!seen[$0]++'); do
+		[ -f "$GUEST_KMOD/$m" ] || continue # built in
+		cp "$GUEST_KMOD/$m" "$GUEST_ROOT/mod/$i-$(basename "$m")"
+		i=$((i + 1))
+	done
+}
+_guest_mod_order() {
+	local d
+	for d in $(sed -n "s|^$1: *||p" "$GUEST_KMOD/modules.dep"); do _guest_mod_order "$d"; done
+	echo "$1"
+}
+guest_initrd() { # SCRIPT DISK DONE-TEXT OUT: SCRIPT run once /dev/DISK is there, then DONE-TEXT
+	local R=$GUEST_ROOT
+	cat >"$R/init" <<INIT
+#!/bin/busybox sh
+export PATH=/bin:/sbin:/usr/bin:/usr/sbin
+mount -t devtmpfs dev /dev
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t tmpfs run /run
+mount -t tmpfs tmp /tmp
+for m in /mod/*.ko; do insmod "\$m" || echo "FAIL: insmod \$m"; done
+i=0; while [ ! -b /dev/$2 ] && [ \$i -lt 100 ]; do sleep 0.1; i=\$((i + 1)); done
+sh /guest.sh 2>&1
+echo "guest done at \$(cut -d" " -f1 /proc/uptime) s"
+echo $3
+poweroff -f
+INIT
+	chmod 755 "$R/init"
+	cat "$1" >"$R/guest.sh"
+	(cd "$R" && find . | cpio -o -H newc --quiet -R 0:0) | gzip -1 >"$4"
+}

@@ -11,6 +11,7 @@
 #include "muletto/cli/show_fixup.h"
 #include "muletto/core/err.h"
 #include "muletto/core/util.h"
+#include "muletto/disk/machine.h"
 #include "muletto/fixup/fixup.h"
 #include "muletto/fixup/nic.h"
 
@@ -33,7 +34,7 @@ int cmd_fixup(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct fixup_opts o = { .uefi = access("/sys/firmware/efi", F_OK) == 0 };
+	struct fixup_opts o = { .uefi = machine_is_uefi() };
 	struct fixup_report *reps;
 	char why[ERR_MSG_MAX];
 	size_t n = 0;

@@ -16,6 +16,7 @@
 #include "muletto/core/err.h"
 #include "muletto/core/event.h"
 #include "muletto/core/util.h"
+#include "muletto/disk/machine.h"
 #include "muletto/engine/restore.h"
 
 #define RESTORE_THREADS_MAX 256
@@ -273,7 +274,7 @@ static void restore_report(const struct restore_args *a, const struct restore_re
 static int restore_fixup(const struct restore_args *a, const struct restore_result *res,
 			 json_t **js)
 {
-	struct fixup_opts o = { .uefi = access("/sys/firmware/efi", F_OK) == 0 };
+	struct fixup_opts o = { .uefi = machine_is_uefi() };
 	struct fixup_report *reps;
 	char why[ERR_MSG_MAX];
 	struct stat st;

@@ -69,6 +69,11 @@ static int machine_nics(struct manifest *m)
 	return r;
 }
 
+int machine_is_uefi(void)
+{
+	return access("/sys/firmware/efi", F_OK) == 0;
+}
+
 int machine_describe(struct manifest *m)
 {
 	char path[512], cls[32], desc[MANIFEST_STR];
@@ -77,7 +82,7 @@ int machine_describe(struct manifest *m)
 	int r = 0;
 
 	str_copy(m->firmware, sizeof(m->firmware),
-		 access("/sys/firmware/efi", F_OK) == 0 ? "uefi" : "bios");
+		 machine_is_uefi() ? "uefi" : "bios");
 	if (gethostname(m->hostname, sizeof(m->hostname) - 1) < 0)
 		m->hostname[0] = 0;
 	m->cpus = cpu_count();

@@ -7,6 +7,9 @@
 
 int machine_describe(struct manifest *m);
 
+/* 1 when this machine booted UEFI (the kernel shows /sys/firmware/efi), 0 BIOS. */
+int machine_is_uefi(void);
+
 /* How this machine differs from the one captured in m, for a system restored
  * from m to boot here: "firmware bios -> uefi", "storage controllers" (their
  * PCI ids and drivers), "; "-separated into why; "" when it does not. A
