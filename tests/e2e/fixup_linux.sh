@@ -3,8 +3,9 @@
 # its fstab and GRUB naming /dev/vda), captured once and restored onto disks
 # on other controllers, booted under SeaBIOS:
 #   - on virtio, where it came from, it boots (the positive control);
-#   - on AHCI it cannot find its root (the negative control) until fixup has
-#     run; then it boots to its marker with every fstab entry mounted.
+#   - on AHCI and on NVMe it cannot find its root (the negative control)
+#     until fixup has run; then it boots to its marker with every fstab entry
+#     mounted.
 # Also: --dry-run changes no byte, the report's JSON, the log in the system,
 # and the refusals (an image file, a disk in use, a disk without a system).
 . "$(dirname "$0")/../lib.sh"
@@ -59,9 +60,9 @@ detach "$d"
 	pass "fixup --dry-run says what it would change (fstab, GRUB, initramfs, boot loader, the network card named by --nic) and changes no byte" ||
 	fail "fixup --dry-run" "rc $rc: $(cat "$T/dry.out" "$T/dry.err")"
 
-# ---- AHCI: the negative control, then fixup, then it boots (NVMe, with
-# 4096-byte sectors, under UEFI: tests/e2e/fixup_uefi.sh) ----
-for c in ahci; do
+# ---- AHCI and NVMe: the negative control, then fixup, then it boots (NVMe
+# with 4096-byte sectors, under UEFI: tests/e2e/fixup_uefi.sh) ----
+for c in ahci nvme; do
 	[ -f "$T/$c.img" ] || "$MULETTO" restore "$T/repo" debian --to "$T/$c.img" --yes --progress none >/dev/null 2>&1
 	cp --sparse=always "$T/$c.img" "$T/$c-as-restored.img"
 	if boot "$c-before" "$c" "$T/$c.img"; then
