@@ -10,6 +10,8 @@ LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -pthread
 SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer
 
 B       := build
+# builds run on every core (make check's inner build too)
+JOBS    ?= $(shell nproc 2>/dev/null || echo 2)
 SRCS    := $(wildcard recovery/*/*.c)
 OBJS    := $(SRCS:recovery/%.c=$(B)/obj/%.o)
 LIBOBJS := $(filter-out $(B)/obj/cli/%,$(OBJS))
@@ -20,7 +22,7 @@ UNITBIN := $(UNITS:tests/unit/%.c=$(B)/san/unit/%)
 
 .PHONY: all deps check unit demo bench fuzz iso pxe clean
 all: deps
-	@$(MAKE) --no-print-directory $(B)/muletto
+	@$(MAKE) -j$(JOBS) --no-print-directory $(B)/muletto
 
 deps:
 	@scripts/deps.sh build
@@ -85,19 +87,19 @@ $(B)/pxe/pxelinux.0: $(B)/boot/initrd.img iso/mkpxe.sh iso/isolinux.cfg iso/grub
 	iso/dnsmasq.conf.example
 	@iso/mkpxe.sh
 iso: deps
-	@$(MAKE) --no-print-directory $(B)/muletto $(B)/muletto.iso
+	@$(MAKE) -j$(JOBS) --no-print-directory $(B)/muletto $(B)/muletto.iso
 pxe: deps
-	@$(MAKE) --no-print-directory $(B)/muletto $(B)/pxe/pxelinux.0
+	@$(MAKE) -j$(JOBS) --no-print-directory $(B)/muletto $(B)/pxe/pxelinux.0
 FORCE:
 
 check:
 	@scripts/deps.sh build check e2e
-	@$(MAKE) --no-print-directory $(B)/muletto $(B)/san/muletto $(UNITBIN) $(FUZZSMOKE) \
+	@$(MAKE) -j$(JOBS) --no-print-directory $(B)/muletto $(B)/san/muletto $(UNITBIN) $(FUZZSMOKE) \
 		$(NBDTEST) $(FIXUPWIN) $(B)/muletto.iso $(B)/pxe/pxelinux.0
 	@tests/run
 
 unit:
-	@$(MAKE) --no-print-directory $(B)/san/muletto $(UNITBIN) $(FUZZSMOKE) $(NBDTEST) $(FIXUPWIN)
+	@$(MAKE) -j$(JOBS) --no-print-directory $(B)/san/muletto $(UNITBIN) $(FUZZSMOKE) $(NBDTEST) $(FIXUPWIN)
 	@tests/run unit
 
 demo: all
