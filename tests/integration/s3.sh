@@ -79,13 +79,17 @@ env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY MULETTO_CONF="$T/m.conf" "$MUL
 	>"$T/ls.out" 2>&1 && grep -q "^web01 " "$T/ls.out" &&
 	pass "keys from a private muletto.conf" || fail "keys from a private muletto.conf" "$(cat "$T/ls.out")"
 
-# the server goes away in the middle of a restore and comes back
-s3_front_delay "$T/s3" 200
+# the server goes away in the middle of a restore and comes back: the outage
+# starts once the front has answered the restore's first chunk (a fixed delay
+# raced the restore on a loaded machine: before the manifest, or after the end)
+s3_front_delay "$T/s3" 1000
 rm -f "$T/out.img"
-# the outage starts once the restore has read the manifest and opened its
-# target (a loaded machine can take more than a second to get there)
-( for _ in $(seq 100); do [ -e "$T/out.img" ] && break; sleep 0.1; done
-  sleep 0.5; s3_front_stop "$T/s3"; sleep 3; s3_front_start "$T/s3" ) &
+seen=$(wc -l <"$T/s3/front.log")
+( for _ in $(seq 600); do
+	tail -n +$((seen + 1)) "$T/s3/front.log" | grep -q '^GET .*/store/' && break
+	sleep 0.05
+  done
+  s3_front_stop "$T/s3"; sleep 3; s3_front_start "$T/s3" ) &
 killer=$!
 MULETTO_RETRY_SECONDS=60 "$MULETTO" restore "$repo" web01 --to "$T/out.img" --yes >"$T/o.log" 2>&1
 rc=$?
