@@ -18,12 +18,16 @@
 #include "muletto/core/util.h"
 #include "muletto/ui/status.h"
 
+#define STATUS_LINGER_SECONDS 2
+
 struct status_client {
 	int fd;		 /* -1: a free slot */
 	char req[STATUS_REQUEST_MAX + 1];
 	size_t len;	 /* bytes of the request so far */
 	char *reply;	 /* NULL while the request is read */
 	size_t rlen, roff;
+	int lingering;	 /* answered: what the client still sends is read and dropped
+			    until it closes, so that a close does not reset the answer */
 	double deadline; /* it is dropped then, whatever it is doing */
 };
 
@@ -224,6 +228,7 @@ static void status_drop(struct status_client *c)
 	c->fd = -1;
 	c->reply = NULL;
 	c->len = 0;
+	c->lingering = 0;
 }
 
 /* Reads what came; answers once the header is whole, or too long. */
@@ -241,8 +246,16 @@ static void status_read(struct status_client *c, const char *token)
 		status_answer(c, token);
 	else if (c->len == STATUS_REQUEST_MAX)
 		status_reply(c, 431, "text/plain", "request too large\n", 0);
-	if (c->reply)
-		shutdown(c->fd, SHUT_RD);
+}
+
+/* After the answer: what the client still sends, read and dropped. */
+static void status_linger(struct status_client *c)
+{
+	char buf[4096];
+	ssize_t n = recv(c->fd, buf, sizeof(buf), 0);
+
+	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
+		status_drop(c);
 }
 
 static void status_write(struct status_client *c)
@@ -256,7 +269,8 @@ static void status_write(struct status_client *c)
 	c->roff += (size_t)n;
 	if (c->roff == c->rlen) {
 		shutdown(c->fd, SHUT_WR);
-		status_drop(c);
+		c->lingering = 1;
+		c->deadline = now_seconds() + STATUS_LINGER_SECONDS;
 	}
 }
 
@@ -297,7 +311,7 @@ int status_serve(const struct status_server_opts *o, volatile sig_atomic_t *stop
 			if (cl[i].fd >= 0 && t > cl[i].deadline)
 				status_drop(&cl[i]); /* a trickler, or a reader that never reads */
 			pf[i + 1].fd = cl[i].fd;
-			pf[i + 1].events = cl[i].reply ? POLLOUT : POLLIN;
+			pf[i + 1].events = cl[i].reply && !cl[i].lingering ? POLLOUT : POLLIN;
 			pf[i + 1].revents = 0;
 			nfree += cl[i].fd < 0;
 		}
@@ -311,7 +325,9 @@ int status_serve(const struct status_server_opts *o, volatile sig_atomic_t *stop
 		for (i = 0; i < STATUS_CLIENTS_MAX; i++) {
 			if (cl[i].fd < 0 || !pf[i + 1].revents)
 				continue;
-			if (cl[i].reply)
+			if (cl[i].lingering)
+				status_linger(&cl[i]);
+			else if (cl[i].reply)
 				status_write(&cl[i]);
 			else
 				status_read(&cl[i], o->token);

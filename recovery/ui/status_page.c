@@ -48,7 +48,7 @@ static const char status_html_tail[] =
 	"return (h?h+':'+String(m).padStart(2,'0'):m)+':'+String(x).padStart(2,'0');}\n"
 	"function job(j){const d=el('div','job '+(j.state||''));d.dataset.op=j.op||'';"
 	"d.dataset.done=j.done;d.dataset.total=j.total;d.dataset.percent=j.percent;"
-	"d.dataset.state=j.state||'';\n"
+	"d.dataset.state=j.state||'';if(j.pid)d.dataset.pid=j.pid;\n"
 	"const t=el('div');t.append(el('b','',(j.op||'job')+' '+(j.image||'')));"
 	"t.append(el('span','state',j.state));d.append(t);\n"
 	"d.append(el('div','sub',j.op==='capture'?'into '+(j.repo||''):(j.repo?'from '+j.repo+' ':'')+(j.target?'onto '+j.target:'')));\n"
