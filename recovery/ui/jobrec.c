@@ -17,6 +17,7 @@
 #include "muletto/vm/run.h"
 
 #define JOBREC_WRITE_INTERVAL 0.5 /* seconds between writes while bytes move */
+#define JOBREC_WRITE_INTERVAL_SAID 0.1 /* when something is said (a flood of warnings) */
 #define JOBREC_TEXT_MAX 600
 
 struct jobrec {
@@ -280,8 +281,8 @@ void jobrec_event(struct jobrec *j, const struct event *e)
 		break;
 	case EVENT_DEBUG: break;
 	}
-	if (j->dirty && (e->kind != EVENT_PROGRESS ||
-			 now_seconds() - j->last_write >= JOBREC_WRITE_INTERVAL))
+	if (j->dirty && now_seconds() - j->last_write >= (e->kind == EVENT_PROGRESS ?
+			JOBREC_WRITE_INTERVAL : JOBREC_WRITE_INTERVAL_SAID))
 		jobrec_write(j);
 	pthread_mutex_unlock(&j->lock);
 }

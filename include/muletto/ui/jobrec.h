@@ -6,7 +6,7 @@
  * The file is JOBS/<op>-<pid>.json, JOBS being the folder "jobs" beside the
  * VMs' folder (vm/run.h: /run/muletto/jobs, or MULETTO_RUN_DIR/../jobs). It is
  * replaced atomically (a temporary name, then rename), at most twice a second
- * while bytes move, at once when something is said or the job ends. Messages
+ * while bytes move, ten times when something is said, at once when it ends. Messages
  * in it are made safe for a terminal and a web page's text, and URLs in them
  * lose their user:password. A lock (JOBS/<op>-<pid>.lock, held while the
  * process lives) tells a running job from one whose process died. */
