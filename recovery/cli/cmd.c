@@ -14,6 +14,13 @@
 #include "muletto/core/err.h"
 #include "muletto/core/util.h"
 
+static char cmd_last[2048]; /* the last error said, for the job's record */
+
+const char *cmd_last_error(void)
+{
+	return cmd_last[0] ? cmd_last : NULL;
+}
+
 int cmd_error(int code, const char *fmt, ...)
 {
 	char line[2048], safe[4 * sizeof(line)];
@@ -26,6 +33,7 @@ int cmd_error(int code, const char *fmt, ...)
 	for (char *p = line; *p; p++)
 		if (*p == '\n' || *p == '\r')
 			*p = ' ';
+	str_copy(cmd_last, sizeof(cmd_last), line);
 	show_break();
 	fflush(stdout);
 	fprintf(stderr, "muletto: %s\n", show_safe(line, safe, sizeof(safe)));

@@ -199,8 +199,9 @@ int cmd_capture(int argc, char **argv)
 	capture_catch(SIGINT, &sa);
 	capture_catch(SIGTERM, &sa);
 	capture_catch(SIGHUP, &sa);
+	cmd_job_begin("capture", a.q.repo, a.q.name, a.q.repo);
 	if ((r = capture_run(&a.q, &res)) < 0)
-		return cmd_fail("%s", err_text(r));
+		return cmd_job_end(cmd_fail("%s", err_text(r)));
 	capture_report(&a, &res);
-	return 0;
+	return cmd_job_end(0);
 }

@@ -238,13 +238,14 @@ int cmd_run(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGUSR1, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	cmd_job_begin("run", a.q.repo, a.q.image, a.q.targets[0]);
 	r = run_vm(&a.q, &run_stop_flag, &run_force_flag, NULL);
 	cred_free(vnc_password);
 	if (r < 0 && a.notify_fd >= 0) { /* detached, failed before it ran: tell the parent */
 		dprintf(a.notify_fd, "%s\n", err_text(r));
-		return 1;
+		return cmd_job_end(1);
 	}
-	return r < 0 ? cmd_fail("%s", err_text(r)) : 0;
+	return cmd_job_end(r < 0 ? cmd_fail("%s", err_text(r)) : 0);
 }
 
 static const char verify_boot_usage[] =

@@ -101,6 +101,7 @@ int cmd_serve(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN); /* a client that goes away is an error on its socket */
+	cmd_job_begin("serve", a.q.repo, a.q.name, a.q.o.to);
 	r = serve_run(&a.q, &serve_stop);
-	return r < 0 ? cmd_fail("%s", err_text(r)) : 0;
+	return cmd_job_end(r < 0 ? cmd_fail("%s", err_text(r)) : 0);
 }

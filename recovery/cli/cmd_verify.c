@@ -49,10 +49,11 @@ int cmd_verify(int argc, char **argv)
 	if (argc - optind != 2)
 		return cmd_usage(verify_usage);
 	show_start(pm, stdout); /* each bad chunk is a line of the result */
+	cmd_job_begin("verify", argv[optind], argv[optind + 1], NULL);
 	if ((r = verify_image(argv[optind], argv[optind + 1], threads, &res)) < 0)
-		return cmd_fail("%s", err_text(r));
+		return cmd_job_end(cmd_fail("%s", err_text(r)));
 	human_size(res.bytes, tot, sizeof(tot));
 	printf("image '%s' in %s is intact: %zu distinct chunks, %s, every one matches its id\n",
 	       argv[optind + 1], res.repo, res.chunks, tot);
-	return 0;
+	return cmd_job_end(0);
 }

@@ -17,45 +17,15 @@
 
 #include "muletto/cli/cmd.h"
 #include "muletto/cli/show.h"
+#include "muletto/core/cred.h"
 #include "muletto/core/err.h"
 #include "muletto/core/util.h"
 #include "muletto/store/repo.h"
+#include "muletto/ui/jobrec.h"
+#include "muletto/ui/status.h"
 #include "muletto/vm/run.h"
 
 #define VMS_STOP_WAIT_EXTRA 15
-
-/* 1 when a muletto run still holds the VM's folder. */
-static int vms_alive(const char *dir)
-{
-	char path[600];
-	int fd, alive;
-
-	snprintf(path, sizeof(path), "%s/run.lock", dir);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	alive = flock(fd, LOCK_SH | LOCK_NB) < 0;
-	close(fd);
-	return alive;
-}
-
-/* The VM's status.json, with "state" made "ended" when its run is gone. */
-static json_t *vms_load(const char *name)
-{
-	char dir[512], path[600];
-	json_t *o;
-	const char *st;
-
-	snprintf(dir, sizeof(dir), "%s/%s", run_dir_root(), name);
-	snprintf(path, sizeof(path), "%s/status.json", dir);
-	o = json_load_file(path, 0, NULL);
-	if (!o)
-		return NULL;
-	st = json_string_value(json_object_get(o, "state"));
-	if (!vms_alive(dir) && st && strcmp(st, "stopped") && strcmp(st, "failed"))
-		json_object_set_new(o, "state", json_string("ended"));
-	return o;
-}
 
 static void vms_row(json_t *o)
 {
@@ -105,23 +75,75 @@ static void vms_net(json_t *o)
 	       link ? " over " : "", link ? link : "", taps[0] ? taps : "none");
 }
 
+/* A job's line: what, state, how far, how fast, its last error. */
+static void vms_job_row(json_t *o)
+{
+	uint64_t done = (uint64_t)json_integer_value(json_object_get(o, "done"));
+	uint64_t total = (uint64_t)json_integer_value(json_object_get(o, "total"));
+	const char *err = json_string_value(json_object_get(o, "error"));
+	double eta = json_real_value(json_object_get(o, "eta"));
+	char d[32], t[32], r[32], when[32] = "-", what[300], safe[1200];
+
+	human_size(done, d, sizeof(d));
+	human_size(total, t, sizeof(t));
+	human_size((uint64_t)json_integer_value(json_object_get(o, "rate")), r, sizeof(r));
+	if (eta > 0)
+		snprintf(when, sizeof(when), "%d:%02d", (int)eta / 60, (int)eta % 60);
+	snprintf(what, sizeof(what), "%s %s", json_string_value(json_object_get(o, "op")) ?: "?",
+		 json_string_value(json_object_get(o, "image")) ?: "");
+	printf("%-24s %-8s %7d %-8s %3d%% %9s/%-9s %9s/s %6s\n",
+	       show_safe(what, safe, sizeof(safe)),
+	       json_string_value(json_object_get(o, "state")) ?: "?",
+	       (int)json_integer_value(json_object_get(o, "pid")),
+	       json_string_value(json_object_get(o, "phase")) ?: "",
+	       (int)json_integer_value(json_object_get(o, "percent")), d, t, r, when);
+	if (err)
+		printf("  error: %s\n", show_safe(err, safe, sizeof(safe)));
+}
+
+static volatile sig_atomic_t status_stop;
+
+static void status_on_signal(int sig)
+{
+	(void)sig;
+	status_stop = 1;
+}
+
+/* muletto status --serve [ADDR:]PORT: the status page, until a signal. */
+static int status_serve_page(const char *listen)
+{
+	static const struct cred_key key_token = { "MULETTO_STATUS_TOKEN", "status_token", 1 };
+	struct status_server_opts o = { .listen = listen };
+	char *token = NULL;
+	int r = cred_get(&key_token, &token);
+
+	if (r < 0 && r != -ENOENT)
+		return cmd_fail("status page: %s", err_msg());
+	o.token = token && *token ? token : NULL;
+	signal(SIGTERM, status_on_signal);
+	signal(SIGINT, status_on_signal);
+	signal(SIGPIPE, SIG_IGN);
+	r = status_serve(&o, &status_stop);
+	cred_free(token);
+	if (r < 0)
+		return cmd_fail("%s", err_text(r));
+	return 0;
+}
+
 int cmd_status(int argc, char **argv)
 {
-	json_t *all = json_array(), *o;
-	struct dirent *de;
-	int json = argc > 1 && !strcmp(argv[1], "--json");
-	DIR *d;
+	static const char usage[] = "muletto status [--json] | muletto status --serve [ADDR:]PORT";
+	json_t *all, *jobs;
+	int json = argc == 2 && !strcmp(argv[1], "--json");
 
+	if (argc == 3 && !strcmp(argv[1], "--serve"))
+		return status_serve_page(argv[2]);
 	if (argc > 2 || (argc == 2 && !json))
-		return cmd_usage("muletto status [--json]");
-	d = opendir(run_dir_root());
-	while (d && (de = readdir(d)))
-		if (de->d_name[0] != '.' && (o = vms_load(de->d_name)))
-			json_array_append_new(all, o);
-	if (d)
-		closedir(d);
+		return cmd_usage(usage);
+	all = status_vms();
+	jobs = jobrec_list(STATUS_JOBS_MAX);
 	if (json) {
-		show_json_pretty(json_pack("{s:o}", "vms", all));
+		show_json_pretty(json_pack("{s:o, s:o}", "vms", all, "jobs", jobs));
 		return 0;
 	}
 	if (!json_array_size(all))
@@ -133,23 +155,27 @@ int cmd_status(int argc, char **argv)
 		vms_row(json_array_get(all, i));
 	for (size_t i = 0; i < json_array_size(all); i++)
 		vms_net(json_array_get(all, i));
+	if (json_array_size(jobs))
+		printf("\n%-24s %-8s %7s %-8s %4s %19s %11s %6s\n", "JOB", "STATE", "PID", "PHASE",
+		       "DONE", "BYTES", "RATE", "ETA");
+	for (size_t i = 0; i < json_array_size(jobs); i++)
+		vms_job_row(json_array_get(jobs, i));
 	json_decref(all);
+	json_decref(jobs);
 	return 0;
 }
 
 int cmd_stop(int argc, char **argv)
 {
 	int force = argc == 3 && !strcmp(argv[2], "--force");
-	char dir[512];
 	json_t *o;
 	pid_t pid;
 	int i;
 
 	if (argc < 2 || argc > 3 || (argc == 3 && !force) || repo_check_name(argv[1]) < 0)
 		return cmd_usage("muletto stop NAME [--force]");
-	snprintf(dir, sizeof(dir), "%s/%s", run_dir_root(), argv[1]);
-	o = vms_load(argv[1]);
-	if (!o || !vms_alive(dir)) {
+	o = status_vm_load(argv[1]);
+	if (!o || !status_vm_running(argv[1])) {
 		json_decref(o);
 		return cmd_fail("no VM named %s runs: see 'muletto status'", argv[1]);
 	}
@@ -159,7 +185,7 @@ int cmd_stop(int argc, char **argv)
 		return cmd_fail("cannot reach the run of %s (pid %d): %s", argv[1], (int)pid,
 				strerror(errno));
 	printf("%s: %s\n", argv[1], force ? "ending it now" : "the power button is pressed");
-	for (i = 0; vms_alive(dir); i++) {
+	for (i = 0; status_vm_running(argv[1]); i++) {
 		if (i == 10 * (60 + VMS_STOP_WAIT_EXTRA))
 			return cmd_fail("%s has not stopped: 'muletto stop %s --force'", argv[1], argv[1]);
 		sleep_ms(100);

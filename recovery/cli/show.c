@@ -19,6 +19,8 @@ static struct {
 	FILE *warnings;
 	int bar_open;	  /* a bar line is on the terminal without its newline */
 	double last_json; /* when the last JSON progress line went out */
+	event_sink_fn also; /* show_also: another sink, after ours */
+	void *also_ctx;
 } show;
 
 int show_mode_parse(const char *s, enum show_mode *ret)
@@ -270,6 +272,8 @@ static void show_event(const struct event *e, void *ctx)
 	char msg[2 * ERR_MSG_MAX];
 
 	(void)ctx;
+	if (show.also)
+		show.also(e, show.also_ctx);
 	if (show.events_json && e->kind != EVENT_DEBUG &&
 	    (e->kind != EVENT_PROGRESS || now_seconds() - show.last_json >= SHOW_JSON_INTERVAL)) {
 		if (e->kind == EVENT_PROGRESS)
@@ -299,6 +303,14 @@ static void show_event(const struct event *e, void *ctx)
 			show_safe(e->message, msg, sizeof(msg)));
 		break;
 	}
+}
+
+void show_also(event_sink_fn fn, void *ctx)
+{
+	event_set_sink(NULL, NULL); /* not while an event is being shown */
+	show.also = fn;
+	show.also_ctx = ctx;
+	event_set_sink(show_event, NULL);
 }
 
 void show_events_json(int on)

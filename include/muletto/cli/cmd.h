@@ -29,6 +29,8 @@ int cmd_fixup(int argc, char **argv);
 /* Prints "muletto: <msg>" on stderr (one line, control characters escaped)
  * and returns code. */
 int cmd_error(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The last message cmd_error printed, NULL when none. */
+const char *cmd_last_error(void);
 /* A failure (exit status 1), a bad option value (2). */
 #define cmd_fail(...) cmd_error(EXIT_FAILED, __VA_ARGS__)
 #define cmd_bad_option(...) cmd_error(EXIT_USAGE, __VA_ARGS__)
@@ -43,6 +45,16 @@ int cmd_check_environment(void);
  * nonzero for --yes). 0 to go on; -EPERM without a terminal, -ECANCELED
  * when not confirmed. As restore's and serve's confirm callback. */
 int cmd_confirm_target(void *ctx, const char *target, uint64_t need);
+/* The command's job record (ui/jobrec.h) and its notifications (ui/notify.h):
+ * begun once the command's arguments are good, ended with its exit code
+ * (returned). Counts of the result go into the record before the end. */
+void cmd_job_begin(const char *op, const char *repo, const char *image, const char *target);
+void cmd_job_count(const char *name, uint64_t v);
+void cmd_job_target(const char *target);
+int cmd_job_end(int code);
+/* A copy of the job's record (json_decref it), NULL when there is none. */
+struct json_t;
+struct json_t *cmd_job_json(void);
 /* Asks for a password on the terminal, not echoed (cred_set_asker). */
 int cmd_ask_password(const char *prompt, char **ret, void *ctx);
 

@@ -8,6 +8,8 @@
 #include <jansson.h>
 #include <stddef.h>
 
+#include "muletto/core/event.h"
+
 enum show_mode { SHOW_AUTO, SHOW_BAR, SHOW_JSON, SHOW_NONE };
 
 /* "auto", "bar", "json", "none"; -EINVAL with a message. */
@@ -16,6 +18,9 @@ int show_mode_parse(const char *s, enum show_mode *ret);
  * terminal). warnings_out: the stream WARNING events go to (verify's bad
  * chunks are its result: stdout), NULL for stderr. */
 void show_start(enum show_mode mode, FILE *warnings_out);
+/* Every event goes to fn(e, ctx) too, before it is shown (the job's record,
+ * ui/jobrec.h); NULL: no more. Installs the sink as show_start does. */
+void show_also(event_sink_fn fn, void *ctx);
 /* Every event but debug lines as a JSON line on stdout instead (progress at
  * most once a second): for scripts watching a long job (serve --json). */
 void show_events_json(int on);

@@ -1,0 +1,130 @@
+/* Unit tests: job records (text made safe, milestones, the file), the status
+ * page's address and HTML, a hook's URL as messages name it. */
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "muletto/core/event.h"
+#include "muletto/ui/jobrec.h"
+#include "muletto/ui/notify.h"
+#include "muletto/ui/status.h"
+
+static void clean_text_drops_passwords_and_controls(void)
+{
+	char b[256];
+
+	CHECK(!strcmp(jobrec_clean_text("from http://bob:pw@nas/repo: 404", b, sizeof(b)),
+		      "from http://nas/repo: 404"));
+	CHECK(!strcmp(jobrec_clean_text("s3://KEY:SECRET@bucket/x and sftp://u@h:22/p", b,
+					sizeof(b)), "s3://bucket/x and sftp://h:22/p"));
+	CHECK(!strcmp(jobrec_clean_text("a\x1b[2Jb\r\n", b, sizeof(b)), "a\\x1b[2Jb\\x0d\\x0a"));
+	CHECK(!strcmp(jobrec_clean_text("caf\xc3\xa9 \xff\xc2\x9b", b, sizeof(b)), "caf\xc3\xa9 ???"));
+	CHECK(!strcmp(jobrec_clean_text("no at-sign in http://host/a@b", b, sizeof(b)),
+		      "no at-sign in http://host/a@b"));
+	CHECK(!strcmp(jobrec_clean_text("abcdef", b, 4), "abc"));
+	CHECK(!strcmp(jobrec_clean_text(NULL, b, sizeof(b)), ""));
+}
+
+static int milestones[8], nmilestones;
+
+static void on_milestone(void *ctx, int percent, json_t *rec)
+{
+	(void)ctx;
+	if (nmilestones < 8 && json_integer_value(json_object_get(rec, "percent")) >= percent)
+		milestones[nmilestones++] = percent;
+}
+
+static void progress(struct jobrec *j, const char *op, int disk, uint64_t done)
+{
+	struct event e = { .kind = EVENT_PROGRESS, .op = op, .disk = disk, .done = done,
+			   .total = 1000, .eta = 1 };
+
+	jobrec_event(j, &e);
+}
+
+static void record_counts_each_milestone_once(void)
+{
+	char dir[] = "/tmp/muletto-jobrec.XXXXXX", vms[64];
+	struct jobrec *j;
+	json_t *all, *o;
+
+	CHECK(mkdtemp(dir) != NULL);
+	snprintf(vms, sizeof(vms), "%s/vms", dir);
+	setenv("MULETTO_RUN_DIR", vms, 1);
+	CHECK(!strcmp(jobrec_dir(), strcat(strcpy((char[64]){ 0 }, dir), "/jobs")));
+	j = jobrec_new("restore", "http://u@nas/r", "web01", "/dev/sdb");
+	CHECK(j != NULL);
+	jobrec_on_milestone(j, on_milestone, NULL);
+	progress(j, "restore", 0, 100);
+	progress(j, "restore", 0, 260);
+	progress(j, "restore", 0, 300);
+	progress(j, "verify", 0, 900);	/* a verify pass is not the restore's progress */
+	progress(j, "restore", 0, 800); /* past 50 and 75 at once: both said */
+	progress(j, "restore", 0, 1000);
+	CHECK(nmilestones == 3 && milestones[0] == 25 && milestones[1] == 50 &&
+	      milestones[2] == 75);
+	jobrec_set_count(j, "chunks_fetched", 7);
+	jobrec_finish(j, 0, "cannot reach http://u:pw@nas/r");
+	all = jobrec_list(10);
+	o = json_array_get(all, 0);
+	CHECK(json_array_size(all) == 1);
+	CHECK(!strcmp(json_string_value(json_object_get(o, "state")) ?: "", "failed"));
+	CHECK(!strcmp(json_string_value(json_object_get(o, "error")) ?: "", "cannot reach http://nas/r"));
+	CHECK(!strcmp(json_string_value(json_object_get(o, "repo")) ?: "", "http://nas/r"));
+	CHECK(json_integer_value(json_object_get(o, "done")) == 1000);
+	CHECK(json_integer_value(json_object_get(json_object_get(o, "counts"), "chunks_fetched")) == 7);
+	json_decref(all);
+	jobrec_free(j);
+	CHECK(system(strcat(strcpy((char[96]){ 0 }, "rm -rf "), dir)) == 0);
+	unsetenv("MULETTO_RUN_DIR");
+}
+
+static void listen_address_parsed(void)
+{
+	char a[64];
+	int p = 0;
+
+	CHECK(status_parse_listen("80", a, sizeof(a), &p) == 0 && p == 80 && !strcmp(a, "0.0.0.0"));
+	CHECK(status_parse_listen("127.0.0.1:8080", a, sizeof(a), &p) == 0 && p == 8080 &&
+	      !strcmp(a, "127.0.0.1"));
+	CHECK(status_parse_listen("[::1]:81", a, sizeof(a), &p) == 0 && p == 81 && !strcmp(a, "::1"));
+	CHECK(status_parse_listen("127.0.0.1:0", a, sizeof(a), &p) < 0);
+	CHECK(status_parse_listen("127.0.0.1:", a, sizeof(a), &p) < 0);
+	CHECK(status_parse_listen(":80", a, sizeof(a), &p) < 0);
+	CHECK(status_parse_listen("x:99999", a, sizeof(a), &p) < 0);
+}
+
+static void page_cannot_be_closed_by_a_value(void)
+{
+	json_t *s = json_pack("{s:[{s:s}]}", "jobs", "image", "</script><img src=x onerror=alert(1)>");
+	char *html = status_page_html(s);
+	const char *inl = html ? strstr(html, "id=\"initial\">") : NULL;
+
+	CHECK(inl != NULL);
+	CHECK(inl && strstr(inl, "</script>") && !strstr(inl, "<img"));
+	CHECK(inl && strstr(inl, "\\u003c\\/script\\u003e"));
+	free(html);
+	json_decref(s);
+}
+
+static void hook_named_by_host_only(void)
+{
+	char b[128];
+
+	CHECK(!strcmp(notify_url_public("https://u:pw@hooks.example:8443/T0/B0?k=v", b, sizeof(b)),
+		      "https://hooks.example:8443"));
+	CHECK(!strcmp(notify_url_public("http://127.0.0.1/x", b, sizeof(b)), "http://127.0.0.1"));
+	CHECK(!strcmp(notify_url_public("not a url", b, sizeof(b)), "(a URL that cannot be read)"));
+}
+
+int main(void)
+{
+	RUN(clean_text_drops_passwords_and_controls);
+	RUN(record_counts_each_milestone_once);
+	RUN(listen_address_parsed);
+	RUN(page_cannot_be_closed_by_a_value);
+	RUN(hook_named_by_host_only);
+	CHECK_EXIT();
+}
