@@ -165,6 +165,25 @@ expect_fail "the restore for UEFI of a system without GRUB for it: restored, the
 	"^muletto: $same is restored, but the fix-up failed: $same: not every fix-up could be done: the system has no GRUB for UEFI \(no /usr/lib/grub/x86_64-efi\): install grub-efi-amd64-bin \(Debian, Ubuntu\) in it; the report above says what was done" \
 	"$MULETTO" restore "$repo" bios --to "$same" --firmware uefi --yes --progress none
 
+# ---- MBR: the ESP a primary partition of type 0xef ----
+truncate -s 256M "$T/mbr.img"
+printf 'label: dos\nlabel-id: 0x1234abcd\n2048,120M,83,*\n,,83\n' | sfdisk -q "$T/mbr.img"
+mb=$(loop_attach "$T/mbr.img")
+mkfs.ext4 -q -b 4096 -L root "${mb}p1" && mkfs.ext4 -q -b 4096 -L data "${mb}p2" &&
+	"$MULETTO" capture "$mb" "$repo" --name mbr --progress none >/dev/null 2>"$T/cap3.err" ||
+	fail "capture of the MBR disk" "$(cat "$T/cap3.err")"
+mbr_ids=$(ids "$mb")
+truncate -s 600M "$T/mbr2.img"
+mb2=$(loop_attach "$T/mbr2.img")
+"$MULETTO" restore "$repo" mbr --to "$mb2" --firmware uefi --no-fixup --yes --progress none >"$T/mbr.out" 2>&1 ||
+	fail "the restore of an MBR disk for UEFI" "$(cat "$T/mbr.out")"
+partx -u "$mb2" 2>/dev/null || partx -a "$mb2" 2>/dev/null
+grep -Eq '^ +3 +esp +- +- -> .* 260 MiB +create ESP \(FAT32\)$' "$T/mbr.out" &&
+	[ "$(grep -v '^3 ' <<<"$(ids "$mb2")")" = "$mbr_ids" ] && grep -qx '3 type=ef' <<<"$(ids "$mb2")" &&
+	minfo -i "${mb2}p3" 2>/dev/null | grep -q 'disk type="FAT32   "' && [ "$(sha "${mb2}p1")" = "$(sha "${mb}p1")" ] &&
+	pass "MBR: the ESP is primary partition 3 of type 0xef, FAT32; the disk signature, the active flag and the other partitions kept" ||
+	fail "the ESP on an MBR disk" "$(cat "$T/mbr.out"; sfdisk -d "$mb2")"
+
 # ---- a UEFI machine's disk for BIOS: a BIOS boot partition in the gap ----
 truncate -s 256M "$T/uefi.img"
 sgdisk -n 1:4096:+32M -t 1:ef00 -c 1:ESP -n 2:0:0 -t 2:8300 -c 2:root "$T/uefi.img" >/dev/null
