@@ -640,6 +640,14 @@ static void lx_os_id(const struct lx *x, char *id, size_t n)
 	free(t);
 }
 
+/* The line after line in a text, or NULL at its end. */
+static const char *lx_next_line(const char *line)
+{
+	const char *nl = strchr(line, '\n');
+
+	return nl && nl[1] ? nl + 1 : NULL;
+}
+
 /* The package that holds GRUB's files for the firmware (BIOS: i386-pc;
  * UEFI: x86_64-efi) in the system's distribution (os-release ID, ID_LIKE). */
 static const char *lx_grub_package(const struct lx *x)
@@ -654,11 +662,11 @@ static const char *lx_grub_package(const struct lx *x)
 		{ { "suse", "opensuse", "sles" }, "grub2-i386-pc (SUSE)", "grub2-x86_64-efi (SUSE)" },
 	};
 	int exists;
-	char *t = lx_read(x, "/etc/os-release", &exists), *line;
-	const char *found = NULL;
+	char *t = lx_read(x, "/etc/os-release", &exists);
+	const char *found = NULL, *line;
 	size_t i, k;
 
-	for (line = t; t && line && *line && !found; line = strchr(line, '\n'), line += !!line) {
+	for (line = t && *t ? t : NULL; line && !found; line = lx_next_line(line)) {
 		if (strncmp(line, "ID=", 3) && strncmp(line, "ID_LIKE=", 8))
 			continue;
 		for (i = 0; i < ARRAY_SIZE(pkgs) && !found; i++)
@@ -711,7 +719,7 @@ static int lx_fstab_esp(struct lx *x)
 		return 0;
 	if (!(fstab = lx_read(x, rel, &exists))) /* as lx_table left it */
 		return -ENOMEM;
-	for (line = fstab; line && *line; line = strchr(line, '\n'), line += !!line) {
+	for (line = *fstab ? fstab : NULL; line; line = lx_next_line(line)) {
 		char dev[256], mp[256];
 		if (sscanf(line, " %255s %255s", dev, mp) == 2 && dev[0] != '#' &&
 		    (!strcmp(mp, "/boot/efi") || !strcmp(mp, "/efi"))) {

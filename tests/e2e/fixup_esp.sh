@@ -1,8 +1,9 @@
 # From BIOS to UEFI, a system with no ESP: the Debian sample machine as a
 # BIOS-only install leaves it (tests/lib_debian.sh debian_disk ... noesp: a
 # BIOS boot partition and the root, GRUB for BIOS only, fstab naming
-# /dev/vda2) restored by the boot environment booted under OVMF, unattended,
-# onto a larger virtio disk. The restore's plan makes an ESP (partition 3,
+# /dev/vda2, its initramfs for virtio only, which the target is) restored by
+# the boot environment booted under OVMF, unattended, onto a larger virtio
+# disk. The restore's plan makes an ESP (partition 3,
 # 260 MiB, FAT32) in the room the disk has, and its fix-up mounts it at
 # /boot/efi, adds it to fstab by UUID and installs GRUB for UEFI from the
 # system's own files, with the fallback \EFI\BOOT\BOOTX64.EFI. Then the disk
@@ -24,7 +25,7 @@ export MULETTO_CONF=$T/none.conf MTOOLS_SKIP_CHECK=1
 ESP=C12A7328-F81F-11D2-BA4B-00A0C93EC93B
 
 debian_rootfs || { fail "the Debian sample machine" "$(tail -5 "$DEBIAN_DIR/mmdebstrap.log" 2>&1)"; exit 1; }
-debian_disk "$T/sample.img" 800 generic noesp 2>"$T/disk.err" ||
+debian_disk "$T/sample.img" 800 "" noesp 2>"$T/disk.err" ||
 	{ fail "the Debian sample disk without an ESP" "$(cat "$T/disk.err")"; exit 1; }
 "$MULETTO" capture "$T/sample.img" "$T/repo" --name debian --progress none >/dev/null 2>"$T/cap.err" ||
 	{ fail "capture of the Debian sample" "$(cat "$T/cap.err")"; exit 1; }
@@ -48,7 +49,7 @@ grep -qa 'muletto: RESTORE OK' "$T/restore.log" &&
 	grep -Eqa '^ +3 +esp +- +- -> .* 260 MiB +create ESP \(FAT32\)' "$T/restore.log" &&
 	grep -qa 'this machine differs from the captured one (firmware bios -> uefi' "$T/restore.log" &&
 	grep -qa 'muletto: FIXUP: fixup: 1 system, [0-9]* changes' "$T/restore.log" &&
-	pass "restored under UEFI: the plan made an ESP of 260 MiB (partition 3) and fixup ran by itself (${restore_s}s)" ||
+	pass "restored under UEFI: the plan made an ESP of 260 MiB (partition 3) and fixup ran by itself (${restore_s}s, the tool started at ${E2E_TOOL_SECONDS:-?}s)" ||
 	fail "the unattended restore making an ESP" "$(grep -a -e 'muletto' -e 'fixup' -e 'create' "$T/restore.log" | tail -30)"
 
 # ---- on the host: the table, the FAT, fstab, the report ----
