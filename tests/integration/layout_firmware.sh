@@ -77,6 +77,10 @@ jq -e --arg t "$ESP" '.plan.partitions | length == 4 and (.[3] | .action == "cre
 	and (.[3].new_start >= .[2].new_start + .[2].new_size)' "$T/plan.json" >/dev/null &&
 	pass "--plan-only --json: the new partition with its type, name and size, action \"create\"" ||
 	fail "the plan as JSON" "$(cat "$T/plan.json")"
+"$MULETTO" restore "$repo" bios --to "$big" --firmware uefi --layout "$T/plan.json" --plan-only --json >"$T/again.json" 2>&1
+jq -e --slurpfile a "$T/plan.json" '.plan.partitions == $a[0].plan.partitions' "$T/again.json" >/dev/null &&
+	pass "--layout FILE: that plan read back (its \"create\" line left to the plan) gives the same plan" ||
+	fail "--layout FILE with the ESP's line" "$(cat "$T/again.json")"
 [ "$(sha "$big")" = "$before" ] && pass "--plan-only wrote nothing" || fail "--plan-only wrote nothing"
 
 # ---- ... restored: the ESP made, FAT32; the rest as it was ----
