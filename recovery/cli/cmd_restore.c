@@ -35,6 +35,8 @@ static const char restore_usage[] =
 	"  --plan-only (show the plan, write nothing),\n"
 	"  --grow-lv (an LVM physical volume that grows gives the room to its volume group's\n"
 	"  last logical volume and its file system; without it the room stays free),\n"
+	"  --firmware bios|uefi (the firmware the system will boot with, default this\n"
+	"  machine's: the first disk gets the ESP or BIOS boot partition it then needs),\n"
 	"  --no-fixup (do not make the restored system boot on this machine: by default\n"
 	"  muletto fixup runs when the machine or the disk differs from the captured one)";
 
@@ -102,6 +104,9 @@ static int restore_layout_option(struct restore_args *a, const char *arg)
 	parts = json_object_get(json_object_get(root, "plan") ?: root, "partitions");
 	json_array_foreach(parts, i, p) {
 		json_t *num = json_object_get(p, "number"), *sz = json_object_get(p, "new_size");
+		const char *act = json_string_value(json_object_get(p, "action"));
+		if (act && !strcmp(act, "create"))
+			continue; /* an ESP or BIOS boot partition: the plan makes it again */
 		if (!sz)
 			sz = json_object_get(p, "size");
 		if (!json_is_integer(num) || n == RESTORE_SIZES_MAX ||
@@ -159,6 +164,7 @@ static int restore_parse(int argc, char **argv, struct restore_args *a)
 		{ "verify", no_argument, NULL, 'V' },	   { "trust", required_argument, NULL, 'T' },
 		{ "layout", required_argument, NULL, 'L' }, { "plan-only", no_argument, NULL, 'P' },
 		{ "grow-lv", no_argument, NULL, 'G' },	   { "no-fixup", no_argument, NULL, 'F' },
+		{ "firmware", required_argument, NULL, 'f' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c, r;
@@ -193,6 +199,11 @@ static int restore_parse(int argc, char **argv, struct restore_args *a)
 		case 'P': a->q.plan_only = 1; break;
 		case 'F': a->no_fixup = 1; break;
 		case 'G': a->q.grow_lv = 1; break;
+		case 'f':
+			if (strcmp(optarg, "bios") && strcmp(optarg, "uefi"))
+				return cmd_bad_option("--firmware %s: use bios or uefi", optarg);
+			a->q.firmware = optarg;
+			break;
 		case 'h': printf("usage: %s\n", restore_usage); return -1;
 		default: return cmd_usage(restore_usage);
 		}
@@ -275,7 +286,8 @@ static void restore_report(const struct restore_args *a, const struct restore_re
 static int restore_fixup(const struct restore_args *a, const struct restore_result *res,
 			 json_t **js)
 {
-	struct fixup_opts o = { .uefi = machine_is_uefi() };
+	struct fixup_opts o = { .uefi = a->q.firmware ? !strcmp(a->q.firmware, "uefi") :
+						      machine_is_uefi() };
 	struct fixup_report *reps;
 	char why[ERR_MSG_MAX];
 	struct stat st;

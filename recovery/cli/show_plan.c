@@ -11,6 +11,11 @@ static json_t *plan_part_json(const struct plan_part *p)
 {
 	const struct manifest_part *s = p->src;
 
+	if (p->action == PLAN_CREATE) /* not in the image: no old place */
+		return json_pack("{s:i, s:o, s:s, s:s, s:s, s:I, s:I, s:s}", "number", s->number,
+				 "fs", show_json_string(s->fs), "role", s->role, "type", s->type,
+				 "name", s->name, "new_start", (json_int_t)p->new_start, "new_size",
+				 (json_int_t)p->new_size, "action", "create");
 	return json_pack("{s:i, s:o, s:o, s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:s}", "number",
 			 s->number, "fs", show_json_string(s->fs), "label",
 			 show_json_string(s->label), "role", show_json_string(s->role), "old_start",
@@ -62,6 +67,12 @@ void show_plan(const char *image, const char *target, const struct plan *pl,
 	for (i = 0; i < pl->n; i++) {
 		const struct plan_part *p = &pl->p[i];
 		const struct manifest_part *s = p->src;
+		if (p->action == PLAN_CREATE) { /* not in the image */
+			printf("  %4d  %-22s %10s %10s -> %10s %10s  create %s\n", s->number,
+			       s->role, "-", "-", sz(p->new_start, c), sz(p->new_size, e),
+			       !strcmp(s->role, "esp") ? "ESP (FAT32)" : "BIOS boot partition");
+			continue;
+		}
 		snprintf(what, sizeof(what), "%s%s%s", s->fs[0] ? s->fs : s->role,
 			 s->label[0] ? " " : "", s->label);
 		printf("  %4d  %-22s %10s %10s -> %10s %10s  %s", s->number,

@@ -826,6 +826,28 @@ int fs_fat_rebuild(const char *src, uint64_t src_size, const char *path, uint64_
 	return r;
 }
 
+int fs_fat_make(const char *path, uint64_t off, uint64_t size, uint32_t sector, char *verdict,
+		size_t n)
+{
+	char dev[4200], ss[16], out[4096];
+	const char *mkfs[] = { "mkfs.vfat", "-F", "32", "-S", ss, "-n", "EFI", dev, NULL };
+	const char *check[] = { "fsck.vfat", "-n", dev, NULL };
+	int loop = -1, r;
+
+	snprintf(ss, sizeof(ss), "%u", sector);
+	r = fs_loop(path, off, size, 0, sector, dev, sizeof(dev), &loop);
+	if (r == 0)
+		r = spawn_run(mkfs, out, sizeof(out));
+	if (r == 0) {
+		r = spawn_run(check, out, sizeof(out));
+		snprintf(verdict, n, "FAT32 made with %u-byte sectors, %s (fsck.vfat -n)", sector,
+			 r == 0 ? "clean" : "errors");
+	}
+	if (loop >= 0)
+		close(loop);
+	return r;
+}
+
 static uint64_t le(const unsigned char *p, int n)
 {
 	uint64_t v = 0;

@@ -66,7 +66,8 @@ static int restore_write(const struct restore_request *q, struct restore_result 
 }
 
 /* What differs from the captured machine (restore_result.differs). */
-static void restore_differs(const struct manifest *m, struct restore_result *res)
+static void restore_differs(const struct restore_request *q, const struct manifest *m,
+			    struct restore_result *res)
 {
 	size_t len;
 
@@ -74,6 +75,12 @@ static void restore_differs(const struct manifest *m, struct restore_result *res
 		debug_log("restore", "cannot compare the machines: %s", err_msg());
 		res->differs[0] = 0;
 	}
+	len = strlen(res->differs);
+	/* --firmware: the machine the system will boot on is not this one */
+	if (q->firmware && m->firmware[0] && strcmp(q->firmware, m->firmware) &&
+	    !strstr(res->differs, "firmware") && len + 64 < sizeof(res->differs))
+		snprintf(res->differs + len, sizeof(res->differs) - len, "%sfirmware %.16s -> %.16s",
+			 len ? "; " : "", m->firmware, q->firmware);
 	len = strlen(res->differs);
 	if (res->laid_out && len + 32 < sizeof(res->differs))
 		snprintf(res->differs + len, sizeof(res->differs) - len, "%sdisk size or sector size",
@@ -115,7 +122,7 @@ static int restore_from_repo(const struct restore_request *q, struct restore_res
 	if (r == 0 && !laid_out)
 		r = restore_write(q, res, idx, repo->store_url, q->name, q->disk);
 	if (r == 0 && !res->planned_only)
-		restore_differs(m, res);
+		restore_differs(q, m, res);
 out:
 	caibx_free(idx);
 	manifest_free(m);

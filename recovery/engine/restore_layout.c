@@ -142,12 +142,26 @@ static int layout_supported(const struct restore_request *q, const struct plan *
 	return layout_sectors_ok(pl, target);
 }
 
+/* The boot partition the image's first disk needs for the firmware the
+ * restored system boots with, when the image's machine booted the other way. */
+static enum plan_boot layout_boot(const struct restore_request *q, const struct manifest *m,
+				  const struct manifest_disk *d)
+{
+	const char *now = q->firmware ? q->firmware :
+			  access("/sys/firmware/efi", F_OK) == 0 ? "uefi" : "bios";
+
+	if (!m->ndisks || d != &m->disks[0])
+		return PLAN_BOOT_NONE;
+	return plan_boot_needed(d, m->firmware, now);
+}
+
 /* The plan for q's target (its path in to: "auto" picked), or NULL when a
  * plain restore does. */
-static int layout_plan(const struct restore_request *q, const struct manifest_disk *d,
-		       char *to, size_t to_size, struct plan **ret)
+static int layout_plan(const struct restore_request *q, const struct manifest *m,
+		       const struct manifest_disk *d, char *to, size_t to_size, struct plan **ret)
 {
 	enum plan_policy policy = PLAN_AUTO;
+	enum plan_boot boot = layout_boot(q, m, d);
 	uint64_t size = 0;
 	uint32_t sector = 0;
 	int block = 0, r = 0;
@@ -160,7 +174,7 @@ static int layout_plan(const struct restore_request *q, const struct manifest_di
 		char *picked = NULL;
 		/* without --layout, a disk the image fits as it is (restore_job.c);
 		 * with it, the one disk that holds at least what the plan needs */
-		if ((!q->layout && !q->plan_only) || !d->nparts || !d->pt_type[0])
+		if ((!q->layout && !q->plan_only && !boot) || !d->nparts || !d->pt_type[0])
 			return 0;
 		if ((r = target_pick_auto(plan_least(d), &picked)) < 0)
 			return r;
@@ -171,13 +185,17 @@ static int layout_plan(const struct restore_request *q, const struct manifest_di
 		return r;
 	if (!d->nparts || !d->pt_type[0])
 		return 0; /* no partitions: nothing to place */
-	if (!q->layout && !q->nsizes && !q->plan_only &&
+	if (!q->layout && !q->nsizes && !q->plan_only && !boot &&
 	    (!block || (size == d->size && (!sector || sector == d->logical_sector_size))))
 		return 0;
 	if (!size)
 		size = d->size; /* a new file: the image's size, unless the plan says otherwise */
 	r = q->nsizes ? plan_make_sized(d, size, sector, q->sizes, q->nsizes, ret) :
 			plan_make(d, size, sector, policy, ret);
+	if (r == 0 && (r = plan_add_boot(*ret, d, boot)) < 0) {
+		plan_free(*ret);
+		*ret = NULL;
+	}
 	if (r < 0) {
 		char cause[ERR_MSG_MAX];
 		str_copy(cause, sizeof(cause), err_msg());
@@ -308,6 +326,25 @@ static int layout_grow_lv(const struct restore_request *q, const struct plan_par
 	return r;
 }
 
+/* The first MiB of a partition the image had not, zeroed: whatever the
+ * target held there says nothing to libblkid or GRUB. */
+static int layout_zero_head(struct target *t, const struct plan_part *p)
+{
+	size_t n = (size_t)MIN(p->new_size, (uint64_t)PLAN_ALIGN);
+	void *z = NULL;
+	int r;
+
+	if (posix_memalign(&z, 4096, PLAN_ALIGN))
+		return -ENOMEM;
+	memset(z, 0, PLAN_ALIGN);
+	r = pwrite_full(t->fd, z, n, p->new_start);
+	free(z);
+	if (r < 0)
+		return err_set(r, "%s: cannot clear partition %d at %" PRIu64 ": %s", t->path,
+			       p->src->number, p->new_start, strerror(-r));
+	return 0;
+}
+
 /* The partition table, swap made anew, and file systems fitted, after the data. */
 static int layout_finish(const struct restore_request *q, const struct plan *pl,
 			 const struct manifest_disk *d, struct target *t, struct overflow **ov,
@@ -320,7 +357,9 @@ static int layout_finish(const struct restore_request *q, const struct plan *pl,
 	r = layout_table_write(pl, d, t->fd, t->path);
 	for (i = 0; i < pl->n && r == 0; i++) {
 		const struct plan_part *p = &pl->p[i];
-		if (p->action == PLAN_REBUILD && plan_made_from(p) == PLAN_FROM_NOTHING)
+		if (p->action == PLAN_CREATE)
+			r = layout_zero_head(t, p);
+		else if (p->action == PLAN_REBUILD && plan_made_from(p) == PLAN_FROM_NOTHING)
 			r = fs_swap_make(t->fd, t->path, p->new_start, p->new_size, p->src->fs_uuid,
 					 p->src->label);
 	}
@@ -332,12 +371,24 @@ static int layout_finish(const struct restore_request *q, const struct plan *pl,
 		const struct plan_part *p = &pl->p[i];
 		struct restore_fit *f = &res->fits[res->nfits];
 		double t1 = now_seconds();
-		char sz[32];
+		char sz[32], sz2[32];
 		if (p->action == PLAN_COPY || res->nfits >= RESTORE_FIT_MAX)
 			continue;
 		f->number = p->src->number;
 		str_copy(f->action, sizeof(f->action), plan_action_name(p->action));
-		if (p->action == PLAN_REBUILD && !strcmp(p->src->fs, "vfat")) {
+		if (p->action == PLAN_CREATE) {
+			event_notice("partition %d: %s made, %s at %s...", p->src->number,
+				     plan_boot_name(!strcmp(p->src->role, "esp") ? PLAN_BOOT_ESP :
+								PLAN_BOOT_BIOS),
+				     (human_size(p->new_size, sz, sizeof(sz)), sz),
+				     (human_size(p->new_start, sz2, sizeof(sz2)), sz2));
+			if (!strcmp(p->src->role, "esp"))
+				r = fs_fat_make(t->path, p->new_start, p->new_size, pl->new_sector,
+						f->verdict, sizeof(f->verdict));
+			else
+				str_copy(f->verdict, sizeof(f->verdict),
+					 "made, empty, for GRUB's core.img");
+		} else if (p->action == PLAN_REBUILD && !strcmp(p->src->fs, "vfat")) {
 			event_notice("partition %d (vfat%s%s): making the FAT anew in %s for "
 				     "%u-byte sectors...", p->src->number,
 				     p->src->label[0] ? " " : "", p->src->label,
@@ -399,7 +450,7 @@ int restore_layout(const struct restore_request *q, struct restore_result *res,
 	int r, r2;
 
 	*done = 0;
-	r = layout_plan(q, d, to, sizeof(to), &pl);
+	r = layout_plan(q, m, d, to, sizeof(to), &pl);
 	if (r < 0 || !pl)
 		return r;
 	*done = 1;

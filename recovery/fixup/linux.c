@@ -640,6 +640,121 @@ static void lx_os_id(const struct lx *x, char *id, size_t n)
 	free(t);
 }
 
+/* The line after line in a text, or NULL at its end. */
+static const char *lx_next_line(const char *line)
+{
+	const char *nl = strchr(line, '\n');
+
+	return nl && nl[1] ? nl + 1 : NULL;
+}
+
+/* The package that holds GRUB's files for the firmware (BIOS: i386-pc;
+ * UEFI: x86_64-efi) in the system's distribution (os-release ID, ID_LIKE). */
+static const char *lx_grub_package(const struct lx *x)
+{
+	static const struct {
+		const char *ids[4], *bios, *uefi;
+	} pkgs[] = {
+		{ { "debian", "ubuntu" }, "grub-pc-bin (Debian, Ubuntu)",
+		  "grub-efi-amd64-bin (Debian, Ubuntu)" },
+		{ { "rhel", "fedora", "centos" }, "grub2-pc-modules (RHEL, Fedora)",
+		  "grub2-efi-x64 (RHEL, Fedora)" },
+		{ { "suse", "opensuse", "sles" }, "grub2-i386-pc (SUSE)", "grub2-x86_64-efi (SUSE)" },
+	};
+	int exists;
+	char *t = lx_read(x, "/etc/os-release", &exists);
+	const char *found = NULL, *line;
+	size_t i, k;
+
+	for (line = t && *t ? t : NULL; line && !found; line = lx_next_line(line)) {
+		if (strncmp(line, "ID=", 3) && strncmp(line, "ID_LIKE=", 8))
+			continue;
+		for (i = 0; i < ARRAY_SIZE(pkgs) && !found; i++)
+			for (k = 0; k < ARRAY_SIZE(pkgs[i].ids) && pkgs[i].ids[k] && !found; k++) {
+				const char *v = strchr(line, '=') + 1, *w;
+				size_t len = strlen(pkgs[i].ids[k]), end = strcspn(v, "\n");
+				for (w = v; (w = strstr(w, pkgs[i].ids[k])) && w < v + end; w++)
+					if ((w == v || strchr("\" ", w[-1])) && strchr("\" \n", w[len]))
+						found = x->o->uefi ? pkgs[i].uefi : pkgs[i].bios;
+			}
+	}
+	free(t);
+	if (found)
+		return found;
+	return x->o->uefi ? "grub-efi-amd64-bin (Debian, Ubuntu), grub2-efi-x64 (RHEL, Fedora) or "
+			    "grub2-x86_64-efi (SUSE)" :
+			    "grub-pc-bin (Debian, Ubuntu), grub2-pc-modules (RHEL, Fedora) or "
+			    "grub2-i386-pc (SUSE)";
+}
+
+/* Before anything is changed: a system whose GRUB cannot boot this firmware
+ * (its files for it not installed) is refused whole, naming the package, so
+ * that nothing is left half done. */
+static int lx_grub_ready(struct lx *x)
+{
+	const char *dir = x->o->uefi ? "/usr/lib/grub/x86_64-efi" : "/usr/lib/grub/i386-pc";
+
+	if (!lx_has(x, "grub-install") || lx_exists(x, dir))
+		return 0;
+	x->r->refused = 1;
+	fixup_note(x->r, FIXUP_FAILED, "boot loader", "this machine boots %s and the system has "
+		   "no GRUB for it: install %s in it, or boot the machine in %s mode; nothing "
+		   "was changed", x->o->uefi ? "UEFI" : "BIOS", lx_grub_package(x),
+		   x->o->uefi ? "BIOS (legacy)" : "UEFI");
+	return err_set(-ENOENT, "the system has no GRUB for %s (no %s): install %s in it",
+		       x->o->uefi ? "UEFI" : "BIOS", dir, lx_grub_package(x));
+}
+
+/* An ESP the system's fstab does not mount (one muletto made for a system
+ * that booted BIOS): mounted at /boot/efi by its UUID, as Debian's
+ * installer writes it. */
+static int lx_fstab_esp(struct lx *x)
+{
+	const char *rel = "/etc/fstab", *line;
+	char *text, *fstab;
+	size_t len;
+	int r = 0, exists;
+
+	if (!x->o->uefi || !x->esp)
+		return 0;
+	if (!(fstab = lx_read(x, rel, &exists))) /* as lx_table left it */
+		return -ENOMEM;
+	for (line = *fstab ? fstab : NULL; line; line = lx_next_line(line)) {
+		char dev[256], mp[256];
+		if (sscanf(line, " %255s %255s", dev, mp) == 2 && dev[0] != '#' &&
+		    (!strcmp(mp, "/boot/efi") || !strcmp(mp, "/efi"))) {
+			free(fstab);
+			return 0; /* it has one: lx_table names it rightly */
+		}
+	}
+	if (!x->esp->fs_uuid[0]) {
+		free(fstab);
+		fixup_note(x->r, FIXUP_FAILED, rel, "the ESP (%s) has no file system UUID to "
+			   "mount it by: make it FAT32 (mkfs.vfat -F 32)", x->esp->dev);
+		return err_set(-ENOENT, "the ESP %s has no file system", x->esp->dev);
+	}
+	fixup_note(x->r, lx_change(x), rel, "UUID=%s /boot/efi vfat umask=0077 0 1 %s added: "
+		   "the ESP (%s) mounted where GRUB for UEFI keeps its files", x->esp->fs_uuid,
+		   x->o->dry_run ? "would be" : "was", x->esp->dev);
+	if (x->o->dry_run) {
+		free(fstab);
+		return 0;
+	}
+	len = strlen(fstab) + 64 + strlen(x->esp->fs_uuid);
+	if (!(text = malloc(len))) {
+		free(fstab);
+		return -ENOMEM;
+	}
+	snprintf(text, len, "%s%sUUID=%s /boot/efi vfat umask=0077 0 1\n", fstab,
+		 fstab[0] && fstab[strlen(fstab) - 1] != '\n' ? "\n" : "", x->esp->fs_uuid);
+	r = lx_write(x, rel, text);
+	free(text);
+	free(fstab);
+	if (r < 0)
+		fixup_note(x->r, FIXUP_FAILED, rel, "%s", err_msg());
+	return r;
+}
+
 /* GRUB for the firmware the machine boots with. */
 static int lx_bootloader(struct lx *x)
 {
@@ -676,8 +791,8 @@ static int lx_bootloader(struct lx *x)
 	}
 	if (!x->esp) {
 		fixup_note(x->r, FIXUP_FAILED, rel, "this machine boots UEFI and the disk has no ESP: "
-			   "boot it in BIOS (legacy) mode; muletto does not make an ESP where "
-			   "the image had none");
+			   "restore the image with --firmware uefi (muletto restore makes one), "
+			   "or boot the machine in BIOS (legacy) mode");
 		return err_set(-ENOENT, "no ESP on the disk for a UEFI boot");
 	}
 	if (!lx_exists(x, "/usr/lib/grub/x86_64-efi")) {
@@ -1078,6 +1193,8 @@ int fixup_linux(const struct disk_info *disk, const struct disk_part *root,
 	}
 	lx_root_spec(fstab, spec, sizeof(spec));
 	names_root_disk(spec, x.root_disk, sizeof(x.root_disk));
+	if ((rc = lx_grub_ready(&x)) < 0)
+		goto out; /* refused before anything changed */
 	if ((rc = lx_mount_boot(&x, fstab)) < 0 || (rc = lx_bind(&x)) < 0)
 		goto out;
 	if (!x.esp)
@@ -1093,6 +1210,8 @@ int fixup_linux(const struct disk_info *disk, const struct disk_part *root,
 	}
 	/* each step goes on after another's failure: the report tells them all */
 	step = lx_table(&x, "/etc/fstab", 1);
+	rc = rc ? rc : step;
+	step = lx_fstab_esp(&x);
 	rc = rc ? rc : step;
 	step = lx_table(&x, "/etc/crypttab", 2);
 	rc = rc ? rc : step;

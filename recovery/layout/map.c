@@ -24,6 +24,8 @@ int layout_map_make(const struct plan *pl, const struct manifest_disk *d, const 
 		return -ENOMEM;
 	for (i = 0; i < pl->n; i++) {
 		const struct plan_part *p = &pl->p[i];
+		if (p->action == PLAN_CREATE)
+			continue; /* not in the image: made after the data */
 		first = MIN(first, p->src->start);
 		enum plan_source from = p->action == PLAN_REBUILD ? plan_made_from(p) : PLAN_FROM_PLACE;
 		if (from == PLAN_FROM_NOTHING || !p->src->size)

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "muletto/core/err.h"
 #include "muletto/core/util.h"
@@ -38,7 +39,7 @@ int plan_policy_parse(const char *s, enum plan_policy *ret)
 
 const char *plan_action_name(enum plan_action a)
 {
-	static const char *const names[] = { "copy", "grow", "shrink", "rebuild" };
+	static const char *const names[] = { "copy", "grow", "shrink", "rebuild", "create" };
 
 	return names[a];
 }
@@ -75,6 +76,14 @@ static uint64_t plan_min(const struct manifest_part *p)
 	if (!plan_can(p, 1))
 		return p->size;
 	return MIN(p->size, up(p->min_size + PLAN_SLACK, PLAN_ALIGN));
+}
+
+/* Where the partitions must end on a disk of size bytes: before the backup GPT. */
+static uint64_t plan_limit(const struct manifest_disk *d, uint64_t size, uint32_t sector)
+{
+	uint64_t tail = strcmp(d->pt_type, "gpt") ? 0 : PLAN_GPT_TAIL * (uint64_t)sector;
+
+	return size > tail ? down(size - tail, sector) : 0;
 }
 
 static int plan_cmp(const void *a, const void *b)
@@ -225,6 +234,10 @@ static void plan_actions(struct plan *pl)
 	pl->identity = pl->old_disk == pl->new_disk && pl->old_sector == pl->new_sector;
 	for (i = 0; i < pl->n; i++) {
 		struct plan_part *p = &pl->p[i];
+		if (p->action == PLAN_CREATE) {
+			pl->identity = 0;
+			continue;
+		}
 		if (!strcmp(p->src->fs, "vfat") &&
 		    (p->new_size != p->src->size ||
 		     (pl->new_sector != pl->old_sector && p->src->fs_block_size != pl->new_sector)))
@@ -270,8 +283,7 @@ int plan_make(const struct manifest_disk *d, uint64_t size, uint32_t sector,
 			break;
 		}
 	first = pl->n ? MAX(pl->p[0].new_start, (uint64_t)PLAN_ALIGN) : PLAN_ALIGN;
-	limit = down(size - (strcmp(d->pt_type, "gpt") ? 0 : PLAN_GPT_TAIL * (uint64_t)pl->new_sector),
-		     pl->new_sector);
+	limit = plan_limit(d, size, pl->new_sector);
 	r = size > first ? plan_layout(pl, policy, first, limit) : plan_too_small(pl, first, 0);
 	if (r < 0) {
 		plan_free(pl);
@@ -338,8 +350,7 @@ int plan_make_sized(const struct manifest_disk *d, uint64_t size, uint32_t secto
 	}
 	first = pl->n ? MAX(pl->p[0].src->start, (uint64_t)PLAN_ALIGN) : PLAN_ALIGN;
 	plan_pack(pl, first);
-	limit = down(size - (strcmp(d->pt_type, "gpt") ? 0 : PLAN_GPT_TAIL * (uint64_t)pl->new_sector),
-		     pl->new_sector);
+	limit = plan_limit(d, size, pl->new_sector);
 	if (plan_end(pl) > limit) {
 		human_size(plan_end(pl), need, sizeof(need));
 		human_size(limit, have, sizeof(have));
@@ -379,6 +390,196 @@ void plan_free(struct plan *p)
 {
 	if (!p)
 		return;
+	free(p->made);
 	free(p->p);
 	free(p);
+}
+
+const char *plan_boot_name(enum plan_boot kind)
+{
+	return kind == PLAN_BOOT_ESP ? "ESP" : kind == PLAN_BOOT_BIOS ? "BIOS boot partition" : "";
+}
+
+static int plan_has_type(const struct manifest_disk *d, const char *role, const char *type)
+{
+	size_t i;
+
+	for (i = 0; i < d->nparts; i++)
+		if (!strcmp(d->parts[i].role, role) || !strcasecmp(d->parts[i].type, type))
+			return 1;
+	return 0;
+}
+
+enum plan_boot plan_boot_needed(const struct manifest_disk *d, const char *was, const char *now)
+{
+	int gpt = !strcmp(d->pt_type, "gpt");
+
+	if (!d->nparts || !was || !now || !strcmp(was, now))
+		return PLAN_BOOT_NONE;
+	if (!strcmp(was, "bios") && !strcmp(now, "uefi") && (gpt || !strcmp(d->pt_type, "dos")) &&
+	    !plan_has_type(d, "esp", gpt ? PLAN_ESP_TYPE_GPT : PLAN_ESP_TYPE_MBR))
+		return PLAN_BOOT_ESP;
+	if (!strcmp(was, "uefi") && !strcmp(now, "bios") && gpt &&
+	    !plan_has_type(d, "bios_boot", PLAN_BIOS_BOOT_TYPE))
+		return PLAN_BOOT_BIOS;
+	return PLAN_BOOT_NONE;
+}
+
+/* The first partition number the table does not use; 0 when none is free. */
+static int plan_free_number(const struct plan *pl, int gpt)
+{
+	int no, max = gpt ? 128 : 4;
+	size_t i;
+
+	for (no = 1; no <= max; no++) {
+		for (i = 0; i < pl->n && pl->p[i].src->number != no; i++)
+			;
+		if (i == pl->n)
+			return no;
+	}
+	return 0;
+}
+
+/* Partition k made smaller by need, or a little more so that a partition of
+ * need bytes fits 1 MiB aligned after it, before the next one (or limit).
+ * The new partition's start in at; 0 when k cannot give that much. */
+static int plan_give(struct plan *pl, size_t k, uint64_t need, uint64_t limit, uint64_t *at)
+{
+	struct plan_part *p = &pl->p[k];
+	uint64_t next = k + 1 < pl->n ? pl->p[k + 1].new_start : limit, take, size, floor;
+	int grow_only = p->new_size >= p->src->size + need && plan_can(p->src, 0);
+
+	if (!grow_only && !plan_can(p->src, 1))
+		return 0;
+	floor = grow_only ? p->src->size : plan_min(p->src);
+	for (take = need; take <= need + PLAN_ALIGN; take += PLAN_ALIGN) {
+		if (p->new_size < take)
+			return 0;
+		size = down(p->new_size - take, pl->new_sector);
+		if (size < floor)
+			return 0;
+		if (up(p->new_start + size, PLAN_ALIGN) + need <= next) {
+			p->new_size = size;
+			*at = up(p->new_start + size, PLAN_ALIGN);
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* Refused with the numbers: the room there is, what each partition can give. */
+static int plan_no_room(const struct plan *pl, const struct manifest_disk *d, enum plan_boot kind,
+			uint64_t need, uint64_t limit)
+{
+	char line[ERR_MSG_MAX] = "", a[32], b[32], c[32], e[32], f[32];
+	uint64_t end = plan_end(pl);
+	size_t i, k = 0;
+
+	for (i = 0; i < pl->n; i++) {
+		const struct manifest_part *s = pl->p[i].src;
+		human_size(pl->p[i].new_size, a, sizeof(a));
+		human_size(plan_can(s, 1) ? plan_min(s) : pl->p[i].new_size, b, sizeof(b));
+		k += (size_t)snprintf(line + k, k < sizeof(line) ? sizeof(line) - k : 0,
+				      "%spartition %d (%s) %s %s", i ? ", " : "", s->number,
+				      s->fs[0] ? s->fs : s->role[0] ? s->role : "no file system",
+				      plan_can(s, 1) ? "can shrink from" : "keeps its", a);
+		if (plan_can(s, 1))
+			k += (size_t)snprintf(line + k, k < sizeof(line) ? sizeof(line) - k : 0,
+					      " to %s", b);
+	}
+	human_size(need, a, sizeof(a));
+	human_size(end, b, sizeof(b));
+	human_size(limit, c, sizeof(c));
+	human_size(limit > end ? limit - end : 0, e, sizeof(e));
+	human_size(plan_least(d) + need, f, sizeof(f));
+	return err_set(-ENOSPC, "the new machine's firmware needs %s %s (%s) that image disk %d has "
+				"not, and there is no room for one: the partitions end at %s, the "
+				"disk has room up to %s (%s free), and no partition can give up %s: "
+				"%s; choose a disk of at least %s, or boot the machine in %s mode",
+		       kind == PLAN_BOOT_ESP ? "an" : "a", plan_boot_name(kind), a, d->index, b, c,
+		       e, a, line, f,
+		       kind == PLAN_BOOT_ESP ? "BIOS (legacy)" : "UEFI");
+}
+
+/* Where the new partition goes: its start in at, its place in pl->p in idx. */
+static int plan_boot_room(struct plan *pl, uint64_t need, uint64_t limit, uint64_t *at,
+			  size_t *idx)
+{
+	size_t i;
+
+	if (!pl->n || (uint64_t)PLAN_ALIGN + need <= pl->p[0].new_start) {
+		*at = PLAN_ALIGN; /* the gap before the first partition */
+		*idx = 0;
+		return 1;
+	}
+	if (up(plan_end(pl), PLAN_ALIGN) + need <= limit) {
+		*at = up(plan_end(pl), PLAN_ALIGN); /* free after the last one */
+		*idx = pl->n;
+		return 1;
+	}
+	for (i = pl->n; i-- > 0;) /* room a growing partition gives back */
+		if (pl->p[i].action != PLAN_CREATE && pl->p[i].new_size >= pl->p[i].src->size + need &&
+		    plan_can(pl->p[i].src, 0) && plan_give(pl, i, need, limit, at)) {
+			*idx = i + 1;
+			return 1;
+		}
+	for (i = pl->n; i-- > 0;) /* the last data partition that can shrink that far */
+		if (pl->p[i].action != PLAN_CREATE && plan_can(pl->p[i].src, 1) &&
+		    plan_give(pl, i, need, limit, at)) {
+			*idx = i + 1;
+			return 1;
+		}
+	return 0;
+}
+
+int plan_add_boot(struct plan *pl, const struct manifest_disk *d, enum plan_boot kind)
+{
+	int gpt = !strcmp(d->pt_type, "gpt"), no;
+	uint64_t need = kind == PLAN_BOOT_ESP ? PLAN_ESP_SIZE : PLAN_BIOS_BOOT_SIZE;
+	uint64_t limit = plan_limit(d, pl->new_disk, pl->new_sector), at = 0;
+	struct plan_part *parts, *keep;
+	struct manifest_part *m;
+	size_t idx = 0;
+
+	if (kind == PLAN_BOOT_NONE)
+		return 0;
+	if (pl->made)
+		return err_set(-EINVAL, "the plan has a partition made for booting already");
+	if (!(no = plan_free_number(pl, gpt)))
+		return err_set(-ENOSPC, "the new machine's firmware needs an ESP that image disk %d "
+					"has not, and its MBR table has all four primary partitions "
+					"taken, where an ESP must be one: boot the machine in BIOS "
+					"(legacy) mode", d->index);
+	if (!(keep = malloc(sizeof(*keep) * (pl->n ? pl->n : 1))))
+		return -ENOMEM;
+	memcpy(keep, pl->p, sizeof(*keep) * pl->n);
+	if (!plan_boot_room(pl, need, limit, &at, &idx)) {
+		memcpy(pl->p, keep, sizeof(*keep) * pl->n);
+		free(keep);
+		return plan_no_room(pl, d, kind, need, limit);
+	}
+	m = calloc(1, sizeof(*m));
+	parts = m ? realloc(pl->p, sizeof(*parts) * (pl->n + 1)) : NULL;
+	if (!parts) {
+		memcpy(pl->p, keep, sizeof(*keep) * pl->n);
+		free(keep);
+		free(m);
+		return -ENOMEM;
+	}
+	free(keep);
+	pl->p = parts;
+	*m = (struct manifest_part){ .number = no, .start = at, .size = need };
+	str_copy(m->type, sizeof(m->type), kind == PLAN_BOOT_BIOS ? PLAN_BIOS_BOOT_TYPE :
+					   gpt ? PLAN_ESP_TYPE_GPT : PLAN_ESP_TYPE_MBR);
+	str_copy(m->name, sizeof(m->name), !gpt ? "" : kind == PLAN_BOOT_ESP ? "EFI System" :
+								     "BIOS boot partition");
+	str_copy(m->role, sizeof(m->role), kind == PLAN_BOOT_ESP ? "esp" : "bios_boot");
+	str_copy(m->fs, sizeof(m->fs), kind == PLAN_BOOT_ESP ? "vfat" : "");
+	memmove(&pl->p[idx + 1], &pl->p[idx], sizeof(*parts) * (pl->n - idx));
+	pl->p[idx] = (struct plan_part){ .src = m, .new_start = at, .new_size = need,
+					 .action = PLAN_CREATE };
+	pl->n++;
+	pl->made = m;
+	plan_actions(pl);
+	return 0;
 }

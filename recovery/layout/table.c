@@ -41,6 +41,10 @@ static int table_add(struct fdisk_context *cxt, struct fdisk_label *lb, const st
 		r = fdisk_partition_set_start(pa, p->new_start / pl->new_sector);
 	if (r == 0)
 		r = fdisk_partition_set_size(pa, p->new_size / pl->new_sector);
+	if (r == 0) /* the plan's size, not rounded to libfdisk's grain: an image's
+		     * partition may end where no grain does (sgdisk's last usable
+		     * sector), and rounding would cut it or run past the disk */
+		r = fdisk_partition_size_explicit(pa, 1);
 	if (r == 0 && t)
 		r = fdisk_partition_set_type(pa, t);
 	if (r == 0 && gpt && s->name[0])

@@ -74,6 +74,11 @@ int fs_fat_rebuild(const char *src, uint64_t src_size, const char *path, uint64_
 		   uint64_t size, uint32_t sector, const char *label, const char *volid,
 		   char *verdict, size_t n);
 
+/* A FAT32 made at off of path (size bytes) for sectors of sector bytes,
+ * labelled EFI, for an ESP the image had not; fsck.vfat's verdict in verdict. */
+int fs_fat_make(const char *path, uint64_t off, uint64_t size, uint32_t sector, char *verdict,
+		size_t n);
+
 /* A swap area made anew at off of path, size bytes, with its UUID and label
  * (either may be ""). */
 int fs_swap_make(int fd, const char *path, uint64_t off, uint64_t size, const char *uuid,

@@ -52,6 +52,11 @@ struct restore_request {
 	 * volume takes the free room, its file system grown (--grow-lv); else
 	 * the room stays free in the volume group */
 	int grow_lv;
+	/* the firmware the restored system will boot with: "uefi", "bios";
+	 * NULL: the one this machine booted with. When it is not the one the
+	 * image's machine booted with, the image's first disk gets the boot
+	 * partition it needs (plan_add_boot) */
+	const char *firmware;
 	void (*show_plan)(void *ctx, const char *target, const struct plan *pl,
 			  const struct manifest_disk *d);
 };

@@ -25,7 +25,8 @@ enum plan_action {
 	PLAN_COPY,   /* the same size: the bytes as they are */
 	PLAN_GROW,   /* larger: the bytes, then the file system grown */
 	PLAN_SHRINK, /* smaller: the file system shrunk, then its bytes */
-	PLAN_REBUILD /* made anew with the same identity (plan_made_from) */
+	PLAN_REBUILD, /* made anew with the same identity (plan_made_from) */
+	PLAN_CREATE   /* a partition the image has not: an ESP, a BIOS boot partition */
 };
 
 struct plan_part {
@@ -40,6 +41,7 @@ struct plan {
 	int identity;			/* nothing moves: a plain restore */
 	size_t n;
 	struct plan_part *p;		/* in the order of the image's partitions */
+	struct manifest_part *made;	/* what a PLAN_CREATE partition's src points at */
 };
 
 /* A partition's size chosen by the technician (--layout FILE). */
@@ -70,6 +72,35 @@ enum plan_source plan_made_from(const struct plan_part *p);
  * least its file system allows (--to auto with --layout picks by it). */
 uint64_t plan_least(const struct manifest_disk *d);
 void plan_free(struct plan *p);
+
+/* A boot partition the firmware of the new machine needs and the image's disk
+ * has not: an ESP for a UEFI boot of a system that booted BIOS, a BIOS boot
+ * partition (GPT only: on MBR, GRUB lives in the gap) for the reverse.
+ *
+ * The ESP is 260 MiB: FAT32 needs at least 65525 clusters, which with 4 KiB
+ * sectors (a 4Kn disk, one sector a cluster) is 256 MiB plus its FATs, so
+ * this is the least size that is FAT32 on any disk, the one Windows makes on
+ * 4Kn disks, and a plan stays the same for both sector sizes. The BIOS boot
+ * partition is 1 MiB, aligned, where GRUB's core.img goes. */
+enum plan_boot { PLAN_BOOT_NONE, PLAN_BOOT_ESP, PLAN_BOOT_BIOS };
+#define PLAN_ESP_SIZE (260ULL * 1024 * 1024)
+#define PLAN_BIOS_BOOT_SIZE ((uint64_t)PLAN_ALIGN)
+#define PLAN_ESP_TYPE_GPT "C12A7328-F81F-11D2-BA4B-00A0C93EC93B"
+#define PLAN_ESP_TYPE_MBR "0xef"
+#define PLAN_BIOS_BOOT_TYPE "21686148-6449-6E6F-744E-656564454649"
+
+/* What d needs to boot a machine with firmware now ("uefi", "bios") when
+ * the image's machine booted with firmware was: an ESP (UEFI, d has none), a
+ * BIOS boot partition (BIOS, d is GPT and has none), or nothing. */
+enum plan_boot plan_boot_needed(const struct manifest_disk *d, const char *was, const char *now);
+/* Adds the partition to pl (d's plan), its number the first free one: in
+ * the gap before the first partition when it fits there, else in the room
+ * after the last, else in room a growing partition gives back, else in room
+ * the last data partition whose file system can shrink gives up. -ENOSPC
+ * with the numbers when none can (an MBR with its four primary slots taken:
+ * -ENOSPC, saying so); pl is then unchanged. */
+int plan_add_boot(struct plan *pl, const struct manifest_disk *d, enum plan_boot kind);
+const char *plan_boot_name(enum plan_boot kind);
 const char *plan_action_name(enum plan_action a);
 
 #endif
