@@ -14,6 +14,7 @@
 #include "muletto/core/util.h"
 #include "muletto/disk/fs.h"
 #include "muletto/disk/lvm.h"
+#include "muletto/disk/machine.h"
 #include "muletto/disk/md.h"
 #include "muletto/disk/overflow.h"
 #include "muletto/engine/restore.h"
@@ -148,7 +149,7 @@ static enum plan_boot layout_boot(const struct restore_request *q, const struct 
 				  const struct manifest_disk *d)
 {
 	const char *now = q->firmware ? q->firmware :
-			  access("/sys/firmware/efi", F_OK) == 0 ? "uefi" : "bios";
+			  machine_is_uefi() ? "uefi" : "bios";
 
 	if (!m->ndisks || d != &m->disks[0])
 		return PLAN_BOOT_NONE;
