@@ -26,21 +26,7 @@ port=$(nginx_start "$T" "location /repo/store/ { limit_rate 256k; }")
 # the hook: every POST's body in $T/hook/N.json, its Content-Type in N.type
 hport=$(free_port)
 mkdir -p "$T/hook"
-cat >"$T/hook.py" <<'PY'
-import http.server, os, sys
-d = sys.argv[2]
-class H(http.server.BaseHTTPRequestHandler):
-    def do_POST(self):
-        body = self.rfile.read(int(self.headers.get('Content-Length', 0)))
-        n = len([f for f in os.listdir(d) if f.endswith('.json')])
-        open(os.path.join(d, '%03d.type' % n), 'w').write(self.headers.get('Content-Type', '') + '\n' + self.path + '\n' + self.headers.get('Authorization', '') + '\n')
-        open(os.path.join(d, '%03d.json.tmp' % n), 'wb').write(body)
-        os.rename(os.path.join(d, '%03d.json.tmp' % n), os.path.join(d, '%03d.json' % n))
-        self.send_response(200); self.send_header('Content-Length', '0'); self.end_headers()
-    def log_message(self, *a): pass
-http.server.HTTPServer(('127.0.0.1', int(sys.argv[1])), H).serve_forever()
-PY
-daemon_start "$T/hook" "$hport" "$PY3" "$T/hook.py" "$hport" "$T/hook"
+daemon_start "$T/hook" "$hport" "$PY3" "$MULETTO_TOP/tests/hook_server.py" "$hport" "$T/hook"
 at_exit "daemon_stop $T/hook 0"
 mport=$(free_port)
 if "$PY3" -c 'import aiosmtpd' 2>/dev/null; then
@@ -197,36 +183,7 @@ chromium --headless --no-sandbox --disable-gpu --user-data-dir="$T/chr" --window
 	--virtual-time-budget=1500 --screenshot="$T/page.png" "$base/?token=$TOKEN" >/dev/null 2>&1
 chromium --headless --no-sandbox --disable-gpu --user-data-dir="$T/chr" \
 	--virtual-time-budget=1500 --dump-dom "$base/?token=$TOKEN" >"$T/page.html" 2>/dev/null
-cat >"$T/png.py" <<'PY'
-import struct, sys, zlib
-d = open(sys.argv[1], 'rb').read()
-assert d[:8] == b'\x89PNG\r\n\x1a\n'
-p, idat = 8, b''
-while p < len(d):
-    n, t = struct.unpack('>I4s', d[p:p + 8])
-    if t == b'IHDR': w, h, depth, ct = struct.unpack('>IIBB', d[p + 8:p + 18])
-    if t == b'IDAT': idat += d[p + 8:p + 8 + n]
-    p += 12 + n
-bpp = {2: 3, 6: 4}[ct]
-raw, stride, prev, px = zlib.decompress(idat), w * bpp, bytearray(w * bpp), {}
-for y in range(h):
-    f, line = raw[y * (stride + 1)], bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
-    for i in range(stride):
-        a = line[i - bpp] if i >= bpp else 0; b = prev[i]; c = prev[i - bpp] if i >= bpp else 0
-        if f == 1: line[i] = (line[i] + a) & 255
-        elif f == 2: line[i] = (line[i] + b) & 255
-        elif f == 3: line[i] = (line[i] + (a + b) // 2) & 255
-        elif f == 4:
-            pa, pb, pc = abs(b - c), abs(a - c), abs(a + b - 2 * c)
-            line[i] = (line[i] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
-    for x in range(0, stride, bpp * 4):
-        k = bytes(line[x:x + 3]); px[k] = px.get(k, 0) + 1
-    prev = line
-top = max(px.values()) / sum(px.values())
-print('%dx%d, %d colours, the commonest %.0f %%' % (w, h, len(px), 100 * top))
-sys.exit(0 if len(px) > 20 and top < 0.97 else 1)
-PY
-if [ -s "$T/page.png" ] && pngv=$("$PY3" "$T/png.py" "$T/page.png"); then
+if [ -s "$T/page.png" ] && pngv=$("$PY3" "$MULETTO_TOP/tests/png_blank.py" "$T/page.png"); then
 	pass "the page's screenshot is not blank: $pngv"
 else
 	fail "the page's screenshot is not blank" "${pngv:-no screenshot}"
