@@ -1,0 +1,152 @@
+/* The restore on its screen: the engine's restore_run on a thread of its
+ * own, its events recorded by the sink (tui.c), the bar redrawn by the main
+ * thread four times a second; then the result and what to do next. */
+#include <stdio.h>
+#include <string.h>
+
+#include "muletto/core/util.h"
+#include "tui_int.h"
+
+/* The technician confirmed on the screen before: no second question. */
+static int restore_confirmed(void *ctx, const char *target, uint64_t need)
+{
+	(void)ctx;
+	(void)target;
+	(void)need;
+	return 0;
+}
+
+static void *restore_thread(void *arg)
+{
+	struct tui *t = arg;
+	struct restore_request q = { .from = t->url, .name = t->image->name, .to = t->target,
+				     .confirm = restore_confirmed, .ctx = t };
+
+	memset(&t->res, 0, sizeof(t->res));
+	t->rc = restore_run(&q, &t->res);
+	str_copy(t->err, sizeof(t->err), t->rc < 0 ? err_msg() : "");
+	pthread_mutex_lock(&t->pr.lock);
+	t->pr.finished = 1;
+	pthread_mutex_unlock(&t->pr.lock);
+	return NULL;
+}
+
+/* The numbers under the bar, from what the sink recorded. */
+static int progress_text(struct tui *t, char *out, size_t size, uint64_t *done, uint64_t *total)
+{
+	char d[32], tot[32], rate[32], eta[32], notice[256];
+	double elapsed;
+	int finished;
+
+	pthread_mutex_lock(&t->pr.lock);
+	*done = t->pr.done;
+	*total = t->pr.total;
+	human_size(t->pr.done, d, sizeof(d));
+	human_size(t->pr.total, tot, sizeof(tot));
+	human_size((uint64_t)t->pr.rate, rate, sizeof(rate));
+	if (t->pr.eta >= 0 && t->pr.total)
+		snprintf(eta, sizeof(eta), "%d:%02d", (int)t->pr.eta / 60, (int)t->pr.eta % 60);
+	else
+		str_copy(eta, sizeof(eta), "-");
+	tui_ascii(t->pr.notice, notice, sizeof(notice));
+	finished = t->pr.finished;
+	elapsed = t->pr.elapsed;
+	pthread_mutex_unlock(&t->pr.lock);
+	snprintf(out, size, "%s of %s   %s/s   ETA %s   %.0f s\n%.140s", d, tot, rate, eta,
+		 elapsed, notice);
+	return finished;
+}
+
+enum tui_step tui_screen_progress(struct tui *t)
+{
+	newtComponent form, scale, tb;
+	char text[512], name[64];
+	uint64_t done, total;
+	pthread_t th;
+	int h = 12, timer, finished = 0;
+
+	pthread_mutex_lock(&t->pr.lock);
+	t->pr.done = t->pr.total = 0;
+	t->pr.rate = t->pr.elapsed = 0;
+	t->pr.eta = -1;
+	t->pr.notice[0] = 0;
+	t->pr.finished = 0;
+	pthread_mutex_unlock(&t->pr.lock);
+	if (pthread_create(&th, NULL, restore_thread, t) != 0) {
+		tui_message("Restore", "cannot start the restore: out of resources");
+		return TUI_BACK;
+	}
+	snprintf(text, sizeof(text), "Restoring %s onto %s",
+		 tui_ascii(t->image->name, name, sizeof(name)), t->target);
+	newtCenteredWindow(TUI_W, h, "Restore");
+	form = newtForm(NULL, NULL, 0);
+	scale = newtScale(2, 3, TUI_W - 4, 1000);
+	tb = newtTextbox(2, 5, TUI_W - 4, 4, NEWT_FLAG_WRAP);
+	newtFormAddComponents(form, newtLabel(2, 1, text), scale, tb, NULL);
+	newtFormSetTimer(form, 250);
+	while (!finished) {
+		finished = progress_text(t, text, sizeof(text), &done, &total);
+		newtScaleSet(scale, total ? done * 1000 / total : 0);
+		newtTextboxSetText(tb, text);
+		timer = 0;
+		tui_form_run(form, &timer); /* keys other than F2 do nothing here */
+	}
+	pthread_join(th, NULL);
+	newtFormDestroy(form);
+	newtPopWindow();
+	return TUI_NEXT;
+}
+
+static void result_text(const struct tui *t, char *out, size_t size)
+{
+	const struct restore_stats *s = &t->res.st;
+	char tot[32], fetched[32], rate[32];
+
+	if (t->rc < 0) {
+		snprintf(out, size, "The restore failed:\n\n%s", t->err);
+		return;
+	}
+	human_size(s->bytes_total, tot, sizeof(tot));
+	human_size(s->bytes_fetched, fetched, sizeof(fetched));
+	human_size(s->seconds > 0 ? (uint64_t)((double)s->bytes_total / s->seconds) : 0, rate,
+		   sizeof(rate));
+	snprintf(out, size,
+		 "Restored %s onto %s: %s in %.1f s (%s/s).\n%s fetched; chunks: %llu in all, "
+		 "%llu fetched, %llu seeded (already there), %llu zero.\n%s%s%s%s",
+		 t->res.what, t->res.target, tot, s->seconds, rate, fetched,
+		 (unsigned long long)s->chunks_total, (unsigned long long)s->chunks_fetched,
+		 (unsigned long long)s->chunks_seeded, (unsigned long long)s->chunks_zero,
+		 t->res.laid_out ? "Partitions placed by the plan.\n" : "",
+		 t->res.differs[0] ? "\nThis machine differs from the captured one (" : "",
+		 t->res.differs, t->res.differs[0] ? "): from the shell, run muletto fixup on "
+						     "the disk to make the system boot here." : "");
+}
+
+enum tui_step tui_screen_result(struct tui *t)
+{
+	newtComponent form, tb, reboot, poff, menu, shell, co;
+	char text[2 * ERR_MSG_MAX], safe[sizeof(text)];
+	int h = 18;
+
+	result_text(t, text, sizeof(text));
+	newtCenteredWindow(TUI_W, h, t->rc < 0 ? "Result: failed" : "Result: done");
+	form = newtForm(NULL, NULL, 0);
+	tb = newtTextbox(1, 1, TUI_W - 3, h - 7, NEWT_FLAG_WRAP | NEWT_FLAG_SCROLL);
+	newtTextboxSetText(tb, tui_ascii(text, safe, sizeof(safe)));
+	reboot = newtButton(2, h - 4, "Reboot");
+	poff = newtButton(16, h - 4, "Power off");
+	menu = newtButton(33, h - 4, "Menu");
+	shell = newtButton(45, h - 4, "Shell");
+	newtFormAddComponents(form, tb, reboot, poff, menu, shell, NULL);
+	newtFormSetCurrent(form, t->rc < 0 ? menu : reboot);
+	co = tui_form_run(form, NULL);
+	newtFormDestroy(form);
+	newtPopWindow();
+	if (co == reboot)
+		return TUI_REBOOT;
+	if (co == poff)
+		return TUI_POWEROFF;
+	if (co == shell)
+		return TUI_LEAVE_SHELL;
+	return TUI_MENU;
+}
