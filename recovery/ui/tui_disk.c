@@ -131,7 +131,7 @@ enum tui_step tui_screen_disk(struct tui *t)
 		newtListboxSetWidth(list, TUI_W - 2);
 		ok = disk_fill(d, n, list, text, sizeof(text));
 		newtFormAddComponent(form, newtLabel(1, 9, "Not selectable:"));
-		tb = newtTextbox(1, 10, TUI_W - 3, h - 14, NEWT_FLAG_SCROLL);
+		tb = newtTextbox(1, 10, TUI_W - 3, h - 14, 0);
 		newtTextboxSetText(tb, tui_ascii(text[0] ? text : "(none)", safe, sizeof(safe)));
 		newtFormAddComponents(form, list, tb, NULL);
 		tui_buttons(form, h, "Next", &next, &back);

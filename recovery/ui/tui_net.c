@@ -97,7 +97,7 @@ enum tui_step tui_screen_network(struct tui *t)
 		net_describe(text, sizeof(text));
 		newtCenteredWindow(TUI_W, h, "1/6 Network");
 		form = newtForm(NULL, NULL, 0);
-		tb = newtTextbox(1, 1, TUI_W - 3, h - 6, NEWT_FLAG_SCROLL);
+		tb = newtTextbox(1, 1, TUI_W - 3, h - 6, 0);
 		newtTextboxSetText(tb, tui_ascii(text, safe, sizeof(safe)));
 		newtFormAddComponent(form, tb);
 		tui_buttons(form, h, "Next", &next, &back);

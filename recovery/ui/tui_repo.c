@@ -54,6 +54,9 @@ static void repo_take(struct tui *t, newtComponent kinds, newtComponent addr, ne
 {
 	t->kind = (int)(intptr_t)newtListboxGetCurrent(kinds);
 	str_copy(t->addr, sizeof(t->addr), newtEntryGetValue(addr));
+	/* an empty password field keeps the password typed before for the same user */
+	if (t->password && !newtEntryGetValue(pass)[0] && !strcmp(t->user, newtEntryGetValue(user)))
+		return;
 	str_copy(t->user, sizeof(t->user), newtEntryGetValue(user));
 	cred_free(t->password);
 	t->password = strdup(newtEntryGetValue(pass));
@@ -70,7 +73,9 @@ static newtComponent repo_form(struct tui *t, newtComponent *kinds, newtComponen
 	newtFormAddComponents(
 		form, newtLabel(2, 1, "Kind:"), newtLabel(2, 11, "Address:"),
 		newtLabel(2, 12, "User:"), newtLabel(2, 13, "Password:"),
-		newtLabel(14, 14, "(host/path, e.g. 192.168.1.10/backups; local: /mnt/x)"), NULL);
+		newtLabel(14, 14, "(host/path, e.g. 192.168.1.10/backups; local: /mnt/x)"),
+		newtLabel(46, 13, t->password && t->password[0] ? "(empty: as typed before)" : ""),
+		NULL);
 	*kinds = newtListbox(14, 1, TUI_KINDS + 2, NEWT_FLAG_BORDER);
 	for (i = 0; i < TUI_KINDS; i++)
 		newtListboxAppendEntry(*kinds, tui_kinds[i], (void *)(intptr_t)i);

@@ -131,7 +131,7 @@ enum tui_step tui_screen_result(struct tui *t)
 	result_text(t, text, sizeof(text));
 	newtCenteredWindow(TUI_W, h, t->rc < 0 ? "Result: failed" : "Result: done");
 	form = newtForm(NULL, NULL, 0);
-	tb = newtTextbox(1, 1, TUI_W - 3, h - 7, NEWT_FLAG_WRAP | NEWT_FLAG_SCROLL);
+	tb = newtTextbox(1, 1, TUI_W - 3, h - 7, NEWT_FLAG_WRAP);
 	newtTextboxSetText(tb, tui_ascii(text, safe, sizeof(safe)));
 	reboot = newtButton(2, h - 4, "Reboot");
 	poff = newtButton(16, h - 4, "Power off");
