@@ -28,7 +28,7 @@ static void net_describe(char *out, size_t size)
 		if (sscanf(line, "%*d: %63s inet %63s", dev, addr) != 2 || !strcmp(dev, "lo"))
 			continue;
 		k += (size_t)snprintf(out + k, size - k, "  %-16s %-20s %s\n", dev, addr,
-				      strstr(line, "dynamic") ? "(DHCP)" : "(static)");
+				      strstr(line, "dynamic") ? "(DHCP lease)" : "");
 		if (k >= size)
 			return;
 	}
