@@ -53,11 +53,26 @@ disk_row() {
 	screen | sed -n '/DISK  *MODEL/,/Not selectable:/p' | sed '1d;$d' |
 		awk -v n="$1" '$2 == n { print NR - 1; f = 1; exit } END { if (!f) print -1 }'
 }
-pick_disk() { # moves to the target and presses Enter
-	local i n
-	n=$(disk_row "$tname")
-	for ((i = 0; i < n; i++)); do keys Down; done
-	keys Enter
+# the place of disk name in the screen's list: the disks that are not the boot
+# medium, in use or read-only, in the order muletto disks gives (other tests'
+# loop devices come and go: the list may scroll past what the screen shows)
+disk_index() {
+	"$MULETTO" disks --json 2>/dev/null | jq -r --arg n "$1" '[.disks[] |
+		select((.boot | not) and (.in_use | not) and (.read_only | not)) | .name] | index($n) // -1'
+}
+pick_disk() { # selects the target; 0 once the confirmation names it
+	local try i n
+	for try in 1 2 3; do
+		wait_for "5/6 Target disk" || return 1
+		n=$(disk_index "$tname")
+		[ "$n" -ge 0 ] || return 1
+		for ((i = 0; i < n; i++)); do keys Down; done
+		keys Enter
+		wait_for "6/6 Confirm" 30 || return 1
+		screen | grep -qF "Type the disk's name ($tname)" && return 0
+		keys Tab Tab Enter # another disk: the list changed in between; Back, again
+	done
+	return 1
 }
 
 start=$SECONDS
@@ -129,8 +144,8 @@ keys Up Enter
 
 # the disks
 step "target disk screen" "5/6 Target disk"
-[ "$(disk_row "$tname")" -ge 0 ] && pass "the loop device $tname is selectable" ||
-	fail "the loop device $tname is selectable" "$(screen)"
+[ "$(disk_index "$tname")" -ge 0 ] && ! screen | sed -n '/Not selectable:/,$p' | grep -q "^ . $tname " &&
+	pass "the loop device $tname is selectable" || fail "the loop device $tname is selectable" "$(screen)"
 screen | sed -n '/Not selectable:/,$p' >"$T/notsel"
 grep -qE "^ . ${busy#/dev/} .*mounted" "$T/notsel" && [ "$(disk_row "${busy#/dev/}")" = -1 ] &&
 	pass "a disk with a mounted file system is shown, not selectable, with why" ||
@@ -144,8 +159,10 @@ keys Tab Tab Enter
 step "Back from target disk: action" "4/6 Action"
 keys Enter
 wait_for "5/6 Target disk"
-pick_disk
-step "confirmation names the disk to type" "Type the disk's name \($tname\)"
+if pick_disk; then pass "confirmation names the disk to type ($tname)"; else
+	fail "confirmation names the disk to type ($tname)" "$(screen)"
+	exit 0 # the keys below are for that disk only
+fi
 keys -l sda
 keys Enter
 step "the typed confirmation refuses a wrong name" "'sda' is not the disk's name \($tname\)"
@@ -155,8 +172,7 @@ cmp -s -n 33554432 "$tgt" /dev/zero && pass "nothing was written after the wrong
 	fail "nothing was written after the wrong name"
 keys Tab Tab Enter
 step "Back from confirmation: target disk" "5/6 Target disk"
-pick_disk
-wait_for "6/6 Confirm"
+pick_disk || { fail "the target chosen again" "$(screen)"; exit 0; }
 keys -l "$tname"
 keys Enter
 step "the restore runs to its result screen" "Result: done" 60
