@@ -48,6 +48,7 @@ struct tui {
 	struct restore_result res;
 	int rc;
 	char err[ERR_MSG_MAX];
+	char fixup[ERR_MSG_MAX]; /* what the fix-up after the restore did, or "" */
 };
 
 extern const char *const tui_kinds[];

@@ -1,10 +1,16 @@
 /* The restore on its screen: the engine's restore_run on a thread of its
  * own, its events recorded by the sink (tui.c), the bar redrawn by the main
  * thread four times a second; then the result and what to do next. */
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include "muletto/core/event.h"
 #include "muletto/core/util.h"
+#include "muletto/fixup/fixup.h"
 #include "tui_int.h"
 
 /* The technician confirmed on the screen before: no second question. */
@@ -16,6 +22,43 @@ static int restore_confirmed(void *ctx, const char *target, uint64_t need)
 	return 0;
 }
 
+/* As the restore command does: when the machine or the disk differs from the
+ * captured one, the restored system is made to boot here (muletto fixup). */
+static void restore_fixup(struct tui *t)
+{
+	struct fixup_opts o = { .uefi = access("/sys/firmware/efi", F_OK) == 0 };
+	struct fixup_report *reps;
+	size_t n = 0, i, j, changed = 0, failed = 0, k;
+	struct stat st;
+	int r;
+
+	t->fixup[0] = 0;
+	if (!t->res.differs[0] || t->res.planned_only || stat(t->res.target, &st) < 0 ||
+	    !S_ISBLK(st.st_mode) || !(reps = calloc(FIXUP_SYSTEMS_MAX, sizeof(*reps))))
+		return;
+	event_notice("this machine differs from the captured one (%s): fixing up the restored "
+		     "system", t->res.differs);
+	r = fixup_disk(t->res.target, &o, reps, FIXUP_SYSTEMS_MAX, &n);
+	if (r == -ENOENT && n == 0) {
+		snprintf(t->fixup, sizeof(t->fixup), "Fix-up: no operating system on the disk, "
+			 "nothing to make boot.");
+		free(reps);
+		return;
+	}
+	k = (size_t)snprintf(t->fixup, sizeof(t->fixup), "Fix-up%s:", r < 0 ? " FAILED" : "");
+	for (i = 0; i < n && k < sizeof(t->fixup); i++) {
+		for (j = changed = failed = 0; j < reps[i].n; j++) {
+			changed += reps[i].items[j].state == FIXUP_CHANGED;
+			failed += reps[i].items[j].state == FIXUP_FAILED;
+		}
+		k += (size_t)snprintf(t->fixup + k, sizeof(t->fixup) - k, " %s on %s: %zu changed, "
+				      "%zu failed;", reps[i].name, reps[i].partition, changed, failed);
+	}
+	if (r < 0 && k < sizeof(t->fixup))
+		snprintf(t->fixup + k, sizeof(t->fixup) - k, " %s", err_msg());
+	free(reps);
+}
+
 static void *restore_thread(void *arg)
 {
 	struct tui *t = arg;
@@ -25,6 +68,9 @@ static void *restore_thread(void *arg)
 	memset(&t->res, 0, sizeof(t->res));
 	t->rc = restore_run(&q, &t->res);
 	str_copy(t->err, sizeof(t->err), t->rc < 0 ? err_msg() : "");
+	t->fixup[0] = 0;
+	if (t->rc == 0)
+		restore_fixup(t);
 	pthread_mutex_lock(&t->pr.lock);
 	t->pr.finished = 1;
 	pthread_mutex_unlock(&t->pr.lock);
@@ -112,20 +158,19 @@ static void result_text(const struct tui *t, char *out, size_t size)
 		   sizeof(rate));
 	snprintf(out, size,
 		 "Restored %s onto %s: %s in %.1f s (%s/s).\n%s fetched; chunks: %llu in all, "
-		 "%llu fetched, %llu seeded (already there), %llu zero.\n%s%s%s%s",
+		 "%llu fetched, %llu seeded (already there), %llu zero.\n%s%s%s%s%s",
 		 t->res.what, t->res.target, tot, s->seconds, rate, fetched,
 		 (unsigned long long)s->chunks_total, (unsigned long long)s->chunks_fetched,
 		 (unsigned long long)s->chunks_seeded, (unsigned long long)s->chunks_zero,
 		 t->res.laid_out ? "Partitions placed by the plan.\n" : "",
 		 t->res.differs[0] ? "\nThis machine differs from the captured one (" : "",
-		 t->res.differs, t->res.differs[0] ? "): from the shell, run muletto fixup on "
-						     "the disk to make the system boot here." : "");
+		 t->res.differs, t->res.differs[0] ? ").\n" : "", t->fixup);
 }
 
 enum tui_step tui_screen_result(struct tui *t)
 {
 	newtComponent form, tb, reboot, poff, menu, shell, co;
-	char text[2 * ERR_MSG_MAX], safe[sizeof(text)];
+	char text[4 * ERR_MSG_MAX], safe[sizeof(text)];
 	int h = 18;
 
 	result_text(t, text, sizeof(text));

@@ -21,6 +21,8 @@ port=$(nginx_start "$T/www" "location /repo/ { auth_basic nas; auth_basic_user_f
 truncate -s 32M "$T/target.img"
 tgt=$(loop_attach "$T/target.img") || fail "loop device for the target"
 tname=${tgt#/dev/}
+truncate -s 48M "$T/larger.img"
+larger=$(loop_attach "$T/larger.img")
 # a disk in use: a file system mounted from a loop device
 truncate -s 8M "$T/busy.img"
 mkfs.ext4 -q -F "$T/busy.img"
@@ -60,16 +62,16 @@ disk_index() {
 	"$MULETTO" disks --json 2>/dev/null | jq -r --arg n "$1" '[.disks[] |
 		select((.boot | not) and (.in_use | not) and (.read_only | not)) | .name] | index($n) // -1'
 }
-pick_disk() { # selects the target; 0 once the confirmation names it
-	local try i n
+pick_disk() { # [NAME]: selects the target (or NAME); 0 once the confirmation names it
+	local try i n name=${1:-$tname}
 	for try in 1 2 3; do
 		wait_for "5/6 Target disk" || return 1
-		n=$(disk_index "$tname")
+		n=$(disk_index "$name")
 		[ "$n" -ge 0 ] || return 1
 		for ((i = 0; i < n; i++)); do keys Down; done
 		keys Enter
 		wait_for "6/6 Confirm" 30 || return 1
-		screen | grep -qF "Type the disk's name ($tname)" && return 0
+		screen | grep -qF "Type the disk's name ($name)" && return 0
 		keys Tab Tab Enter # another disk: the list changed in between; Back, again
 	done
 	return 1
@@ -155,6 +157,17 @@ if [ -n "$root_disk" ]; then
 		pass "the disk holding / ($root_disk) is not selectable" ||
 		fail "the disk holding / ($root_disk) is not selectable" "$(cat "$T/notsel")"
 fi
+# a larger disk: the plan on the confirmation, then Back
+if pick_disk "${larger#/dev/}"; then
+	screen | grep -qE "The disks differ \(image 32 MiB, this disk 48 MiB\)" &&
+		screen | grep -qE "^ . +2 ext4 +11 MiB at +17 MiB -> +30 MiB at +17 MiB +grow" &&
+		pass "onto a larger disk the confirmation shows the plan" ||
+		fail "onto a larger disk the confirmation shows the plan" "$(screen)"
+	keys Tab Tab Enter
+	wait_for "5/6 Target disk"
+else fail "the larger disk chosen" "$(screen)"; fi
+cmp -s -n 50331648 "$larger" /dev/zero && pass "the plan wrote nothing to the larger disk" ||
+	fail "the plan wrote nothing to the larger disk"
 keys Tab Tab Enter
 step "Back from target disk: action" "4/6 Action"
 keys Enter
