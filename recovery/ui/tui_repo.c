@@ -64,7 +64,7 @@ static void repo_take(struct tui *t, newtComponent kinds, newtComponent addr, ne
 	explicit_bzero(newtEntryGetValue(pass), strlen(newtEntryGetValue(pass)));
 }
 
-static newtComponent repo_form(struct tui *t, newtComponent *kinds, newtComponent *addr,
+static newtComponent repo_form(struct tui *t, int at_addr, newtComponent *kinds, newtComponent *addr,
 			       newtComponent *user, newtComponent *pass)
 {
 	newtComponent form = newtForm(NULL, NULL, 0);
@@ -76,16 +76,17 @@ static newtComponent repo_form(struct tui *t, newtComponent *kinds, newtComponen
 		newtLabel(14, 14, "(host/path, e.g. 192.168.1.10/backups; local: /mnt/x)"),
 		newtLabel(46, 13, t->password && t->password[0] ? "(empty: as typed before)" : ""),
 		NULL);
-	*kinds = newtListbox(14, 1, TUI_KINDS + 2, NEWT_FLAG_BORDER);
+	*kinds = newtListbox(14, 1, TUI_KINDS + 2, NEWT_FLAG_BORDER | NEWT_FLAG_RETURNEXIT);
 	for (i = 0; i < TUI_KINDS; i++)
 		newtListboxAppendEntry(*kinds, tui_kinds[i], (void *)(intptr_t)i);
 	newtListboxSetCurrent(*kinds, t->kind);
-	*addr = newtEntry(14, 11, t->addr, 56, NULL, NEWT_FLAG_SCROLL);
-	*user = newtEntry(14, 12, t->user, 30, NULL, NEWT_FLAG_SCROLL);
+	/* Enter in any field is Next; Tab goes to the next field */
+	*addr = newtEntry(14, 11, t->addr, 56, NULL, NEWT_FLAG_SCROLL | NEWT_FLAG_RETURNEXIT);
+	*user = newtEntry(14, 12, t->user, 30, NULL, NEWT_FLAG_SCROLL | NEWT_FLAG_RETURNEXIT);
 	*pass = newtEntry(14, 13, "", 30, NULL,
 			  NEWT_FLAG_SCROLL | NEWT_FLAG_PASSWORD | NEWT_FLAG_RETURNEXIT);
 	newtFormAddComponents(form, *kinds, *addr, *user, *pass, NULL);
-	if (t->addr[0])
+	if (t->addr[0] || at_addr)
 		newtFormSetCurrent(form, t->user[0] ? *pass : *addr);
 	return form;
 }
@@ -93,11 +94,11 @@ static newtComponent repo_form(struct tui *t, newtComponent *kinds, newtComponen
 enum tui_step tui_screen_repo(struct tui *t)
 {
 	newtComponent form, kinds, addr, user, pass, next, back, co;
-	int h = 21, r;
+	int h = 21, r, at_addr = 0;
 
 	for (;;) {
 		newtCenteredWindow(TUI_W, h, "2/6 Repository");
-		form = repo_form(t, &kinds, &addr, &user, &pass);
+		form = repo_form(t, at_addr, &kinds, &addr, &user, &pass);
 		tui_buttons(form, h, "Next", &next, &back);
 		co = tui_form_run(form, NULL);
 		repo_take(t, kinds, addr, user, pass);
@@ -108,6 +109,7 @@ enum tui_step tui_screen_repo(struct tui *t)
 		}
 		if (co == kinds) { /* Enter on a kind: on to the address */
 			newtPopWindow();
+			at_addr = 1;
 			continue;
 		}
 		if (repo_url(t) < 0) {
