@@ -193,9 +193,37 @@ screen | grep -qE "chunks: [0-9]+ in all, [0-9]+ fetched, [0-9]+ seeded" &&
 	pass "result shows fetched, seeded and zero chunks" || fail "result shows the counts" "$(screen)"
 check_cmp "restored through the screens: identical" "$T/a.img" "$tgt"
 
-# from the result back to the menu, back to the first screen, out
+# from the result back to the menu: the same restore again seeds every chunk
+# from the disk; then one that fails (the disk blanked, the chunk store gone
+# after the image was chosen) ends on the result screen with why
+again() { # from the repository screen to the confirmation of the target
+	keys Enter
+	wait_for "3/6 Image" && keys Enter
+	wait_for "4/6 Action" && keys Enter
+	pick_disk
+}
 keys Tab Tab Enter
 step "Menu from the result: repository" "2/6 Repository"
+if again; then
+	keys -l "$tname"
+	keys Enter
+	step "the same restore again: nothing fetched, every chunk seeded from the disk" \
+		"0 B fetched; chunks: [0-9]+ in all, 0 fetched, [1-9][0-9]* seeded" 60
+	keys Tab Tab Enter
+	wait_for "2/6 Repository"
+else fail "the target chosen a third time" "$(screen)"; fi
+if again; then
+	dd if=/dev/zero of="$tgt" bs=1M count=32 conv=fsync status=none
+	mv "$T/www/repo/store" "$T/www/store.away"
+	keys -l "$tname"
+	keys Enter
+	step "a failed restore ends on the result screen" "Result: failed" 60
+	why=$(screen | grep -iE "404|not found|missing|does not exist" | head -1 | tr -s ' │|x')
+	[ -n "$why" ] && pass "the failure says why:$why" || fail "the failure says why" "$(screen)"
+	mv "$T/www/store.away" "$T/www/repo/store"
+	keys Enter # Menu is chosen after a failure
+	wait_for "2/6 Repository"
+else fail "the target chosen a fourth time" "$(screen)"; fi
 keys Tab Tab Enter
 wait_for "1/6 Network"
 keys Tab Enter
