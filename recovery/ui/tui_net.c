@@ -66,8 +66,9 @@ static void net_static(struct tui *t)
 	form = newtForm(NULL, NULL, 0);
 	newtFormAddComponents(form, newtLabel(2, 1, "Link (ens3):"), newtLabel(2, 2, "Address/prefix:"),
 			      newtLabel(2, 3, "Gateway:"), NULL);
-	edev = newtEntry(20, 1, "", 20, NULL, NEWT_FLAG_SCROLL);
-	eaddr = newtEntry(20, 2, "", 24, NULL, NEWT_FLAG_SCROLL);
+	/* Enter in any field is Set; Tab goes to the next field */
+	edev = newtEntry(20, 1, "", 20, NULL, NEWT_FLAG_SCROLL | NEWT_FLAG_RETURNEXIT);
+	eaddr = newtEntry(20, 2, "", 24, NULL, NEWT_FLAG_SCROLL | NEWT_FLAG_RETURNEXIT);
 	egw = newtEntry(20, 3, "", 24, NULL, NEWT_FLAG_SCROLL | NEWT_FLAG_RETURNEXIT);
 	newtFormAddComponents(form, edev, eaddr, egw, NULL);
 	tui_buttons(form, h, "Set", &next, &back);

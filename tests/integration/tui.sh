@@ -87,6 +87,10 @@ addr=$(ip -4 -o addr show | awk '$2 != "lo" { print $4; exit }')
 step "network screen shows each link's address" "1/6 Network"
 [ -z "$addr" ] || screen | grep -qF "$addr" && pass "network screen lists $addr" ||
 	fail "network screen lists $addr" "$(screen)"
+keys Tab Tab Enter
+step "Static opens the static address form" "Link \(ens3\):"
+keys Tab Tab Tab Tab Enter
+step "Back from the static address form: network" "1/6 Network"
 keys Enter
 step "Next: repository screen" "2/6 Repository"
 keys Tab Tab Tab Tab Tab Enter
