@@ -55,6 +55,16 @@ S pipe-pane -t g -o "cat >>$T/serial.raw"
 if step "the screens start by themselves on the serial console" "1/6 Network" 300; then
 	booted=$((SECONDS - start))
 	step "the guest's DHCP address is shown" "10\.0\.2\.15/24" 10
+	# a static address besides it: Static, link, address, Enter
+	keys Tab Tab Enter
+	if step "the static address form" "Link \(ens3\):" 60; then
+		keys -l eth0
+		keys Tab
+		keys -l 10.0.2.99/24
+		keys Enter
+		step "a static address set on the screen is listed" "eth0 +10\.0\.2\.99/24" 60
+	fi
+	wait_for_screen "1/6 Network" 30
 	keys Enter
 	step "repository screen" "2/6 Repository" 60 || exit 0
 	keys Tab
