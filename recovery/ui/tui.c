@@ -164,9 +164,9 @@ static enum tui_exit tui_loop(struct tui *t)
 		case TUI_BACK:
 			if (n == 0)
 				return TUI_EXIT_SHELL;
-			n -= n == 7 ? 3 : 1; /* from the result: the disks again */
+			n--;
 			break;
-		case TUI_MENU: n = 1; break;
+		case TUI_MENU: n = 1; break; /* the result's Menu: the repository again */
 		case TUI_LEAVE_SHELL: return TUI_EXIT_SHELL;
 		case TUI_REBOOT: return TUI_EXIT_REBOOT;
 		case TUI_POWEROFF: return TUI_EXIT_POWEROFF;
