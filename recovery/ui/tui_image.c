@@ -126,6 +126,10 @@ enum tui_step tui_screen_action(struct tui *t)
 			return TUI_BACK;
 		if (i == 0)
 			return TUI_NEXT;
+		if (i == 3) {
+			tui_verify(t);
+			continue;
+		}
 		snprintf(cmd, sizeof(cmd), "muletto %s %s %s%s", verbs[i], t->url, t->image->name,
 			 tails[i]);
 		tui_message("Action", "Not on these screens yet: use the shell (F2) and type\n\n"

@@ -77,5 +77,7 @@ enum tui_step tui_screen_disk(struct tui *t);
 enum tui_step tui_screen_confirm(struct tui *t);
 enum tui_step tui_screen_progress(struct tui *t);
 enum tui_step tui_screen_result(struct tui *t);
+/* The action "verify": every chunk of the image checked, the outcome shown. */
+void tui_verify(struct tui *t);
 
 #endif

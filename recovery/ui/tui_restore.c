@@ -10,6 +10,7 @@
 
 #include "muletto/core/event.h"
 #include "muletto/core/util.h"
+#include "muletto/engine/verify.h"
 #include "muletto/fixup/fixup.h"
 #include "tui_int.h"
 
@@ -103,10 +104,12 @@ static int progress_text(struct tui *t, char *out, size_t size, uint64_t *done, 
 	return finished;
 }
 
-enum tui_step tui_screen_progress(struct tui *t)
+/* fn(t) on a thread of its own, the bar and the numbers on the screen until
+ * it returns (it sets t->pr.finished). 0, or -1 when it could not start. */
+static int progress_run(struct tui *t, void *(*fn)(void *), const char *title, const char *what)
 {
 	newtComponent form, scale, tb;
-	char text[512], name[64];
+	char text[512];
 	uint64_t done, total;
 	pthread_t th;
 	int h = 12, timer, finished = 0;
@@ -118,17 +121,15 @@ enum tui_step tui_screen_progress(struct tui *t)
 	t->pr.notice[0] = 0;
 	t->pr.finished = 0;
 	pthread_mutex_unlock(&t->pr.lock);
-	if (pthread_create(&th, NULL, restore_thread, t) != 0) {
-		tui_message("Restore", "cannot start the restore: out of resources");
-		return TUI_BACK;
+	if (pthread_create(&th, NULL, fn, t) != 0) {
+		tui_message(title, "cannot start: out of resources");
+		return -1;
 	}
-	snprintf(text, sizeof(text), "Restoring %s onto %s",
-		 tui_ascii(t->image->name, name, sizeof(name)), t->target);
-	newtCenteredWindow(TUI_W, h, "Restore");
+	newtCenteredWindow(TUI_W, h, title);
 	form = newtForm(NULL, NULL, 0);
 	scale = newtScale(2, 3, TUI_W - 4, 1000);
 	tb = newtTextbox(2, 5, TUI_W - 4, 4, NEWT_FLAG_WRAP);
-	newtFormAddComponents(form, newtLabel(2, 1, text), scale, tb, NULL);
+	newtFormAddComponents(form, newtLabel(2, 1, what), scale, tb, NULL);
 	newtFormSetTimer(form, 250);
 	while (!finished) {
 		finished = progress_text(t, text, sizeof(text), &done, &total);
@@ -140,7 +141,50 @@ enum tui_step tui_screen_progress(struct tui *t)
 	pthread_join(th, NULL);
 	newtFormDestroy(form);
 	newtPopWindow();
-	return TUI_NEXT;
+	return 0;
+}
+
+enum tui_step tui_screen_progress(struct tui *t)
+{
+	char what[512], name[64];
+
+	snprintf(what, sizeof(what), "Restoring %s onto %s",
+		 tui_ascii(t->image->name, name, sizeof(name)), t->target);
+	return progress_run(t, restore_thread, "Restore", what) < 0 ? TUI_BACK : TUI_NEXT;
+}
+
+static void *verify_thread(void *arg)
+{
+	struct tui *t = arg;
+	struct verify_result res = { 0 };
+	char tot[32];
+
+	t->rc = verify_image(t->url, t->image->name, 0, &res);
+	human_size(res.bytes, tot, sizeof(tot));
+	if (t->rc == 0)
+		snprintf(t->err, sizeof(t->err), "Image '%s' is intact: %zu distinct chunks, %s, "
+			 "every one matches its id.", t->image->name, res.chunks, tot);
+	else
+		snprintf(t->err, sizeof(t->err), "%s", err_msg());
+	pthread_mutex_lock(&t->pr.lock);
+	t->pr.finished = 1;
+	pthread_mutex_unlock(&t->pr.lock);
+	return NULL;
+}
+
+void tui_verify(struct tui *t)
+{
+	char what[512], name[64], last[256];
+
+	snprintf(what, sizeof(what), "Verifying every chunk of %s",
+		 tui_ascii(t->image->name, name, sizeof(name)));
+	if (progress_run(t, verify_thread, "Verify", what) < 0)
+		return;
+	str_copy(last, sizeof(last), t->pr.notice); /* the thread has ended: no lock needed */
+	if (t->rc == 0)
+		tui_message("Verify: intact", "%s", t->err);
+	else
+		tui_message("Verify: FAILED", "%s%s%s", t->err, last[0] ? "\n\nLast: " : "", last);
 }
 
 static void result_text(const struct tui *t, char *out, size_t size)

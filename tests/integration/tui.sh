@@ -146,7 +146,12 @@ keys Down Enter
 step "run as a VM: the command to type in the shell" "muletto run http://tech@127.0.0.1:$port/repo web01"
 keys Enter
 wait_for "4/6 Action"
-keys Up Enter
+keys Down Down Down Enter # verify: every chunk checked on its progress screen, then the outcome
+step "verify from the action screen: the image is intact" \
+	"Image 'web01' is intact: [0-9]+ distinct chunks, .*every one" 30
+keys Enter
+wait_for "4/6 Action"
+keys Enter
 
 # the disks
 step "target disk screen" "5/6 Target disk"
