@@ -6,11 +6,11 @@
 set -eu
 
 pkgs_build="build-essential pkg-config libblkid-dev libfdisk-dev libfuse3-dev libparted-dev libcurl4-openssl-dev
-libzstd-dev libssl-dev libjansson-dev liblzma-dev zlib1g-dev libhivex-dev"
+libzstd-dev libssl-dev libjansson-dev liblzma-dev zlib1g-dev libhivex-dev libnewt-dev"
 pkgs_check="$pkgs_build nginx-light casync zstd curl gdisk dosfstools e2fsprogs mtools
 util-linux fdisk jq python3 bc time ntfs-3g xfsprogs xfsdump btrfs-progs mdadm fuse3 openssh-server openssh-client strace pv
 chromium python3-aiosmtpd
-libnbd-bin python3-libnbd qemu-utils libhivex-bin libwin-hivex-perl"
+libnbd-bin python3-libnbd qemu-utils libhivex-bin libwin-hivex-perl tmux"
 # iproute2 (ip netns, tc), QEMU and OVMF: tests/bench_serve.sh's links and guest
 pkgs_bench="$pkgs_check bmap-tools partclone hyperfine time iproute2 qemu-system-x86 ovmf cpio"
 pkgs_fuzz="clang libclang-rt-14-dev"

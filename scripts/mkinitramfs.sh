@@ -123,6 +123,14 @@ copy_libs() {
 # the tool and the libraries it was linked with
 cp build/muletto "$R/usr/bin/muletto"
 copy_libs build/muletto
+# the screens (muletto tui, libnewt over libslang, both among the tool's
+# libraries above) read the console's capabilities from terminfo: tty1 is
+# linux, a serial console vt100 (or whatever TERM= says, for these few)
+for f in l/linux v/vt100 v/vt102 v/vt220 x/xterm x/xterm-256color s/screen d/dumb; do
+	src=/lib/terminfo/$f
+	[ -e "$src" ] || src=/usr/share/terminfo/$f
+	[ -e "$src" ] && install -D -m 0644 "$src" "$R/lib/terminfo/$f"
+done
 # the dynamic linker is looked up as /lib64/ld-linux-x86-64.so.2
 [ -e "$R/lib64/ld-linux-x86-64.so.2" ] || { mkdir -p "$R/lib64"; cp -L /lib64/ld-linux-x86-64.so.2 "$R/lib64/"; }
 # libcurl's own plugins and NSS for name lookups

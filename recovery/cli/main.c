@@ -33,6 +33,7 @@ static const char usage_text[] =
 	"  fixup DISK [--dry-run] [--firmware bios|uefi]\n"
 	"                                       make a restored system boot on this machine\n"
 	"  keygen FILE                          make a key pair for signing images\n"
+	"  tui                                  the guided screens (restore step by step)\n"
 	"\n"
 	"REPO is a folder, or a file://, http://, https://, s3://, sftp://, smb://, nfs://,\n"
 	"label:// or uuid:// URL.\n"
@@ -48,7 +49,7 @@ int main(int argc, char **argv)
 		{ "restore", cmd_restore }, { "verify", cmd_verify },	{ "keygen", cmd_keygen },
 		{ "serve", cmd_serve },	    { "run", cmd_run },		{ "status", cmd_status },
 		{ "stop", cmd_stop },	    { "console", cmd_console }, { "mount", cmd_mount },
-		{ "umount", cmd_umount },   { "fixup", cmd_fixup },
+		{ "umount", cmd_umount },   { "fixup", cmd_fixup },	{ "tui", cmd_tui },
 	};
 	size_t i;
 	int r;

@@ -142,6 +142,19 @@ int cred_password(const struct cred_key *k, const char *prompt, char **ret)
 	return r;
 }
 
+void cred_forget_typed(void)
+{
+	size_t i;
+
+	pthread_mutex_lock(&cred_lock);
+	for (i = 0; i < CRED_TYPED_MAX; i++) {
+		free(cred_typed[i].prompt);
+		cred_free(cred_typed[i].value);
+		cred_typed[i].prompt = cred_typed[i].value = NULL;
+	}
+	pthread_mutex_unlock(&cred_lock);
+}
+
 void cred_free(char *secret)
 {
 	if (!secret)

@@ -34,9 +34,10 @@ sync
 poweroff -f
 SCRIPT
 # the sample is a UEFI machine (captured here, its manifest says this host's
-# firmware); one CPU: two emulated ones inside two emulated ones only contend
+# firmware); one CPU: two emulated ones inside two emulated ones only contend;
+# shell=1: the plain shell on the console (not the guided screens), typed into
 e2e_config_disk "$T/config.img" "repo=http://10.0.2.100:8080/repo" "run=sample:auto" \
-	"firmware=uefi" "memory=512" "cpus=1"
+	"firmware=uefi" "memory=512" "cpus=1" "shell=1"
 MTOOLS_SKIP_CHECK=1 mcopy -i "$T/config.img" "$T/muletto.sh" ::/muletto.sh
 truncate -s 80M "$T/target.img"
 

@@ -25,6 +25,7 @@ int cmd_console(int argc, char **argv);
 int cmd_mount(int argc, char **argv);
 int cmd_umount(int argc, char **argv);
 int cmd_fixup(int argc, char **argv);
+int cmd_tui(int argc, char **argv);
 
 /* Prints "muletto: <msg>" on stderr (one line, control characters escaped)
  * and returns code. */

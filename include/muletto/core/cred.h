@@ -38,6 +38,10 @@ int cred_password(const struct cred_key *k, const char *prompt, char **ret);
 #define CRED_CONF_MAX (1024 * 1024)
 int cred_conf_parse(const char *text, size_t len, const char *key, char **ret);
 
+/* Forgets every password typed so far: the next cred_password asks again
+ * (a screen where a wrong password is typed anew). */
+void cred_forget_typed(void);
+
 /* Clears and frees a secret; accepts NULL. */
 void cred_free(char *secret);
 

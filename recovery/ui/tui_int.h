@@ -1,0 +1,83 @@
+/* What the screens of muletto tui share (ui/tui_*.c only). */
+#ifndef MULETTO_UI_TUI_INT_H
+#define MULETTO_UI_TUI_INT_H
+
+#include <newt.h>
+#include <pthread.h>
+#include <stdint.h>
+
+#include "muletto/core/err.h"
+#include "muletto/disk/disk.h"
+#include "muletto/engine/restore.h"
+#include "muletto/store/repo.h"
+#include "muletto/ui/tui.h"
+
+#define TUI_W 76 /* a window on an 80x25 console */
+#define TUI_URL_MAX 1024
+#define TUI_PLAN_MAX 2048
+
+/* How a screen ended. */
+enum tui_step { TUI_NEXT, TUI_BACK, TUI_MENU, TUI_LEAVE_SHELL, TUI_REBOOT, TUI_POWEROFF };
+
+/* The latest of the library's events, recorded by the sink (any thread) and
+ * read by the screen (main thread); guarded by lock. */
+struct tui_progress {
+	pthread_mutex_t lock;
+	uint64_t done, total;
+	double rate, eta, elapsed;
+	char notice[256]; /* the last notice or warning */
+	int finished;	  /* the restore thread has returned */
+};
+
+struct tui {
+	const struct tui_opts *o;
+	/* repository */
+	int kind;		/* index in tui_kinds */
+	char addr[512], user[128];
+	char *password;		/* typed; cleared with cred_free */
+	char url[TUI_URL_MAX];
+	struct repo_image *images;
+	size_t nimages;
+	/* image and target */
+	const struct repo_image *image;
+	newtComponent detail; /* the image screen's line under the list */
+	char target[DISK_STR], target_name[DISK_STR], target_desc[512];
+	char plan[TUI_PLAN_MAX]; /* the layout plan when sizes differ, else "" */
+	/* the restore */
+	struct tui_progress pr;
+	struct restore_result res;
+	int rc;
+	char err[ERR_MSG_MAX];
+	char fixup[ERR_MSG_MAX]; /* what the fix-up after the restore did, or "" */
+};
+
+extern const char *const tui_kinds[];
+#define TUI_KINDS 7
+
+/* tui.c: what every screen uses */
+/* Runs form until a component exits it, F2 starting a shell on the way (and
+ * the timer, when set, returning NULL with *timer 1). */
+newtComponent tui_form_run(newtComponent form, int *timer);
+void tui_shell(void);
+void tui_message(const char *title, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* s with anything but printable ASCII and newlines as '?', into buf (text from servers and
+ * disks, on a serial console). */
+const char *tui_ascii(const char *s, char *buf, size_t size);
+/* Two buttons at the bottom of a window of height h: Next (label) and Back. */
+void tui_buttons(newtComponent form, int h, const char *next, newtComponent *ret_next,
+		 newtComponent *ret_back);
+
+/* one function per screen: tui_net.c, tui_repo.c, tui_image.c, tui_disk.c,
+ * tui_restore.c */
+enum tui_step tui_screen_network(struct tui *t);
+enum tui_step tui_screen_repo(struct tui *t);
+enum tui_step tui_screen_image(struct tui *t);
+enum tui_step tui_screen_action(struct tui *t);
+enum tui_step tui_screen_disk(struct tui *t);
+enum tui_step tui_screen_confirm(struct tui *t);
+enum tui_step tui_screen_progress(struct tui *t);
+enum tui_step tui_screen_result(struct tui *t);
+/* The action "verify": every chunk of the image checked, the outcome shown. */
+void tui_verify(struct tui *t);
+
+#endif

@@ -1,0 +1,89 @@
+# The guided screens on the serial console of a booted muletto (kernel and
+# initramfs straight, no configuration: the screens start by themselves on
+# ttyS0, TERM=vt100), driven through tmux: a restore from nginx on the host
+# chosen entirely on the screens, then Power off; the disk compared byte for
+# byte once the guest is off.
+. "$(dirname "$0")/../lib.sh"
+. "$MULETTO_TOP/tests/lib_disk.sh"
+. "$MULETTO_TOP/tests/lib_e2e.sh"
+need_root "tui on the serial console"
+BOOT=$MULETTO_TOP/build/boot
+[ -f "$BOOT/initrd.img" ] || { skip "tui on the serial console" "build/boot/initrd.img is missing: make build/boot/initrd.img"; exit 0; }
+command -v tmux >/dev/null || { skip "tui on the serial console" "tmux is missing"; exit 0; }
+command -v qemu-system-x86_64 >/dev/null || { skip "tui on the serial console" "qemu-system-x86_64 is missing"; exit 0; }
+
+make_sample_disk "$T/a.img" 32
+"$MULETTO" capture "$T/a.img" "$T/repo" --name web01 --progress none >/dev/null 2>&1 ||
+	{ fail "e2e repository" "capture failed"; exit 0; }
+REPO_PORT=$(nginx_start "$T")
+truncate -s 32M "$T/target.img"
+
+sock=muletto-tui-e2e-$$
+S() { tmux -L "$sock" "$@"; }
+at_exit "tmux -L $sock kill-server"
+screen() { S capture-pane -p -t g 2>/dev/null; }
+keys() { S send-keys -t g "$@"; }
+wait_for_screen() { # PATTERN SECONDS
+	local i
+	for i in $(seq $(($2 * 4))); do
+		screen | grep -qE -- "$1" && return 0
+		sleep 0.25
+	done
+	return 1
+}
+step() { # NAME PATTERN SECONDS
+	if wait_for_screen "$2" "$3"; then pass "$1"; else
+		fail "$1" "screen: $(screen | grep -v '^ *$' | tail -22)"
+		return 1
+	fi
+}
+
+e2e_target "$T/target.img" virtio
+e2e_net
+Q+=(-kernel "$BOOT/vmlinuz" -initrd "$BOOT/initrd.img" -append "console=ttyS0,115200 quiet")
+start=$SECONDS
+{
+	printf 'timeout --foreground 900 qemu-system-x86_64 -accel tcg -m 1024 -smp 2 -nographic -no-reboot -monitor none'
+	printf ' %q' "${Q[@]}"
+	printf ' 2>%q\necho qemu-exit=$?\nsleep 600\n' "$T/qemu.err"
+} >"$T/guest.sh"
+S new-session -d -x 80 -y 25 -s g "bash $T/guest.sh"
+S pipe-pane -t g -o "cat >>$T/serial.raw"
+
+# each key only once its screen is drawn: the emulated guest is slow, and a
+# key meant for one screen must not land on the one before
+if step "the screens start by themselves on the serial console" "1/6 Network" 300; then
+	booted=$((SECONDS - start))
+	step "the guest's DHCP address is shown" "10\.0\.2\.15/24" 10
+	# a static address besides it: Static, link, address, Enter
+	keys Tab Tab Enter
+	if step "the static address form" "Link \(ens3\):" 60; then
+		keys -l eth0
+		keys Tab
+		keys -l 10.0.2.99/24
+		keys Enter
+		step "a static address set on the screen is listed" "eth0 +10\.0\.2\.99/24" 60
+	fi
+	wait_for_screen "1/6 Network" 30
+	keys Enter
+	step "repository screen" "2/6 Repository" 60 || exit 0
+	keys Tab
+	keys -l "10.0.2.100:8080/repo"
+	keys Enter
+	step "the image on the host's nginx is listed" "3/6 Image" 180 || exit 0
+	screen | grep -qE "web01 .* 1 +32 MiB" && pass "the image's name, disks and size" ||
+		fail "the image's name, disks and size" "$(screen)"
+	keys Enter
+	step "action screen" "4/6 Action" 60 || exit 0
+	keys Enter
+	step "the guest's virtio disk is offered" " vda .* 32 MiB virtio" 120 || exit 0
+	keys Enter
+	step "the confirmation asks for the disk's name" "Type the disk's name \(vda\)" 120 || exit 0
+	keys -l vda
+	keys Enter
+	step "the restore ends on the result screen" "Result: done" 300 || exit 0
+	keys Tab Enter # Power off
+	step "Power off ends the guest" "qemu-exit=0" 120
+	check_cmp "restored on the serial screens: identical" "$T/a.img" "$T/target.img"
+	echo "tui e2e: screens at ${booted}s after power-on, off at $((SECONDS - start))s"
+fi

@@ -1,0 +1,246 @@
+# muletto tui driven through tmux at 80x25, as a technician would: a restore
+# from nginx (basic auth) onto a loop device chosen entirely on the screens,
+# compared byte for byte; Back from every screen; a wrong password shown on the
+# repository screen; disks in use shown and not selectable; the typed
+# confirmation refusing a wrong name; F2's shell; the password nowhere (screen,
+# ps, environment, logs).
+. "$(dirname "$0")/../lib.sh"
+. "$MULETTO_TOP/tests/lib_disk.sh"
+need_root tui
+command -v tmux >/dev/null || { skip tui "tmux is not installed (scripts/deps.sh check)"; exit 0; }
+
+make_sample_disk "$T/a.img" 32
+mkdir -p "$T/www"
+"$MULETTO" capture "$T/a.img" "$T/www/repo" --name web01 --progress none >/dev/null 2>&1 ||
+	fail "capture the sample disk"
+pw='Tui-s3cret;pw'
+printf 'tech:%s\n' "$(openssl passwd -apr1 "$pw")" >"$T/htpasswd"
+chmod 644 "$T/htpasswd"
+port=$(nginx_start "$T/www" "location /repo/ { auth_basic nas; auth_basic_user_file $T/htpasswd; }")
+
+truncate -s 32M "$T/target.img"
+tgt=$(loop_attach "$T/target.img") || fail "loop device for the target"
+tname=${tgt#/dev/}
+truncate -s 48M "$T/larger.img"
+larger=$(loop_attach "$T/larger.img")
+# a disk in use: a file system mounted from a loop device
+truncate -s 8M "$T/busy.img"
+mkfs.ext4 -q -F "$T/busy.img"
+busy=$(loop_attach "$T/busy.img")
+mkdir -p "$T/mnt"
+mount "$busy" "$T/mnt" && at_exit "umount $T/mnt"
+root_src=$(findmnt -no SOURCE /)
+root_disk=$(lsblk -no PKNAME "$root_src" 2>/dev/null | head -1)
+[ -n "$root_disk" ] || root_disk=$(lsblk -ndo NAME "$root_src" 2>/dev/null | head -1)
+
+sock=muletto-tui-$$
+S() { tmux -L "$sock" "$@"; }
+at_exit "tmux -L $sock kill-server"
+screen() { S capture-pane -p -t tui; }
+keys() { S send-keys -t tui "$@"; }
+# wait_for PATTERN [SECONDS]: until the screen shows PATTERN (ERE)
+wait_for() {
+	local i
+	for i in $(seq $((${2:-10} * 10))); do
+		screen | grep -qE -- "$1" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+step() { # NAME PATTERN [SECONDS]: a case passes when the screen shows PATTERN
+	if wait_for "$2" "${3:-10}"; then pass "$1"; else fail "$1" "screen: $(screen | grep -v '^ *$' | head -30)"; fi
+}
+# the row of disk name in the selectable list (0 the first), -1 when not there
+disk_row() {
+	screen | sed -n '/DISK  *MODEL/,/Not selectable:/p' | sed '1d;$d' |
+		awk -v n="$1" '$2 == n { print NR - 1; f = 1; exit } END { if (!f) print -1 }'
+}
+# the place of disk name in the screen's list: the disks that are not the boot
+# medium, in use or read-only, in the order muletto disks gives (other tests'
+# loop devices come and go: the list may scroll past what the screen shows)
+disk_index() {
+	"$MULETTO" disks --json 2>/dev/null | jq -r --arg n "$1" '[.disks[] |
+		select((.boot | not) and (.in_use | not) and (.read_only | not)) | .name] | index($n) // -1'
+}
+pick_disk() { # [NAME]: selects the target (or NAME); 0 once the confirmation names it
+	local try i n name=${1:-$tname}
+	for try in 1 2 3; do
+		wait_for "5/6 Target disk" || return 1
+		n=$(disk_index "$name")
+		[ "$n" -ge 0 ] || return 1
+		for ((i = 0; i < n; i++)); do keys Down; done
+		keys Enter
+		wait_for "6/6 Confirm" 30 || return 1
+		screen | grep -qF "Type the disk's name ($name)" && return 0
+		keys Tab Tab Enter # another disk: the list changed in between; Back, again
+	done
+	return 1
+}
+
+start=$SECONDS
+S new-session -d -x 80 -y 25 -s tui "env TERM=linux MULETTO_CONF=$T/none.conf MULETTO_DEBUG=all \
+	$MULETTO tui --no-network-changes 2>$T/tui.err; echo tui-exit=\$?; sleep 600"
+S pipe-pane -t tui -o "cat >>$T/screen.raw"
+
+# network
+addr=$(ip -4 -o addr show | awk '$2 != "lo" { print $4; exit }')
+step "network screen shows each link's address" "1/6 Network"
+[ -z "$addr" ] || screen | grep -qF "$addr" && pass "network screen lists $addr" ||
+	fail "network screen lists $addr" "$(screen)"
+keys Tab Tab Enter
+step "Static opens the static address form" "Link \(ens3\):"
+keys Tab Tab Tab Tab Enter
+step "Back from the static address form: network" "1/6 Network"
+keys Enter
+step "Next: repository screen" "2/6 Repository"
+keys Tab Tab Tab Tab Tab Enter
+step "Back from repository: network" "1/6 Network"
+keys Enter
+wait_for "2/6 Repository"
+
+# a wrong password: an error on the repository screen, which stays
+keys Tab
+keys -l "127.0.0.1:$port/repo"
+keys Tab
+keys -l tech
+keys Tab
+keys -l wrong-password
+keys Enter
+step "a wrong password is shown as an error on the repository screen" \
+	"authentication failed \(HTTP 401\)"
+keys Enter
+step "after the error, the repository screen stays" "2/6 Repository"
+
+# F2: a shell, then back to the same screen
+keys F2
+wait_for "muletto shell" 5
+keys -l 'echo shell-$((6*7))'
+keys Enter
+step "F2 opens a shell" "^shell-42"
+keys -l exit
+keys Enter
+step "leaving the shell returns to the screen" "2/6 Repository"
+
+# the right password (focus is on the password field)
+keys -l "$pw"
+if screen | grep -qF "$pw"; then fail "the password is masked as it is typed"; else
+	pass "the password is masked as it is typed"; fi
+keys Enter
+step "image screen: name, date, disks, size" "web01 +20[0-9-]+T[0-9:]+Z +1 +32 MiB"
+ps -eo args | grep -F -- "$pw" | grep -v grep >"$T/ps.out"
+pid=$(pgrep -f "build/san/muletto tui|$MULETTO tui" | head -1)
+if [ -s "$T/ps.out" ] || [ -z "$pid" ] || { tr '\0' '\n' <"/proc/$pid/environ" | grep -qF -- "$pw"; }; then
+	fail "the password is in no process's command line or environment" "$(cat "$T/ps.out")"
+else pass "the password is in no process's command line or environment"; fi
+keys Tab Tab Enter
+step "Back from image: repository" "2/6 Repository"
+keys Enter # the password field left empty keeps the one typed
+step "Next again with the password kept" "3/6 Image"
+keys Enter
+step "Next: action screen" "4/6 Action"
+keys Tab Tab Enter
+step "Back from action: image" "3/6 Image"
+keys Enter
+wait_for "4/6 Action"
+keys Down Enter
+step "run as a VM: the command to type in the shell" "muletto run http://tech@127.0.0.1:$port/repo web01"
+keys Enter
+wait_for "4/6 Action"
+keys Down Down Down Enter # verify: every chunk checked on its progress screen, then the outcome
+step "verify from the action screen: the image is intact" \
+	"Image 'web01' is intact: [0-9]+ distinct chunks, .*every one" 30
+keys Enter
+wait_for "4/6 Action"
+keys Enter
+
+# the disks
+step "target disk screen" "5/6 Target disk"
+[ "$(disk_index "$tname")" -ge 0 ] && ! screen | sed -n '/Not selectable:/,$p' | grep -q "^ . $tname " &&
+	pass "the loop device $tname is selectable" || fail "the loop device $tname is selectable" "$(screen)"
+screen | sed -n '/Not selectable:/,$p' >"$T/notsel"
+grep -qE "^ . ${busy#/dev/} .*mounted" "$T/notsel" && [ "$(disk_row "${busy#/dev/}")" = -1 ] &&
+	pass "a disk with a mounted file system is shown, not selectable, with why" ||
+	fail "a disk with a mounted file system is shown, not selectable, with why" "$(screen)"
+if [ -n "$root_disk" ]; then
+	grep -qE "^ . $root_disk " "$T/notsel" && [ "$(disk_row "$root_disk")" = -1 ] &&
+		pass "the disk holding / ($root_disk) is not selectable" ||
+		fail "the disk holding / ($root_disk) is not selectable" "$(cat "$T/notsel")"
+fi
+# a larger disk: the plan on the confirmation, then Back
+if pick_disk "${larger#/dev/}"; then
+	screen | grep -qE "The disks differ \(image 32 MiB, this disk 48 MiB\)" &&
+		screen | grep -qE "^ . +2 ext4 +11 MiB at +17 MiB -> +30 MiB at +17 MiB +grow" &&
+		pass "onto a larger disk the confirmation shows the plan" ||
+		fail "onto a larger disk the confirmation shows the plan" "$(screen)"
+	keys Tab Tab Enter
+	wait_for "5/6 Target disk"
+else fail "the larger disk chosen" "$(screen)"; fi
+cmp -s -n 50331648 "$larger" /dev/zero && pass "the plan wrote nothing to the larger disk" ||
+	fail "the plan wrote nothing to the larger disk"
+keys Tab Tab Enter
+step "Back from target disk: action" "4/6 Action"
+keys Enter
+wait_for "5/6 Target disk"
+if pick_disk; then pass "confirmation names the disk to type ($tname)"; else
+	fail "confirmation names the disk to type ($tname)" "$(screen)"
+	exit 0 # the keys below are for that disk only
+fi
+keys -l sda
+keys Enter
+step "the typed confirmation refuses a wrong name" "'sda' is not the disk's name \($tname\)"
+keys Enter
+wait_for "6/6 Confirm"
+cmp -s -n 33554432 "$tgt" /dev/zero && pass "nothing was written after the wrong name" ||
+	fail "nothing was written after the wrong name"
+keys Tab Tab Enter
+step "Back from confirmation: target disk" "5/6 Target disk"
+pick_disk || { fail "the target chosen again" "$(screen)"; exit 0; }
+keys -l "$tname"
+keys Enter
+step "the restore runs to its result screen" "Result: done" 60
+screen | grep -qE "chunks: [0-9]+ in all, [0-9]+ fetched, [0-9]+ seeded" &&
+	pass "result shows fetched, seeded and zero chunks" || fail "result shows the counts" "$(screen)"
+check_cmp "restored through the screens: identical" "$T/a.img" "$tgt"
+
+# from the result back to the menu: the same restore again seeds every chunk
+# from the disk; then one that fails (the disk blanked, the chunk store gone
+# after the image was chosen) ends on the result screen with why
+again() { # from the repository screen to the confirmation of the target
+	keys Enter
+	wait_for "3/6 Image" && keys Enter
+	wait_for "4/6 Action" && keys Enter
+	pick_disk
+}
+keys Tab Tab Enter
+step "Menu from the result: repository" "2/6 Repository"
+if again; then
+	keys -l "$tname"
+	keys Enter
+	step "the same restore again: nothing fetched, every chunk seeded from the disk" \
+		"0 B fetched; chunks: [0-9]+ in all, 0 fetched, [1-9][0-9]* seeded" 60
+	keys Tab Tab Enter
+	wait_for "2/6 Repository"
+else fail "the target chosen a third time" "$(screen)"; fi
+if again; then
+	dd if=/dev/zero of="$tgt" bs=1M count=32 conv=fsync status=none
+	mv "$T/www/repo/store" "$T/www/store.away"
+	keys -l "$tname"
+	keys Enter
+	step "a failed restore ends on the result screen" "Result: failed" 60
+	why=$(screen | grep -iE "404|not found|missing|does not exist" | head -1 | tr -s ' │|x')
+	[ -n "$why" ] && pass "the failure says why:$why" || fail "the failure says why" "$(screen)"
+	mv "$T/www/store.away" "$T/www/repo/store"
+	keys Enter # Menu is chosen after a failure
+	wait_for "2/6 Repository"
+else fail "the target chosen a fourth time" "$(screen)"; fi
+keys Tab Tab Enter
+wait_for "1/6 Network"
+keys Tab Enter
+step "Back from the first screen leaves with status 0 (a shell)" "tui-exit=0"
+
+if [ ! -s "$T/screen.raw" ] || grep -qF -- "$pw" "$T/screen.raw" "$T/tui.err" "$T"/nginx-*/*.log; then
+	fail "the password is in no screen output or log"
+else pass "the password is in no screen output or log"; fi
+grep -q 'AddressSanitizer\|runtime error' "$T/tui.err" &&
+	fail "no sanitizer report" "$(head -20 "$T/tui.err")" || pass "no sanitizer report"
+echo "tui: $((SECONDS - start)) s of screens"
