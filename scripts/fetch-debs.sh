@@ -78,10 +78,21 @@ fetch() {
 	cd "$D"
 	# shellcheck disable=SC2086
 	if ! apt-get $(apt_opts) download $missing >/dev/null 2>"$A/download.log"; then
-		echo "fetch-debs: cannot download:$missing" >&2
-		sed 's/^/  /' "$A/download.log" >&2
-		echo "fetch-debs: a pinned version may have left the mirror; run scripts/fetch-debs.sh --update-lock" >&2
-		exit 1
+		if [ -n "${moved:-}" ] || ! grep -q 'was not found' "$A/download.log"; then
+			echo "fetch-debs: cannot download:$missing" >&2
+			sed 's/^/  /' "$A/download.log" >&2
+			exit 1
+		fi
+		# Debian keeps only a release's newest versions (a kernel update
+		# removes the last one): the build goes on with the mirror's current
+		# versions, and says so; committing the rewritten lock pins them
+		echo "fetch-debs: pinned versions have left the mirror:" >&2
+		sed -n 's/^E: /  /p' "$A/download.log" >&2
+		echo "fetch-debs: moving $LOCK to the mirror's current versions (commit it to pin them)" >&2
+		moved=1
+		cd "$OLDPWD"
+		update_lock
+		fetch
 	fi
 }
 
