@@ -26,6 +26,7 @@ static int restore_target(const struct restore_request *q, struct restore_result
 		r = target_pick_auto(caibx_blob_size(idx), &picked);
 		if (r < 0)
 			return r;
+		event_state("restore", NULL, "target", RESTORE_AUTO_PICKED "%s", picked);
 	}
 	str_copy(res->target, sizeof(res->target), picked ? picked : q->to);
 	if (q->confirm && (r = q->confirm(q->ctx, res->target, caibx_blob_size(idx))) < 0)

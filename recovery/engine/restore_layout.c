@@ -179,6 +179,7 @@ static int layout_plan(const struct restore_request *q, const struct manifest *m
 			return 0;
 		if ((r = target_pick_auto(plan_least(d), &picked)) < 0)
 			return r;
+		event_state("restore", NULL, "target", RESTORE_AUTO_PICKED "%s", picked);
 		str_copy(to, to_size, picked);
 		free(picked);
 	}

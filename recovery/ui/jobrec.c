@@ -13,6 +13,7 @@
 
 #include "muletto/core/err.h"
 #include "muletto/core/util.h"
+#include "muletto/engine/restore.h"
 #include "muletto/ui/jobrec.h"
 #include "muletto/vm/run.h"
 
@@ -275,7 +276,11 @@ void jobrec_event(struct jobrec *j, const struct event *e)
 	case EVENT_NOTICE: jobrec_message(j, "notice", e->message); break;
 	case EVENT_WARNING: jobrec_message(j, "warning", e->message); break;
 	case EVENT_STATE:
-		if (e->state)
+		if (e->state && !strcmp(e->state, "target") && e->message &&
+		    !strncmp(e->message, RESTORE_AUTO_PICKED, strlen(RESTORE_AUTO_PICKED)))
+			json_object_set_new(j->o, "target",
+					    jobrec_string(e->message + strlen(RESTORE_AUTO_PICKED)));
+		else if (e->state)
 			json_object_set_new(j->o, "detail", jobrec_string(e->state));
 		jobrec_message(j, "state", e->message);
 		break;

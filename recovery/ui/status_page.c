@@ -73,7 +73,7 @@ static const char status_html_tail[] =
 	"if(!js.children.length)js.append(el('div','sub','no jobs'));\n"
 	"const ds=$('disks');ds.replaceChildren();\n"
 	"for(const k of s.disks||[]){const r=el('tr');for(const v of [k.device,k.model,k.serial,size(k.size),"
-	"k.bus,(k.boot?'boot medium ':'')+(k.in_use?'in use':'')])r.append(el('td','',v));ds.append(r);}\n"
+	"k.bus,(k.boot?'boot or config medium ':'')+(k.in_use?'in use':'')])r.append(el('td','',v));ds.append(r);}\n"
 	"$('log').textContent=(s.log||[]).join('\\n');}\n"
 	"render(JSON.parse($('initial').textContent));\n"
 	"const tok=new URLSearchParams(location.search).get('token');\n"

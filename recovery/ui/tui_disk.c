@@ -14,7 +14,7 @@
 static const char *disk_why_not(const struct disk_info *d)
 {
 	if (d->is_boot)
-		return "the medium this system booted from";
+		return "the medium this system booted from, or its muletto.conf";
 	if (d->in_use)
 		return d->in_use_why[0] ? d->in_use_why : "in use";
 	if (d->read_only)

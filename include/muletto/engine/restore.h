@@ -63,6 +63,11 @@ struct restore_request {
 
 #define RESTORE_FIT_MAX 128
 
+/* --to auto: the disk picked, said as a STATE event ("target") whose message
+ * is this text followed by the disk's path, before anything is written (the
+ * job's record shows the disk instead of "auto"). */
+#define RESTORE_AUTO_PICKED "--to auto chose "
+
 /* What became of a partition's file system after a layout change. */
 struct restore_fit {
 	int number;
