@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "muletto/disk/machine.h"
@@ -123,6 +124,21 @@ static int machine_has_all(char (*a)[MANIFEST_STR], size_t na, char (*b)[MANIFES
 	return 1;
 }
 
+/* Whether every network card m recorded is here, by MAC: a configuration
+ * bound to a card that is gone needs fixup's mapping. */
+static int machine_has_nics(const struct manifest *m, const struct manifest *here)
+{
+	size_t i, k;
+
+	for (i = 0; i < m->nnics; i++) {
+		for (k = 0; k < here->nnics && strcasecmp(m->nics[i].mac, here->nics[k].mac); k++)
+			;
+		if (k == here->nnics)
+			return 0;
+	}
+	return 1;
+}
+
 static void machine_why(char *why, size_t n, const char *text)
 {
 	size_t len = strlen(why);
@@ -154,6 +170,8 @@ int machine_differs(const struct manifest *m, char *why, size_t n)
 	    (!machine_has_all(m->storage, m->nstorage, here->storage, here->nstorage) ||
 	     !machine_has_all(here->storage, here->nstorage, m->storage, m->nstorage)))
 		machine_why(why, n, "storage controllers");
+	if (!machine_has_nics(m, here))
+		machine_why(why, n, "network cards");
 	manifest_free(here);
 	return 0;
 }

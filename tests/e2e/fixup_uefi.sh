@@ -3,7 +3,7 @@
 # naming /dev/vda, GRUB set up for BIOS, no fallback loader in its ESP)
 # restored by the boot environment booted under OVMF, unattended. The restore
 # sees that the machine differs (firmware bios -> uefi, storage controllers,
-# sector size) and runs fixup by itself: fstab by UUID, GRUB for UEFI and the
+# network cards, sector size) and runs fixup by itself: fstab by UUID, GRUB for UEFI and the
 # fallback \EFI\BOOT\BOOTX64.EFI in the ESP, a boot entry in the firmware's
 # NVRAM. Its initramfs already holds nvme here (rebuilding one takes minutes
 # under emulation; tests/e2e/fixup_linux.sh tests that on the host). Then the
@@ -53,7 +53,7 @@ Q+=(-kernel "$BOOT/vmlinuz" -initrd "$BOOT/initrd.img"
 E2E_TIMEOUT=${FIXUP_UEFI_TIMEOUT:-600} E2E_MEM=1536 qemu_run restore "$T/restore.log"
 restore_s=$E2E_SECONDS
 grep -qa 'muletto: RESTORE OK' "$T/restore.log" &&
-	grep -qa 'this machine differs from the captured one (firmware bios -> uefi; storage controllers; disk size or sector size)' "$T/restore.log" &&
+	grep -qa 'this machine differs from the captured one (firmware bios -> uefi; storage controllers; network cards; disk size or sector size)' "$T/restore.log" &&
 	grep -qa 'muletto: FIXUP: fixup: 1 system, [0-9]* changes' "$T/restore.log" &&
 	pass "restored under UEFI onto a 4Kn NVMe disk, fixup ran by itself: the machine differs in firmware, controllers and sector size (${restore_s}s)" ||
 	fail "the unattended restore with fixup under UEFI" "$(grep -a -e 'muletto' -e 'fixup' "$T/restore.log" | tail -25)"
