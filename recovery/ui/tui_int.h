@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "muletto/core/err.h"
+#include "muletto/core/event.h"
 #include "muletto/disk/disk.h"
 #include "muletto/engine/restore.h"
 #include "muletto/store/repo.h"
@@ -25,6 +26,8 @@ struct tui_progress {
 	pthread_mutex_t lock;
 	uint64_t done, total;
 	double rate, eta, elapsed;
+	struct event_chunks chunks; /* a restore's counts so far */
+	int has_chunks;		    /* chunks holds them (a raw image has none) */
 	char notice[256]; /* the last notice or warning */
 	int finished;	  /* the restore thread has returned */
 };

@@ -16,7 +16,9 @@ mkdir -p "$T/www"
 pw='Tui-s3cret;pw'
 printf 'tech:%s\n' "$(openssl passwd -apr1 "$pw")" >"$T/htpasswd"
 chmod 644 "$T/htpasswd"
-port=$(nginx_start "$T/www" "location /repo/ { auth_basic nas; auth_basic_user_file $T/htpasswd; }")
+# chunks slowed so that the progress screen is seen while the restore runs
+port=$(nginx_start "$T/www" "location /repo/ { auth_basic nas; auth_basic_user_file $T/htpasswd;
+	location /repo/store/ { limit_rate 128k; } }")
 
 truncate -s 32M "$T/target.img"
 tgt=$(loop_attach "$T/target.img") || fail "loop device for the target"
@@ -197,9 +199,27 @@ step "Back from confirmation: target disk" "5/6 Target disk"
 pick_disk || { fail "the target chosen again" "$(screen)"; exit 0; }
 keys -l "$tname"
 keys Enter
+step "the progress screen counts fetched, seeded and zero chunks as the restore runs" \
+	"chunks: [0-9]+ of [0-9]+: [0-9]+ fetched, [0-9]+ seeded, [0-9]+ zero" 30
+screen >"$T/progress.screen"
+# TUI_SCREENS=DIR keeps the captures (the README shows them)
+[ -z "${TUI_SCREENS:-}" ] || cp "$T/progress.screen" "$TUI_SCREENS/"
+grep -qF "Restoring web01 onto $tgt" "$T/progress.screen" && ! grep -q "Result:" "$T/progress.screen" &&
+	pass "the counts were seen before the result" || fail "the counts were seen before the result" \
+	"$(cat "$T/progress.screen")"
 step "the restore runs to its result screen" "Result: done" 60
 screen | grep -qE "chunks: [0-9]+ in all, [0-9]+ fetched, [0-9]+ seeded" &&
 	pass "result shows fetched, seeded and zero chunks" || fail "result shows the counts" "$(screen)"
+# the same image restored by the command onto a blank file: the same counts
+screen >"$T/result.screen"
+[ -z "${TUI_SCREENS:-}" ] || cp "$T/result.screen" "$TUI_SCREENS/"
+counts=$(sed 's/[│|]/ /g' "$T/result.screen" | tr '\n' ' ' | tr -s ' ' |
+	LC_ALL=C sed -nE 's/.*chunks: ([0-9]+) in all, ([0-9]+) fetched, ([0-9]+) seeded \(already there\), ([0-9]+) zero.*/\1 \2 \3 \4/p')
+"$MULETTO" restore "$T/www/repo" web01 --to "$T/cmd.img" --json 2>/dev/null |
+	jq -r '"\(.chunks_total) \(.chunks_fetched) \(.chunks_seeded) \(.chunks_zero)"' >"$T/cmd.counts"
+[ -n "$counts" ] && [ "$counts" = "$(cat "$T/cmd.counts")" ] &&
+	pass "the result's counts ($counts) equal restore --json's" ||
+	fail "the result's counts equal restore --json's" "screen '$counts', json '$(cat "$T/cmd.counts")'"
 check_cmp "restored through the screens: identical" "$T/a.img" "$tgt"
 
 # from the result back to the menu: the same restore again seeds every chunk
