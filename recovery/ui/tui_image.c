@@ -102,9 +102,8 @@ enum tui_step tui_screen_action(struct tui *t)
 		"Mount a partition and copy files out",
 	};
 	/* what to type in the shell instead, for now */
-	static const char *const verbs[] = { "", "run", "serve", "verify", "mount" };
-	static const char *const tails[] = { "", " --to auto", " --nbd tcp:0.0.0.0:10809", "",
-					     " /mnt" };
+	static const char *const verbs[] = { "", "run", "serve" };
+	static const char *const tails[] = { "", " --to auto", " --nbd tcp:0.0.0.0:10809" };
 	newtComponent form, list, next, back, co;
 	char cmd[TUI_URL_MAX + 300];
 	intptr_t i;
@@ -126,8 +125,8 @@ enum tui_step tui_screen_action(struct tui *t)
 			return TUI_BACK;
 		if (i == 0)
 			return TUI_NEXT;
-		if (i == 3) {
-			tui_verify(t);
+		if (i == 3 || i == 4) {
+			(i == 3 ? tui_verify : tui_mount)(t);
 			continue;
 		}
 		snprintf(cmd, sizeof(cmd), "muletto %s %s %s%s", verbs[i], t->url, t->image->name,

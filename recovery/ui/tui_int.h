@@ -82,5 +82,7 @@ enum tui_step tui_screen_progress(struct tui *t);
 enum tui_step tui_screen_result(struct tui *t);
 /* The action "verify": every chunk of the image checked, the outcome shown. */
 void tui_verify(struct tui *t);
+/* The action "mount" (tui_mount.c): a partition at a folder until Unmount. */
+void tui_mount(struct tui *t);
 
 #endif

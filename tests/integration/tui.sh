@@ -153,7 +153,36 @@ step "verify from the action screen: the image is intact" \
 	"Image 'web01' is intact: [0-9]+ distinct chunks, .*every one" 30
 keys Enter
 wait_for "4/6 Action"
-keys Enter
+# mount: the partitions of the image, a folder; this host's kernel has no nbd
+# driver: the failure is said and the action screen comes back (mounting
+# itself is the engine of muletto mount: tests/e2e)
+keys Down Down Down Down Enter
+step "mount from the action screen: the image's partitions and a folder" \
+	"Partition of disk 0 \(read-only\)" 10
+screen >"$T/mount.screen"
+[ -z "${TUI_SCREENS:-}" ] || cp "$T/mount.screen" "$TUI_SCREENS/"
+grep -qE "^ *. +2 ext4 " "$T/mount.screen" && grep -qF "/mnt/image" "$T/mount.screen" &&
+	pass "the mount screen lists partition 2 (ext4) and the folder /mnt/image" ||
+	fail "the mount screen lists partition 2 (ext4) and the folder /mnt/image" "$(screen)"
+keys Down Down Tab
+keys BSpace BSpace BSpace BSpace BSpace BSpace BSpace BSpace BSpace BSpace
+keys -l "$T/mnt-image"
+keys Tab Enter
+if [ -e /sys/module/nbd ] || modprobe -n nbd 2>/dev/null; then
+	step "the partition is mounted and the screen says where" "is mounted read-only on" 30
+	keys Enter
+	step "Unmount returns to the action screen" "4/6 Action" 30
+	grep -qF " $T/mnt-image " /proc/mounts && fail "Unmount unmounted the folder" ||
+		pass "Unmount unmounted the folder"
+else
+	step "without an nbd driver the mount fails with why" "Mount: failed.*|no nbd driver" 30
+	screen | grep -qF "no nbd driver" && pass "the failure names the missing nbd driver" ||
+		fail "the failure names the missing nbd driver" "$(screen)"
+	[ -d "$T/mnt-image" ] && pass "the folder typed was made" || fail "the folder typed was made"
+	keys Enter
+	step "after the failure, the action screen" "4/6 Action"
+fi
+keys Enter # a new action screen: Restore is chosen again
 
 # the disks
 step "target disk screen" "5/6 Target disk"
