@@ -170,7 +170,7 @@ enum tui_step tui_screen_confirm(struct tui *t)
 		newtTextboxSetText(tb, tui_ascii(text, safe, sizeof(safe)));
 		entry = newtEntry(2, h - 6, "", 20, NULL, NEWT_FLAG_SCROLL | NEWT_FLAG_RETURNEXIT);
 		newtFormAddComponents(form, tb, entry, NULL);
-		tui_buttons(form, h, "Restore", &next, &back);
+		tui_buttons(form, h, t->run ? "Run" : "Restore", &next, &back);
 		newtFormSetCurrent(form, entry);
 		co = tui_form_run(form, NULL);
 		str_copy(typed, sizeof(typed), newtEntryGetValue(entry));

@@ -155,6 +155,8 @@ enum tui_step tui_screen_progress(struct tui *t)
 {
 	char what[512], name[64];
 
+	if (t->run)
+		return tui_run_vm(t);
 	snprintf(what, sizeof(what), "Restoring %s onto %s",
 		 tui_ascii(t->image->name, name, sizeof(name)), t->target);
 	return progress_run(t, restore_thread, "Restore", what) < 0 ? TUI_BACK : TUI_NEXT;

@@ -25,6 +25,8 @@ tgt=$(loop_attach "$T/target.img") || fail "loop device for the target"
 tname=${tgt#/dev/}
 truncate -s 48M "$T/larger.img"
 larger=$(loop_attach "$T/larger.img")
+truncate -s 40M "$T/vmdisk.img" # room after the image for the map of what arrived
+vmdisk=$(loop_attach "$T/vmdisk.img")
 # a disk in use: a file system mounted from a loop device
 truncate -s 8M "$T/busy.img"
 mkfs.ext4 -q -F "$T/busy.img"
@@ -81,7 +83,7 @@ pick_disk() { # [NAME]: selects the target (or NAME); 0 once the confirmation na
 
 start=$SECONDS
 S new-session -d -x 80 -y 25 -s tui "env TERM=linux MULETTO_CONF=$T/none.conf MULETTO_DEBUG=all \
-	$MULETTO tui --no-network-changes 2>$T/tui.err; echo tui-exit=\$?; sleep 600"
+	MULETTO_RUN_DIR=$T/vms $MULETTO tui --no-network-changes 2>$T/tui.err; echo tui-exit=\$?; sleep 600"
 S pipe-pane -t tui -o "cat >>$T/screen.raw"
 
 # network
@@ -144,10 +146,37 @@ keys Tab Tab Enter
 step "Back from action: image" "3/6 Image"
 keys Enter
 wait_for "4/6 Action"
-keys Down Enter
-step "run as a VM: the command to type in the shell" "muletto run http://tech@127.0.0.1:$port/repo web01"
-keys Enter
-wait_for "4/6 Action"
+# run as a VM: a disk chosen and its name typed as for a restore, muletto run
+# --detach started with the password in a private muletto.conf; then Menu
+if command -v qemu-system-x86_64 >/dev/null; then
+	keys Down Enter
+	if pick_disk "${vmdisk#/dev/}"; then
+		screen | grep -qF "│ Run │" && pass "the confirmation's button says Run" ||
+			fail "the confirmation's button says Run" "$(screen)"
+		keys -l "${vmdisk#/dev/}"
+		keys Enter
+		step "run as a VM: started, its state and the console command" \
+			"muletto console web01" 90
+		vmpid=$(pgrep -f -- "run http://tech@127.0.0.1:$port/repo web01" | head -1)
+		conf=/run/muletto/tui/run-web01.conf
+		[ -n "$vmpid" ] && ! tr '\0' '\n' <"/proc/$vmpid/cmdline" | grep -qF -- "$pw" &&
+			! tr '\0' '\n' <"/proc/$vmpid/environ" | grep -qF -- "$pw" &&
+			tr '\0' '\n' <"/proc/$vmpid/environ" | grep -qx "MULETTO_CONF=$conf" &&
+			[ "$(stat -c %a "$conf")" = 600 ] && grep -qxF "password=$pw" "$conf" &&
+			pass "the run has the password from a 0600 muletto.conf, not argv or environment" ||
+			fail "the run has the password from a 0600 muletto.conf" "pid '$vmpid'"
+		MULETTO_RUN_DIR=$T/vms "$MULETTO" status --json 2>/dev/null |
+			jq -e '.vms[] | select(.name == "web01")' >/dev/null &&
+			pass "muletto status lists the VM web01" || fail "muletto status lists the VM web01"
+		MULETTO_RUN_DIR=$T/vms timeout 30 "$MULETTO" stop web01 --force >/dev/null 2>&1
+		rm -f "$conf"
+		keys Enter
+		step "after the run started: the repository screen" "2/6 Repository" 10
+		keys Enter
+		wait_for "3/6 Image" && keys Enter
+	else fail "the VM's disk chosen" "$(screen)"; fi
+	wait_for "4/6 Action"
+fi
 keys Down Down Down Enter # verify: every chunk checked on its progress screen, then the outcome
 step "verify from the action screen: the image is intact" \
 	"Image 'web01' is intact: [0-9]+ distinct chunks, .*every one" 30
