@@ -92,7 +92,7 @@ static void disk_choose(struct tui *t, const struct disk_info *d)
 static size_t disk_fill(const struct disk_info *d, size_t n, newtComponent list, char *text,
 			size_t size)
 {
-	char row[128];
+	char row[128], optical[256], *name, *save = NULL;
 	size_t i, k = 0, ok = 0;
 
 	text[0] = 0;
@@ -106,6 +106,11 @@ static size_t disk_fill(const struct disk_info *d, size_t n, newtComponent list,
 			k += (size_t)snprintf(text + k, size - k, "%-9.9s %.60s\n", d[i].name, why);
 		}
 	}
+	disk_list_optical(NULL, optical, sizeof(optical));
+	for (name = strtok_r(optical, " ", &save); name && k < size;
+	     name = strtok_r(NULL, " ", &save))
+		k += (size_t)snprintf(text + k, size - k, "%-9.9s %.60s\n", name,
+				      "CD/DVD, read-only (a muletto CD is the boot medium)");
 	return ok;
 }
 
