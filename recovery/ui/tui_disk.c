@@ -164,10 +164,12 @@ enum tui_step tui_screen_confirm(struct tui *t)
 	char text[DISK_TEXT + TUI_PLAN_MAX], safe[sizeof(text)], name[64], typed[64];
 	int h = 20;
 
+	/* a VM's disk arrives as the image is, at the start of the disk: no plan */
 	snprintf(text, sizeof(text),
-		 "Everything on this disk is replaced by disk 0 of image '%s':\n\n  %s\n\n%s"
+		 "Everything on this disk is replaced by disk 0 of image '%s'%s:\n\n  %s\n\n%s"
 		 "Type the disk's name (%s) to confirm:", tui_ascii(t->image->name, name, sizeof(name)),
-		 t->target_desc, t->plan, t->target_name);
+		 t->run ? " while it runs as a VM" : "", t->target_desc, t->run ? "" : t->plan,
+		 t->target_name);
 	for (;;) {
 		newtCenteredWindow(TUI_W, h, "6/6 Confirm");
 		form = newtForm(NULL, NULL, 0);

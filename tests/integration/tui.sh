@@ -151,8 +151,10 @@ wait_for "4/6 Action"
 if command -v qemu-system-x86_64 >/dev/null; then
 	keys Down Enter
 	if pick_disk "${vmdisk#/dev/}"; then
-		screen | grep -qF "│ Run │" && pass "the confirmation's button says Run" ||
-			fail "the confirmation's button says Run" "$(screen)"
+		screen | grep -qF "│ Run │" && screen | grep -qF "runs as a VM:" &&
+			! screen | grep -qF "The disks differ" &&
+			pass "the confirmation says the VM's disk arrives there (no plan), button Run" ||
+			fail "the confirmation says the VM's disk arrives there, button Run" "$(screen)"
 		keys -l "${vmdisk#/dev/}"
 		keys Enter
 		step "run as a VM: started, its state and the console command" \
