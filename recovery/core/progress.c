@@ -16,6 +16,8 @@ struct progress {
 	double start, last_t;
 	uint64_t last_done;
 	double rate; /* bytes per second, exponentially smoothed */
+	struct event_chunks chunks;
+	int has_chunks;
 };
 
 struct progress *progress_new(const char *op, const char *image, int disk, uint64_t total)
@@ -40,7 +42,8 @@ static void progress_emit(const struct progress *p, enum event_kind kind, uint64
 {
 	struct event e = { .kind = kind, .op = p->op, .image = p->image, .disk = p->disk,
 			   .done = done, .total = p->total, .rate = p->rate, .eta = -1,
-			   .elapsed = t - p->start, .ok = ok };
+			   .elapsed = t - p->start, .ok = ok,
+			   .chunks = p->has_chunks ? &p->chunks : NULL };
 
 	if (kind == EVENT_FINISHED) {
 		e.rate = e.elapsed > 0 ? (double)done / e.elapsed : 0;
@@ -65,6 +68,14 @@ void progress_update(struct progress *p, uint64_t done)
 	p->last_t = t;
 	p->last_done = done;
 	progress_emit(p, EVENT_PROGRESS, done, t, 0);
+}
+
+void progress_chunks(struct progress *p, const struct event_chunks *c)
+{
+	if (!p)
+		return;
+	p->chunks = *c;
+	p->has_chunks = 1;
 }
 
 void progress_done(struct progress *p, uint64_t done, int ok)

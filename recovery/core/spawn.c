@@ -24,6 +24,10 @@ int spawn_find(const char *prog, char *out, size_t out_size)
 	const char *path = getenv("PATH");
 	char list[2048], *dir, *save = NULL;
 
+	if (prog[0] == '/') { /* a path already: this very program, say */
+		snprintf(out, out_size, "%s", prog);
+		return access(out, X_OK) == 0;
+	}
 	snprintf(list, sizeof(list), "%s:/usr/sbin:/sbin", path ? path : "/usr/bin:/bin");
 	for (dir = strtok_r(list, ":", &save); dir; dir = strtok_r(NULL, ":", &save)) {
 		snprintf(out, out_size, "%s/%s", dir, prog);

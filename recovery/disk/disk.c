@@ -332,6 +332,25 @@ static int disk_skip(const char *sysroot, const char *name)
 	return sys_u64(sysroot, name, "size") == 0;
 }
 
+void disk_list_optical(const char *sysroot, char *out, size_t size)
+{
+	struct dirent **names = NULL;
+	char path[512];
+	size_t k = 0;
+	int n, i;
+
+	out[0] = 0;
+	snprintf(path, sizeof(path), "%s/sys/block", sysroot ? sysroot : "");
+	n = scandir(path, &names, NULL, alphasort);
+	for (i = 0; i < n; i++) {
+		const char *name = names[i]->d_name;
+		if (!strncmp(name, "sr", 2) && sys_u64(sysroot, name, "size") > 0 && k < size)
+			k += (size_t)snprintf(out + k, size - k, "%s%.32s", k ? " " : "", name);
+		free(names[i]);
+	}
+	free(names);
+}
+
 /* Where each partition of the table is mounted, through its kernel node
  * (/sys/block/loop0/loop0p1). */
 static void disk_parts_mounted(const char *sysroot, struct disk_info *d, const struct mounts *m)

@@ -219,10 +219,20 @@ static int restore_one(void *arg, void *ws, size_t i)
 	return r;
 }
 
+/* The chunk counts so far, for the progress events. */
+static void restore_chunks(struct restore_job *j)
+{
+	struct event_chunks c = { .total = j->idx->n, .fetched = atomic_load(&j->n_fetched),
+				  .seeded = atomic_load(&j->n_seeded), .zero = atomic_load(&j->n_zero) };
+
+	progress_chunks(j->prog, &c);
+}
+
 static void restore_tick(void *arg)
 {
 	struct restore_job *j = arg;
 
+	restore_chunks(j);
 	progress_update(j->prog, atomic_load(&j->done));
 }
 
@@ -300,6 +310,7 @@ int restore_index(const struct caibx *idx, const char *store_url, struct target 
 	r = pfor_run(idx->n, threads, &ops, &j);
 	if (j.seed.fd >= 0)
 		seed_close(&j.seed);
+	restore_chunks(&j);
 	progress_done(j.prog, atomic_load(&j.done), r == 0);
 	progress_free(j.prog);
 	memset(st, 0, sizeof(*st));

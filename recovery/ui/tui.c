@@ -120,6 +120,9 @@ static void tui_sink(const struct event *e, void *ctx)
 		p->rate = e->rate;
 		p->eta = e->eta;
 		p->elapsed = e->elapsed;
+		if (e->chunks)
+			p->chunks = *e->chunks;
+		p->has_chunks = e->chunks != NULL;
 		break;
 	case EVENT_NOTICE:
 	case EVENT_WARNING:

@@ -92,7 +92,7 @@ static void disk_choose(struct tui *t, const struct disk_info *d)
 static size_t disk_fill(const struct disk_info *d, size_t n, newtComponent list, char *text,
 			size_t size)
 {
-	char row[128];
+	char row[128], optical[256], *name, *save = NULL;
 	size_t i, k = 0, ok = 0;
 
 	text[0] = 0;
@@ -106,6 +106,11 @@ static size_t disk_fill(const struct disk_info *d, size_t n, newtComponent list,
 			k += (size_t)snprintf(text + k, size - k, "%-9.9s %.60s\n", d[i].name, why);
 		}
 	}
+	disk_list_optical(NULL, optical, sizeof(optical));
+	for (name = strtok_r(optical, " ", &save); name && k < size;
+	     name = strtok_r(NULL, " ", &save))
+		k += (size_t)snprintf(text + k, size - k, "%-9.9s %.60s\n", name,
+				      "CD/DVD, read-only (a muletto CD is the boot medium)");
 	return ok;
 }
 
@@ -159,10 +164,12 @@ enum tui_step tui_screen_confirm(struct tui *t)
 	char text[DISK_TEXT + TUI_PLAN_MAX], safe[sizeof(text)], name[64], typed[64];
 	int h = 20;
 
+	/* a VM's disk arrives as the image is, at the start of the disk: no plan */
 	snprintf(text, sizeof(text),
-		 "Everything on this disk is replaced by disk 0 of image '%s':\n\n  %s\n\n%s"
+		 "Everything on this disk is replaced by disk 0 of image '%s'%s:\n\n  %s\n\n%s"
 		 "Type the disk's name (%s) to confirm:", tui_ascii(t->image->name, name, sizeof(name)),
-		 t->target_desc, t->plan, t->target_name);
+		 t->run ? " while it runs as a VM" : "", t->target_desc, t->run ? "" : t->plan,
+		 t->target_name);
 	for (;;) {
 		newtCenteredWindow(TUI_W, h, "6/6 Confirm");
 		form = newtForm(NULL, NULL, 0);
@@ -170,7 +177,7 @@ enum tui_step tui_screen_confirm(struct tui *t)
 		newtTextboxSetText(tb, tui_ascii(text, safe, sizeof(safe)));
 		entry = newtEntry(2, h - 6, "", 20, NULL, NEWT_FLAG_SCROLL | NEWT_FLAG_RETURNEXIT);
 		newtFormAddComponents(form, tb, entry, NULL);
-		tui_buttons(form, h, "Restore", &next, &back);
+		tui_buttons(form, h, t->run ? "Run" : "Restore", &next, &back);
 		newtFormSetCurrent(form, entry);
 		co = tui_form_run(form, NULL);
 		str_copy(typed, sizeof(typed), newtEntryGetValue(entry));

@@ -102,9 +102,8 @@ enum tui_step tui_screen_action(struct tui *t)
 		"Mount a partition and copy files out",
 	};
 	/* what to type in the shell instead, for now */
-	static const char *const verbs[] = { "", "run", "serve", "verify", "mount" };
-	static const char *const tails[] = { "", " --to auto", " --nbd tcp:0.0.0.0:10809", "",
-					     " /mnt" };
+	static const char *const verbs[] = { "", "", "serve" };
+	static const char *const tails[] = { "", "", " --nbd tcp:0.0.0.0:10809" };
 	newtComponent form, list, next, back, co;
 	char cmd[TUI_URL_MAX + 300];
 	intptr_t i;
@@ -124,10 +123,12 @@ enum tui_step tui_screen_action(struct tui *t)
 		newtPopWindow();
 		if (co == back)
 			return TUI_BACK;
-		if (i == 0)
+		if (i == 0 || i == 1) { /* both write the disk chosen next */
+			t->run = i == 1;
 			return TUI_NEXT;
-		if (i == 3) {
-			tui_verify(t);
+		}
+		if (i == 3 || i == 4) {
+			(i == 3 ? tui_verify : tui_mount)(t);
 			continue;
 		}
 		snprintf(cmd, sizeof(cmd), "muletto %s %s %s%s", verbs[i], t->url, t->image->name,

@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "muletto/core/err.h"
+#include "muletto/core/event.h"
 #include "muletto/disk/disk.h"
 #include "muletto/engine/restore.h"
 #include "muletto/store/repo.h"
@@ -25,6 +26,8 @@ struct tui_progress {
 	pthread_mutex_t lock;
 	uint64_t done, total;
 	double rate, eta, elapsed;
+	struct event_chunks chunks; /* a restore's counts so far */
+	int has_chunks;		    /* chunks holds them (a raw image has none) */
 	char notice[256]; /* the last notice or warning */
 	int finished;	  /* the restore thread has returned */
 };
@@ -38,8 +41,9 @@ struct tui {
 	char url[TUI_URL_MAX];
 	struct repo_image *images;
 	size_t nimages;
-	/* image and target */
+	/* image, action and target */
 	const struct repo_image *image;
+	int run;	      /* the action: 1 run as a VM, 0 restore */
 	newtComponent detail; /* the image screen's line under the list */
 	char target[DISK_STR], target_name[DISK_STR], target_desc[512];
 	char plan[TUI_PLAN_MAX]; /* the layout plan when sizes differ, else "" */
@@ -79,5 +83,10 @@ enum tui_step tui_screen_progress(struct tui *t);
 enum tui_step tui_screen_result(struct tui *t);
 /* The action "verify": every chunk of the image checked, the outcome shown. */
 void tui_verify(struct tui *t);
+/* The action "run as a VM" (tui_run.c), after the confirmation: TUI_MENU once
+ * it runs, TUI_BACK when it could not start (said on the screen). */
+enum tui_step tui_run_vm(struct tui *t);
+/* The action "mount" (tui_mount.c): a partition at a folder until Unmount. */
+void tui_mount(struct tui *t);
 
 #endif

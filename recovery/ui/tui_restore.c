@@ -81,7 +81,7 @@ static void *restore_thread(void *arg)
 /* The numbers under the bar, from what the sink recorded. */
 static int progress_text(struct tui *t, char *out, size_t size, uint64_t *done, uint64_t *total)
 {
-	char d[32], tot[32], rate[32], eta[32], notice[256];
+	char d[32], tot[32], rate[32], eta[32], notice[256], chunks[160] = "";
 	double elapsed;
 	int finished;
 
@@ -96,11 +96,17 @@ static int progress_text(struct tui *t, char *out, size_t size, uint64_t *done, 
 	else
 		str_copy(eta, sizeof(eta), "-");
 	tui_ascii(t->pr.notice, notice, sizeof(notice));
+	if (t->pr.has_chunks)
+		snprintf(chunks, sizeof(chunks), "chunks: %llu of %llu: %llu fetched, %llu seeded, "
+			 "%llu zero\n", (unsigned long long)(t->pr.chunks.fetched +
+			 t->pr.chunks.seeded + t->pr.chunks.zero), (unsigned long long)t->pr.chunks.total,
+			 (unsigned long long)t->pr.chunks.fetched, (unsigned long long)t->pr.chunks.seeded,
+			 (unsigned long long)t->pr.chunks.zero);
 	finished = t->pr.finished;
 	elapsed = t->pr.elapsed;
 	pthread_mutex_unlock(&t->pr.lock);
-	snprintf(out, size, "%s of %s   %s/s   ETA %s   %.0f s\n%.140s", d, tot, rate, eta,
-		 elapsed, notice);
+	snprintf(out, size, "%s of %s   %s/s   ETA %s   %.0f s\n%s%.140s", d, tot, rate, eta,
+		 elapsed, chunks, notice);
 	return finished;
 }
 
@@ -119,6 +125,7 @@ static int progress_run(struct tui *t, void *(*fn)(void *), const char *title, c
 	t->pr.rate = t->pr.elapsed = 0;
 	t->pr.eta = -1;
 	t->pr.notice[0] = 0;
+	t->pr.has_chunks = 0;
 	t->pr.finished = 0;
 	pthread_mutex_unlock(&t->pr.lock);
 	if (pthread_create(&th, NULL, fn, t) != 0) {
@@ -148,6 +155,8 @@ enum tui_step tui_screen_progress(struct tui *t)
 {
 	char what[512], name[64];
 
+	if (t->run)
+		return tui_run_vm(t);
 	snprintf(what, sizeof(what), "Restoring %s onto %s",
 		 tui_ascii(t->image->name, name, sizeof(name)), t->target);
 	return progress_run(t, restore_thread, "Restore", what) < 0 ? TUI_BACK : TUI_NEXT;

@@ -1,16 +1,16 @@
-# The guided screens on the serial console of a booted muletto (kernel and
-# initramfs straight, no configuration: the screens start by themselves on
-# ttyS0, TERM=vt100), driven through tmux: a restore from nginx on the host
-# chosen entirely on the screens, then Power off; the disk compared byte for
-# byte once the guest is off.
+# The guided screens on the serial console of the booted ISO (BIOS, the CD;
+# isolinux's default entry after 5 s prints to ttyS0 and tty0, no
+# configuration: the screens start by themselves on ttyS0, TERM=vt100), driven
+# through tmux: the CD listed apart as the boot medium, not selectable; a
+# partition of the image mounted on the screens and read in F2's shell; a
+# restore from nginx on the host chosen entirely on the screens, then Power
+# off; the disk compared byte for byte once the guest is off.
 . "$(dirname "$0")/../lib.sh"
 . "$MULETTO_TOP/tests/lib_disk.sh"
 . "$MULETTO_TOP/tests/lib_e2e.sh"
 need_root "tui on the serial console"
-BOOT=$MULETTO_TOP/build/boot
-[ -f "$BOOT/initrd.img" ] || { skip "tui on the serial console" "build/boot/initrd.img is missing: make build/boot/initrd.img"; exit 0; }
+e2e_need "tui on the serial console"
 command -v tmux >/dev/null || { skip "tui on the serial console" "tmux is missing"; exit 0; }
-command -v qemu-system-x86_64 >/dev/null || { skip "tui on the serial console" "qemu-system-x86_64 is missing"; exit 0; }
 
 make_sample_disk "$T/a.img" 32
 "$MULETTO" capture "$T/a.img" "$T/repo" --name web01 --progress none >/dev/null 2>&1 ||
@@ -38,9 +38,10 @@ step() { # NAME PATTERN SECONDS
 	fi
 }
 
+e2e_firmware bios
 e2e_target "$T/target.img" virtio
+e2e_media cd
 e2e_net
-Q+=(-kernel "$BOOT/vmlinuz" -initrd "$BOOT/initrd.img" -append "console=ttyS0,115200 quiet")
 start=$SECONDS
 {
 	printf 'timeout --foreground 900 qemu-system-x86_64 -accel tcg -m 1024 -smp 2 -nographic -no-reboot -monitor none'
@@ -75,8 +76,39 @@ if step "the screens start by themselves on the serial console" "1/6 Network" 30
 		fail "the image's name, disks and size" "$(screen)"
 	keys Enter
 	step "action screen" "4/6 Action" 60 || exit 0
+	# Mount: partition 2 (ext4) at /mnt/image, read in F2's shell, Unmount
+	keys Down Down Down Down Enter
+	if step "the mount screen" "Partition of disk 0" 60; then
+		keys Down Down Tab Tab Enter
+		step "partition 2 is mounted at /mnt/image and the screen says so" \
+			"is mounted read-only on|^.? +/mnt/image +\(/dev/nbd" 120
+		[ -z "${TUI_SCREENS:-}" ] || screen >"$TUI_SCREENS/mounted.screen"
+		keys F2
+		wait_for_screen "muletto shell|# *$" 30
+		keys -l 'echo mnt-$(md5sum </mnt/image/bash | cut -c1-32)'
+		keys Enter
+		sum=$(md5sum </usr/bin/bash | cut -c1-32)
+		step "F2's shell reads the image's files at /mnt/image" "^mnt-$sum" 60
+		keys -l exit
+		keys Enter
+		step "back from the shell: the mount's screen" "is mounted read-only on" 30
+		keys Enter # Unmount
+		step "Unmount: the action screen again" "4/6 Action" 120
+		keys F2
+		wait_for_screen "muletto shell|# *$" 30
+		keys -l 'echo mounted-$(grep -c " /mnt/image " /proc/mounts)-nbd-$(cat /sys/block/nbd0/size)'
+		keys Enter
+		step "after Unmount nothing is mounted and nbd0 is released" "^mounted-0-nbd-0" 30
+		keys -l exit
+		keys Enter
+		wait_for_screen "4/6 Action" 30
+	fi
 	keys Enter
 	step "the guest's virtio disk is offered" " vda .* 32 MiB virtio" 120 || exit 0
+	screen | sed -n '/Not selectable:/,$p' | grep -qE " sr0 +CD/DVD, read-only" &&
+		pass "the CD (sr0), the boot medium, is listed apart, not selectable" ||
+		fail "the CD (sr0), the boot medium, is listed apart, not selectable" "$(screen)"
+	[ -z "${TUI_SCREENS:-}" ] || screen >"$TUI_SCREENS/disk-iso.screen"
 	keys Enter
 	step "the confirmation asks for the disk's name" "Type the disk's name \(vda\)" 120 || exit 0
 	keys -l vda

@@ -23,6 +23,11 @@ enum event_kind {
 	EVENT_STATE,	/* a long-running job changed state ("ready", "hydrated", "stopped") */
 };
 
+/* Chunks of a restore so far: how each one reached the disk. */
+struct event_chunks {
+	uint64_t total, fetched, seeded, zero;
+};
+
 struct event {
 	enum event_kind kind;
 	const char *op;	   /* "restore", "capture", "verify", or NULL */
@@ -36,6 +41,7 @@ struct event {
 	const char *area;  /* DEBUG: "fetch", "net", "mount", ... */
 	const char *state; /* STATE: the new state */
 	const char *message; /* NOTICE, WARNING, DEBUG: one line, no newline */
+	const struct event_chunks *chunks; /* PROGRESS, FINISHED of a restore; else NULL */
 };
 
 typedef void (*event_sink_fn)(const struct event *e, void *ctx);

@@ -6,6 +6,8 @@
 
 #include <stdint.h>
 
+#include "muletto/core/event.h"
+
 struct progress;
 
 /* op: "restore", "capture", "verify"; image: the image's name or NULL; disk:
@@ -15,6 +17,9 @@ struct progress *progress_new(const char *op, const char *image, int disk, uint6
 /* Reports done bytes if 200 ms passed since the last report. Call it from one
  * thread (the one that waits for the workers). */
 void progress_update(struct progress *p, uint64_t done);
+/* Chunk counts the next events carry (a restore's: fetched, seeded, zero);
+ * events carry none until this is called. */
+void progress_chunks(struct progress *p, const struct event_chunks *c);
 /* The FINISHED event. */
 void progress_done(struct progress *p, uint64_t done, int ok);
 void progress_free(struct progress *p);

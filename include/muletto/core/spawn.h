@@ -9,7 +9,7 @@
 #include <stddef.h>
 
 /* 1 when prog is an executable in PATH, /usr/sbin or /sbin (root's tools are
- * not always in a service's PATH), its path in out. */
+ * not always in a service's PATH), or an absolute path to one; its path in out. */
 int spawn_find(const char *prog, char *out, size_t out_size);
 
 /* Runs argv (argv[0] a program's name, looked up as above; NULL-terminated)

@@ -46,6 +46,9 @@ struct disk_info {
 /* Every whole disk (no partitions, ram, zram, or empty loop devices). */
 int disk_list(const char *sysroot, struct disk_info **ret, size_t *ret_n);
 void disk_list_free(struct disk_info *d, size_t n);
+/* The optical drives (srN) holding a medium, which disk_list leaves out (never
+ * a target: read-only), as names separated by spaces into out ("" when none). */
+void disk_list_optical(const char *sysroot, char *out, size_t size);
 
 /* One disk by device path (/dev/sdb), or an image file: for a regular file only
  * size, partitions and file systems are filled. */
