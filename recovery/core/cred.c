@@ -21,7 +21,7 @@ static struct {
 	char *prompt, *value;
 } cred_typed[CRED_TYPED_MAX];
 
-static const char *cred_conf_path(void)
+const char *cred_conf_path(void)
 {
 	const char *p = getenv("MULETTO_CONF");
 

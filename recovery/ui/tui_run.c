@@ -24,16 +24,12 @@
 
 #define RUN_CONF_DIR "/run/muletto/tui"
 
-/* The muletto.conf this process reads (cred.h's order), or NULL. */
+/* The muletto.conf this process reads (cred.h), or NULL when there is none. */
 static const char *run_conf_in_use(void)
 {
-	const char *env = getenv("MULETTO_CONF");
+	const char *p = cred_conf_path();
 
-	if (env && env[0])
-		return env;
-	if (access("/run/muletto.conf", R_OK) == 0)
-		return "/run/muletto.conf";
-	return access("/etc/muletto.conf", R_OK) == 0 ? "/etc/muletto.conf" : NULL;
+	return access(p, R_OK) == 0 ? p : NULL;
 }
 
 /* Appends the file at path (when there is one) to fd. */

@@ -33,6 +33,10 @@ void cred_set_asker(cred_ask_fn fn, void *ctx);
  * naming where the secret can go when it cannot be had. */
 int cred_password(const struct cred_key *k, const char *prompt, char **ret);
 
+/* The muletto.conf this process reads: $MULETTO_CONF, else /run/muletto.conf
+ * when it exists, else /etc/muletto.conf (which may not exist). */
+const char *cred_conf_path(void);
+
 /* The value of the last "key=value" line for key in a muletto.conf's text
  * (NUL-terminated at len): 0 with a new string, or -ENOENT. */
 #define CRED_CONF_MAX (1024 * 1024)
