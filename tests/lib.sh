@@ -47,11 +47,22 @@ loop_attach() { # file [-r]
 	local dev
 	dev=$(losetup -f --show ${2:+"$2"} "$1") || return 1
 	partx -a "$dev" 2>/dev/null || true
-	at_exit "loop_detach $dev"
+	at_exit "loop_detach $dev $(realpath -m "$1")"
 	echo "$dev"
 }
 
+# loop_detach DEV [FILE]: detaches DEV if it still holds FILE (without FILE: a
+# file of this test's $T). Tests run side by side (tests/run): a device this
+# test detached early may by now be another test's, and must be left alone.
 loop_detach() {
+	local back
+	back=$(losetup -n -O BACK-FILE "$1" 2>/dev/null)
+	[ -n "$back" ] || return 0
+	if [ -n "${2:-}" ]; then
+		[ "$back" = "$2" ] || return 0
+	else
+		case "$back" in "$T"/*) ;; *) return 0 ;; esac
+	fi
 	partx -d "$1" 2>/dev/null || true
 	losetup -d "$1" 2>/dev/null || true
 }
