@@ -36,33 +36,6 @@ int show_mode_parse(const char *s, enum show_mode *ret)
 	return err_set(-EINVAL, "--progress %s: use auto, bar, json or none", s);
 }
 
-/* The length of the UTF-8 sequence at p that is printable (0: it is not). */
-static size_t show_utf8_len(const unsigned char *p)
-{
-	size_t n, i;
-	uint32_t cp;
-
-	if (p[0] < 0x80)
-		return p[0] >= 0x20 && p[0] != 0x7f;
-	if (p[0] >= 0xc2 && p[0] <= 0xdf)
-		n = 2, cp = p[0] & 0x1f;
-	else if (p[0] >= 0xe0 && p[0] <= 0xef)
-		n = 3, cp = p[0] & 0x0f;
-	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
-		n = 4, cp = p[0] & 0x07;
-	else
-		return 0;
-	for (i = 1; i < n; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (p[i] & 0x3f);
-	}
-	if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-	    (cp >= 0xd800 && cp <= 0xdfff) || (cp >= 0x80 && cp <= 0x9f))
-		return 0; /* overlong, surrogate, or a C1 control (U+009B is CSI) */
-	return n;
-}
-
 const char *show_safe(const char *s, char *buf, size_t size)
 {
 	const unsigned char *p = (const unsigned char *)(s ? s : "");
@@ -71,7 +44,7 @@ const char *show_safe(const char *s, char *buf, size_t size)
 	if (!size)
 		return buf;
 	while (*p && k + 1 < size) {
-		n = show_utf8_len(p);
+		n = utf8_printable_len(p);
 		if (n && k + n < size) {
 			memcpy(buf + k, p, n);
 			k += n;
@@ -97,7 +70,7 @@ json_t *show_json_string(const char *s)
 	if (!out)
 		return NULL;
 	while (*p) {
-		n = show_utf8_len(p);
+		n = utf8_printable_len(p);
 		if (n || (*p < 0x80)) { /* control characters are JSON's to escape */
 			n = n ? n : 1;
 			memcpy(out + k, p, n);

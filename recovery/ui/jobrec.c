@@ -54,33 +54,6 @@ const char *jobrec_dir(void)
 	return dir;
 }
 
-/* The length of the UTF-8 sequence at p, 0 when it is not one (or a control). */
-static size_t jobrec_utf8_len(const unsigned char *p)
-{
-	size_t n, i;
-	uint32_t cp;
-
-	if (p[0] < 0x80)
-		return p[0] >= 0x20 && p[0] != 0x7f;
-	if (p[0] >= 0xc2 && p[0] <= 0xdf)
-		n = 2, cp = p[0] & 0x1f;
-	else if (p[0] >= 0xe0 && p[0] <= 0xef)
-		n = 3, cp = p[0] & 0x0f;
-	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
-		n = 4, cp = p[0] & 0x07;
-	else
-		return 0;
-	for (i = 1; i < n; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (p[i] & 0x3f);
-	}
-	if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-	    (cp >= 0xd800 && cp <= 0xdfff) || (cp >= 0x80 && cp <= 0x9f))
-		return 0;
-	return n;
-}
-
 /* At p, just past "://": the length of a "user:password@" to drop, else 0. */
 static size_t jobrec_userinfo_len(const char *p)
 {
@@ -107,7 +80,7 @@ const char *jobrec_clean_text(const char *text, char *buf, size_t size)
 			p += jobrec_userinfo_len((const char *)p);
 			continue;
 		}
-		n = jobrec_utf8_len(p);
+		n = utf8_printable_len(p);
 		if (n && k + n < size) {
 			memcpy(buf + k, p, n);
 			k += n;

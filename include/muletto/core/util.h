@@ -80,5 +80,9 @@ int str_ends_with(const char *s, const char *suffix);
 int read_line_file(const char *path, char *out, size_t out_size);
 /* Number of online CPUs (at least 1). */
 int cpu_count(void);
+/* The length of the printable UTF-8 sequence at p (NUL-terminated), 0 when it
+ * is a control (C0, DEL, C1 such as U+009B CSI), overlong, a surrogate or not
+ * UTF-8: what may reach a terminal or a page as it is. */
+size_t utf8_printable_len(const unsigned char *p);
 
 #endif
