@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -379,4 +380,15 @@ size_t utf8_printable_len(const unsigned char *p)
 	    (cp >= 0xd800 && cp <= 0xdfff) || (cp >= 0x80 && cp <= 0x9f))
 		return 0; /* overlong, surrogate, or a C1 control (U+009B is CSI) */
 	return n;
+}
+
+int lock_file_held(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC), held;
+
+	if (fd < 0)
+		return 0;
+	held = flock(fd, LOCK_SH | LOCK_NB) < 0;
+	close(fd);
+	return held;
 }

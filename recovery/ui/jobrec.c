@@ -340,15 +340,9 @@ void jobrec_free(struct jobrec *j)
 static int jobrec_alive(const char *dir, const char *file)
 {
 	char path[600];
-	int fd, alive;
 
 	snprintf(path, sizeof(path), "%s/%s.lock", dir, file);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	alive = flock(fd, LOCK_SH | LOCK_NB) < 0;
-	close(fd);
-	return alive;
+	return lock_file_held(path);
 }
 
 static int jobrec_newer(const void *a, const void *b)

@@ -22,15 +22,9 @@
 static int status_vm_alive(const char *dir)
 {
 	char path[600];
-	int fd, alive;
 
 	snprintf(path, sizeof(path), "%s/run.lock", dir);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	alive = flock(fd, LOCK_SH | LOCK_NB) < 0;
-	close(fd);
-	return alive;
+	return lock_file_held(path);
 }
 
 int status_vm_running(const char *name)

@@ -84,5 +84,8 @@ int cpu_count(void);
  * is a control (C0, DEL, C1 such as U+009B CSI), overlong, a surrogate or not
  * UTF-8: what may reach a terminal or a page as it is. */
 size_t utf8_printable_len(const unsigned char *p);
+/* 1 when another process holds an exclusive flock on the file at path (a
+ * running job or VM keeps its lock file so), 0 when nobody does or it is gone. */
+int lock_file_held(const char *path);
 
 #endif
