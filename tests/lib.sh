@@ -81,6 +81,18 @@ wait_port() {
 	return 1
 }
 
+# port_closed PORT: waits (up to 10 s) until nothing listens on the port any
+# more, so that a server started again on it does not find it still taken by
+# the one just killed (on a loaded machine the new one lost that race and quit)
+port_closed() {
+	local i
+	for i in $(seq 200); do
+		(exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null || return 0
+		sleep 0.05
+	done
+	return 1
+}
+
 # daemon_start BASE PORT CMD...: CMD in the background (output to BASE.out, its pid
 # in BASE.job) until PORT answers; daemon_stop BASE SECONDS: stopped, then a pause
 # for its clients to notice
@@ -198,6 +210,7 @@ s3_front_delay() { # DIR MS: restart the front, slowing GETs down by MS
 s3_front_stop() {
 	[ -f "$1/front.pid" ] && kill "$(cat "$1/front.pid")" 2>/dev/null
 	rm -f "$1/front.pid"
+	port_closed "$(cut -d' ' -f1 "$1/front.args")"
 }
 
 # sshd_start DIR: OpenSSH's sshd on a free 127.0.0.1 port with its own ed25519
@@ -255,6 +268,7 @@ sshd_stop() {
 	pkill -9 -P "$(cat "$1/sshd.pid")" 2>/dev/null # the sessions: connections drop
 	kill "$(cat "$1/sshd.pid")" 2>/dev/null
 	rm -f "$1/sshd.pid"
+	port_closed "$(sed -n 's/^Port //p' "$1/sshd_config")"
 }
 
 nginx_stop() {
