@@ -18,7 +18,7 @@
 #include "muletto/core/util.h"
 #include "muletto/disk/machine.h"
 #include "muletto/engine/restore.h"
-#include "muletto/ui/restore_record.h"
+#include "muletto/ui/job.h"
 
 #define RESTORE_THREADS_MAX 256
 
@@ -363,33 +363,6 @@ static int restore_done(const struct restore_args *a, const struct restore_resul
 	return 0;
 }
 
-/* The counts of a restore into its job's record. */
-static void restore_job_result(const struct restore_result *res, int r, const char *to)
-{
-	for (size_t i = 0; i < ARRAY_SIZE(restore_counts); i++)
-		cmd_job_count(restore_counts[i].name,
-			      *(const uint64_t *)((const char *)&res->st + restore_counts[i].offset));
-	cmd_job_target(r == 0 && res->target[0] ? res->target : to);
-}
-
-/* images/NAME/restores/DATE.json in the repository, when it can be written. */
-static void restore_job_record(const struct restore_args *a, int code)
-{
-	json_t *rec;
-	int r;
-
-	if (!a->q.name || !(rec = cmd_job_json()))
-		return;
-	json_object_set_new(rec, "state", json_string(code == 0 ? "done" : "failed"));
-	if (code)
-		json_object_set_new(rec, "error", show_json_string(cmd_last_error()));
-	r = restore_record_save(a->q.from, a->q.name, rec);
-	json_decref(rec);
-	if (r < 0)
-		event_warning("the restore's record was not written to the repository: %s "
-			      "(the restore is not affected)", err_msg());
-}
-
 /* The restore, one disk or each named disk in turn. */
 static int restore_all(struct restore_args *a)
 {
@@ -398,7 +371,7 @@ static int restore_all(struct restore_args *a)
 
 	if (!a->ndisks) {
 		r = restore_run(&a->q, &res);
-		restore_job_result(&res, r, a->q.to);
+		job_restore_result(cmd_job_current(), &res, r, a->q.to);
 		if (r < 0)
 			return cmd_fail("%s", err_text(r));
 		return restore_done(a, &res, NULL);
@@ -408,7 +381,7 @@ static int restore_all(struct restore_args *a)
 		a->q.disk = a->disks[i];
 		a->q.to = a->targets[i];
 		r = restore_run(&a->q, &res);
-		restore_job_result(&res, r, a->targets[i]);
+		job_restore_result(cmd_job_current(), &res, r, a->targets[i]);
 		if (r < 0)
 			return cmd_fail("disk %d onto %s: %s%s", a->disks[i], a->targets[i], err_text(r),
 					i ? " (the disks before it are restored)" : "");
@@ -433,6 +406,6 @@ int cmd_restore(int argc, char **argv)
 		return restore_all(&a);
 	cmd_job_begin("restore", a.q.from, a.q.name, a.q.to ? a.q.to : "several disks");
 	r = restore_all(&a);
-	restore_job_record(&a, r);
+	job_restore_record(cmd_job_current(), a.q.from, a.q.name, r == 0, cmd_last_error());
 	return cmd_job_end(r);
 }

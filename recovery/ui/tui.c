@@ -106,12 +106,15 @@ void tui_buttons(newtComponent form, int h, const char *next, newtComponent *ret
 	newtFormAddComponents(form, *ret_next, *ret_back, NULL);
 }
 
-/* Events are only recorded here: the screen is drawn by the main thread. */
+/* Events are only recorded here, and passed to the job's record: the screen
+ * is drawn by the main thread. */
 static void tui_sink(const struct event *e, void *ctx)
 {
-	struct tui_progress *p = ctx;
+	struct tui *t = ctx;
+	struct tui_progress *p = &t->pr;
 
 	pthread_mutex_lock(&p->lock);
+	job_event(t->job, e);
 	switch (e->kind) {
 	case EVENT_PROGRESS:
 	case EVENT_FINISHED:
@@ -128,10 +131,34 @@ static void tui_sink(const struct event *e, void *ctx)
 	case EVENT_WARNING:
 		str_copy(p->notice, sizeof(p->notice), e->message ? e->message : "");
 		break;
+	case EVENT_STATE:
+		str_copy(p->state, sizeof(p->state), e->state ? e->state : "");
+		str_copy(p->state_msg, sizeof(p->state_msg), e->message ? e->message : "");
+		break;
 	default:
 		break;
 	}
 	pthread_mutex_unlock(&p->lock);
+}
+
+void tui_job_begin(struct tui *t, const char *op, const char *target)
+{
+	struct job *j = job_begin(op, t->url, t->image->name, target);
+
+	pthread_mutex_lock(&t->pr.lock);
+	t->job = j;
+	pthread_mutex_unlock(&t->pr.lock);
+}
+
+struct job *tui_job_take(struct tui *t)
+{
+	struct job *j;
+
+	pthread_mutex_lock(&t->pr.lock);
+	j = t->job;
+	t->job = NULL;
+	pthread_mutex_unlock(&t->pr.lock);
+	return j;
 }
 
 /* The password typed on the repository screen, for cred_password. */
@@ -188,7 +215,7 @@ int tui_main(const struct tui_opts *o, enum tui_exit *ret)
 		return err_set(-ENOTTY, "muletto tui needs a terminal (the console, a serial line, "
 					"ssh -t)");
 	pthread_mutex_init(&t.pr.lock, NULL);
-	event_set_sink(tui_sink, &t.pr);
+	event_set_sink(tui_sink, &t);
 	cred_set_asker(tui_ask_password, &t);
 	if (newtInit() < 0) {
 		event_set_sink(NULL, NULL);

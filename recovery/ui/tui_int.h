@@ -11,6 +11,7 @@
 #include "muletto/disk/disk.h"
 #include "muletto/engine/restore.h"
 #include "muletto/store/repo.h"
+#include "muletto/ui/job.h"
 #include "muletto/ui/tui.h"
 
 #define TUI_W 76 /* a window on an 80x25 console */
@@ -29,6 +30,7 @@ struct tui_progress {
 	struct event_chunks chunks; /* a restore's counts so far */
 	int has_chunks;		    /* chunks holds them (a raw image has none) */
 	char notice[256]; /* the last notice or warning */
+	char state[32], state_msg[256]; /* the last STATE event's state and message */
 	int finished;	  /* the restore thread has returned */
 };
 
@@ -43,12 +45,15 @@ struct tui {
 	size_t nimages;
 	/* image, action and target */
 	const struct repo_image *image;
-	int run;	      /* the action: 1 run as a VM, 0 restore */
+	enum tui_act { TUI_ACT_RESTORE, TUI_ACT_RUN, TUI_ACT_SERVE } act; /* onto the disk */
+	int serve_cow;	      /* serve: the client's writes in memory (else read-only) */
+	char serve_port[8];
 	newtComponent detail; /* the image screen's line under the list */
 	char target[DISK_STR], target_name[DISK_STR], target_desc[512];
 	char plan[TUI_PLAN_MAX]; /* the layout plan when sizes differ, else "" */
 	/* the restore */
 	struct tui_progress pr;
+	struct job *job; /* the job on the screen (ui/job.h), fed by the sink; or NULL */
 	struct restore_result res;
 	int rc;
 	char err[ERR_MSG_MAX];
@@ -71,6 +76,11 @@ const char *tui_ascii(const char *s, char *buf, size_t size);
 void tui_buttons(newtComponent form, int h, const char *next, newtComponent *ret_next,
 		 newtComponent *ret_back);
 
+/* The job on the screen from now on (its record and notifications, ui/job.h),
+ * fed by the event sink; take it back (NULL when none) to end it. */
+void tui_job_begin(struct tui *t, const char *op, const char *target);
+struct job *tui_job_take(struct tui *t);
+
 /* one function per screen: tui_net.c, tui_repo.c, tui_image.c, tui_disk.c,
  * tui_restore.c */
 enum tui_step tui_screen_network(struct tui *t);
@@ -86,6 +96,12 @@ void tui_verify(struct tui *t);
 /* The action "run as a VM" (tui_run.c), after the confirmation: TUI_MENU once
  * it runs, TUI_BACK when it could not start (said on the screen). */
 enum tui_step tui_run_vm(struct tui *t);
+/* The action "serve" (tui_serve.c): how, then TUI_NEXT to choose the disk it
+ * goes onto, or served at once (TUI_MENU) without one; TUI_BACK. */
+enum tui_step tui_serve_choose(struct tui *t);
+/* Serving until Stop (onto t->target when t->act is TUI_ACT_SERVE): TUI_MENU,
+ * or TUI_BACK when it failed (said on the screen). */
+enum tui_step tui_serve(struct tui *t);
 /* The action "mount" (tui_mount.c): a partition at a folder until Unmount. */
 void tui_mount(struct tui *t);
 

@@ -154,12 +154,24 @@ static int progress_run(struct tui *t, void *(*fn)(void *), const char *title, c
 enum tui_step tui_screen_progress(struct tui *t)
 {
 	char what[512], name[64];
+	struct job *job;
 
-	if (t->run)
+	if (t->act == TUI_ACT_RUN)
 		return tui_run_vm(t);
+	if (t->act == TUI_ACT_SERVE)
+		return tui_serve(t);
 	snprintf(what, sizeof(what), "Restoring %s onto %s",
 		 tui_ascii(t->image->name, name, sizeof(name)), t->target);
-	return progress_run(t, restore_thread, "Restore", what) < 0 ? TUI_BACK : TUI_NEXT;
+	tui_job_begin(t, "restore", t->target);
+	if (progress_run(t, restore_thread, "Restore", what) < 0) {
+		job_end(tui_job_take(t), 0, "could not start");
+		return TUI_BACK;
+	}
+	job = tui_job_take(t);
+	job_restore_result(job, &t->res, t->rc, t->target);
+	job_restore_record(job, t->url, t->image->name, t->rc == 0, t->err);
+	job_end(job, t->rc == 0, t->rc < 0 ? t->err : NULL);
+	return TUI_NEXT;
 }
 
 static void *verify_thread(void *arg)
@@ -187,8 +199,12 @@ void tui_verify(struct tui *t)
 
 	snprintf(what, sizeof(what), "Verifying every chunk of %s",
 		 tui_ascii(t->image->name, name, sizeof(name)));
-	if (progress_run(t, verify_thread, "Verify", what) < 0)
+	tui_job_begin(t, "verify", NULL);
+	if (progress_run(t, verify_thread, "Verify", what) < 0) {
+		job_end(tui_job_take(t), 0, "could not start");
 		return;
+	}
+	job_end(tui_job_take(t), t->rc == 0, t->rc < 0 ? t->err : NULL);
 	str_copy(last, sizeof(last), t->pr.notice); /* the thread has ended: no lock needed */
 	if (t->rc == 0)
 		tui_message("Verify: intact", "%s", t->err);

@@ -46,16 +46,12 @@ int cmd_check_environment(void);
  * nonzero for --yes). 0 to go on; -EPERM without a terminal, -ECANCELED
  * when not confirmed. As restore's and serve's confirm callback. */
 int cmd_confirm_target(void *ctx, const char *target, uint64_t need);
-/* The command's job record (ui/jobrec.h) and its notifications (ui/notify.h):
- * begun once the command's arguments are good, ended with its exit code
- * (returned). Counts of the result go into the record before the end. */
+/* The command's job (ui/job.h: its record and notifications): begun once the
+ * command's arguments are good, ended with its exit code (returned). Counts
+ * of the result go into the record before the end, through cmd_job_current. */
 void cmd_job_begin(const char *op, const char *repo, const char *image, const char *target);
-void cmd_job_count(const char *name, uint64_t v);
-void cmd_job_target(const char *target);
+struct job *cmd_job_current(void); /* NULL before the beginning */
 int cmd_job_end(int code);
-/* A copy of the job's record (json_decref it), NULL when there is none. */
-struct json_t;
-struct json_t *cmd_job_json(void);
 /* Asks for a password on the terminal, not echoed (cred_set_asker). */
 int cmd_ask_password(const char *prompt, char **ret, void *ctx);
 
