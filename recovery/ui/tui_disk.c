@@ -164,11 +164,13 @@ enum tui_step tui_screen_confirm(struct tui *t)
 	char text[DISK_TEXT + TUI_PLAN_MAX], safe[sizeof(text)], name[64], typed[64];
 	int h = 20;
 
-	/* a VM's disk arrives as the image is, at the start of the disk: no plan */
+	/* a VM's or a served disk arrives as the image is, at its start: no plan */
 	snprintf(text, sizeof(text),
 		 "Everything on this disk is replaced by disk 0 of image '%s'%s:\n\n  %s\n\n%s"
 		 "Type the disk's name (%s) to confirm:", tui_ascii(t->image->name, name, sizeof(name)),
-		 t->run ? " while it runs as a VM" : "", t->target_desc, t->run ? "" : t->plan,
+		 t->act == TUI_ACT_RUN ? " while it runs as a VM" : t->act == TUI_ACT_SERVE ?
+		 " while it is served over NBD" : "", t->target_desc,
+		 t->act != TUI_ACT_RESTORE ? "" : t->plan,
 		 t->target_name);
 	for (;;) {
 		newtCenteredWindow(TUI_W, h, "6/6 Confirm");
@@ -177,7 +179,8 @@ enum tui_step tui_screen_confirm(struct tui *t)
 		newtTextboxSetText(tb, tui_ascii(text, safe, sizeof(safe)));
 		entry = newtEntry(2, h - 6, "", 20, NULL, NEWT_FLAG_SCROLL | NEWT_FLAG_RETURNEXIT);
 		newtFormAddComponents(form, tb, entry, NULL);
-		tui_buttons(form, h, t->run ? "Run" : "Restore", &next, &back);
+		tui_buttons(form, h, t->act == TUI_ACT_RUN ? "Run" : t->act == TUI_ACT_SERVE ? "Serve" :
+			    "Restore", &next, &back);
 		newtFormSetCurrent(form, entry);
 		co = tui_form_run(form, NULL);
 		str_copy(typed, sizeof(typed), newtEntryGetValue(entry));

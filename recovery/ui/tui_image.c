@@ -101,11 +101,7 @@ enum tui_step tui_screen_action(struct tui *t)
 		"Verify every chunk",
 		"Mount a partition and copy files out",
 	};
-	/* what to type in the shell instead, for now */
-	static const char *const verbs[] = { "", "", "serve" };
-	static const char *const tails[] = { "", "", " --nbd tcp:0.0.0.0:10809" };
 	newtComponent form, list, next, back, co;
-	char cmd[TUI_URL_MAX + 300];
 	intptr_t i;
 	int h = 13;
 
@@ -124,16 +120,12 @@ enum tui_step tui_screen_action(struct tui *t)
 		if (co == back)
 			return TUI_BACK;
 		if (i == 0 || i == 1) { /* both write the disk chosen next */
-			t->run = i == 1;
+			t->act = i == 1 ? TUI_ACT_RUN : TUI_ACT_RESTORE;
 			return TUI_NEXT;
 		}
-		if (i == 3 || i == 4) {
+		if (i == 2 && tui_serve_choose(t) == TUI_NEXT)
+			return TUI_NEXT; /* onto the disk chosen next */
+		if (i == 3 || i == 4)
 			(i == 3 ? tui_verify : tui_mount)(t);
-			continue;
-		}
-		snprintf(cmd, sizeof(cmd), "muletto %s %s %s%s", verbs[i], t->url, t->image->name,
-			 tails[i]);
-		tui_message("Action", "Not on these screens yet: use the shell (F2) and type\n\n"
-				      "  %s", cmd);
 	}
 }

@@ -132,7 +132,9 @@ if screen | grep -qF "$pw"; then fail "the password is masked as it is typed"; e
 keys Enter
 step "image screen: name, date, disks, size" "web01 +20[0-9-]+T[0-9:]+Z +1 +32 MiB"
 ps -eo args | grep -F -- "$pw" | grep -v grep >"$T/ps.out"
-pid=$(pgrep -f "build/san/muletto tui|$MULETTO tui" | head -1)
+# the program itself: the pane's shell runs env, which runs muletto tui
+pid=$(pgrep -P "$(S list-panes -t tui -F '#{pane_pid}')" | head -1)
+[ "$(readlink "/proc/$pid/exe")" = "$(readlink -f "$MULETTO")" ] || pid=
 if [ -s "$T/ps.out" ] || [ -z "$pid" ] || { tr '\0' '\n' <"/proc/$pid/environ" | grep -qF -- "$pw"; }; then
 	fail "the password is in no process's command line or environment" "$(cat "$T/ps.out")"
 else pass "the password is in no process's command line or environment"; fi
@@ -213,6 +215,78 @@ else
 	keys Enter
 	step "after the failure, the action screen" "4/6 Action"
 fi
+# serve: disk 0 over NBD on every address, the client's writes in memory; a
+# client on this host copies it (qemu-img) and writes into it; Stop
+nport=$(free_port)
+serve_how() { # MODE-ROW: the serve screen's way (0..2) and the port
+	keys Down Down Enter
+	wait_for "Serve over NBD" || return 1
+	local i
+	for ((i = 0; i < $1; i++)); do keys Down; done
+	keys Tab BSpace BSpace BSpace BSpace BSpace BSpace
+	keys -l "$nport"
+	keys Tab Enter
+}
+serve_how 0
+step "serve from the action screen: the address a client connects to" \
+	"nbd://[0-9.]+:$nport" 30
+screen >"$T/serve.screen"
+[ -z "${TUI_SCREENS:-}" ] || cp "$T/serve.screen" "$TUI_SCREENS/"
+grep -qE "Serving web01 disk0 \(32 MiB\); writes kept in memory until Stop" "$T/serve.screen" &&
+	pass "the serve screen names the image, its size, writable" || fail "the serve screen names the image" "$(screen)"
+rm -f "$T/served.img"
+timeout 120 qemu-img convert -f raw -O raw "nbd://127.0.0.1:$nport" "$T/served.img" 2>"$T/qi.err"
+check_cmp "a client's copy of the served disk is the image" "$T/a.img" "$T/served.img"
+timeout 60 qemu-io -f raw -c "write -P 0xab 1M 64k" -c "read -P 0xab 1M 64k" \
+	"nbd://127.0.0.1:$nport" >"$T/qio.out" 2>&1 && grep -q "read 65536/65536" "$T/qio.out" &&
+	pass "a client writes into the served disk (in memory) and reads it back" ||
+	fail "a client writes into the served disk and reads it back" "$(cat "$T/qio.out")"
+jq -e '.state == "running" and .op == "serve"' "$T/jobs/serve-$pid.json" >/dev/null 2>&1 &&
+	pass "the serve is a running job for muletto status and the status page" ||
+	fail "the serve is a running job" "$(cat "$T/jobs/serve-$pid.json" 2>&1)"
+keys Enter # Stop
+step "Stop ends the serve" "Stopped\." 30
+jq -e '.state == "done"' "$T/jobs/serve-$pid.json" >/dev/null 2>&1 &&
+	pass "the serve's job record says done after Stop" ||
+	fail "the serve's job record says done" "$(cat "$T/jobs/serve-$pid.json" 2>&1)"
+(exec 3<>/dev/tcp/127.0.0.1/"$nport") 2>/dev/null && fail "the port is closed after Stop" ||
+	pass "the port is closed after Stop"
+keys Enter
+wait_for "4/6 Action"
+# onto a disk (the third way), a port out of range typed first
+keys Down Down Enter
+wait_for "Serve over NBD"
+keys Down Down Tab BSpace BSpace BSpace BSpace BSpace BSpace
+keys -l 99999
+keys Tab Enter
+step "a port out of range is refused on the serve screen" "'99999' is not a TCP port" 10
+keys Enter
+wait_for "Serve over NBD"
+screen | grep -qF "$nport" && pass "the port typed before is kept" || fail "the port typed before is kept" "$(screen)"
+keys Down Down Tab Tab Enter
+dd if=/dev/zero of="$vmdisk" bs=1M count=40 conv=fsync status=none
+if pick_disk "${vmdisk#/dev/}"; then
+	screen | grep -qF "│ Serve │" && screen | grep -qF "served over NBD:" &&
+		pass "the confirmation says the disk is served there, button Serve" ||
+		fail "the confirmation says the disk is served there" "$(screen)"
+	keys -l "${vmdisk#/dev/}"
+	keys Enter
+	step "serve onto a disk: the address, the image arriving on the disk" \
+		"Arriv(ing|ed): .* on ${vmdisk}" 30
+	step "serve onto a disk: every chunk arrives" "Arrived: .*all of it" 120
+	rm -f "$T/served.img"
+	timeout 120 qemu-img convert -f raw -O raw "nbd://127.0.0.1:$nport" "$T/served.img" 2>"$T/qi.err"
+	check_cmp "the disk served from this machine's disk is the image" "$T/a.img" "$T/served.img"
+	keys Enter
+	step "Stop: what arrived is kept" "What arrived on the disk is kept" 30
+	cmp -s -n 33554432 "$T/a.img" "$vmdisk" && pass "the disk holds the image after Stop" ||
+		fail "the disk holds the image after Stop" "$(cmp -n 33554432 "$T/a.img" "$vmdisk" 2>&1)"
+	keys Enter
+	step "after the serve: the repository screen" "2/6 Repository" 10
+	keys Enter
+	wait_for "3/6 Image" && keys Enter
+else fail "the disk to serve onto chosen" "$(screen)"; fi
+wait_for "4/6 Action"
 keys Enter # a new action screen: Restore is chosen again
 
 # the disks
@@ -281,6 +355,13 @@ counts=$(sed 's/[│|]/ /g' "$T/result.screen" | tr '\n' ' ' | tr -s ' ' |
 	pass "the result's counts ($counts) equal restore --json's" ||
 	fail "the result's counts equal restore --json's" "screen '$counts', json '$(cat "$T/cmd.counts")'"
 check_cmp "restored through the screens: identical" "$T/a.img" "$tgt"
+# the restore on the screens is a job as the command's is: muletto status,
+# the status page and notifications see it
+rec=$T/jobs/restore-$pid.json
+[ -n "$counts" ] && jq -e --arg t "$tgt" --arg c "$counts" '.state == "done" and .target == $t and
+	"\(.counts.chunks_total) \(.counts.chunks_fetched) \(.counts.chunks_seeded) \(.counts.chunks_zero)" == $c' \
+	"$rec" >/dev/null 2>&1 && pass "the job record of the screens' restore: done, its target and counts" ||
+	fail "the job record of the screens' restore: done, its target and counts" "$(cat "$rec" 2>&1)"
 
 # from the result back to the menu: the same restore again seeds every chunk
 # from the disk; then one that fails (the disk blanked, the chunk store gone
@@ -309,6 +390,9 @@ if again; then
 	step "a failed restore ends on the result screen" "Result: failed" 60
 	why=$(screen | grep -iE "404|not found|missing|does not exist" | head -1 | tr -s ' │|x')
 	[ -n "$why" ] && pass "the failure says why:$why" || fail "the failure says why" "$(screen)"
+	jq -e '.state == "failed" and (.error | length > 0)' "$rec" >/dev/null 2>&1 &&
+		pass "the failed restore's job record says failed, with its error" ||
+		fail "the failed restore's job record says failed" "$(cat "$rec" 2>&1)"
 	mv "$T/www/store.away" "$T/www/repo/store"
 	keys Enter # Menu is chosen after a failure
 	wait_for "2/6 Repository"
