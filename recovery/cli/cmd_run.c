@@ -241,6 +241,7 @@ int cmd_run(int argc, char **argv)
 	cmd_job_begin("run", a.q.repo, a.q.image, a.q.targets[0]);
 	r = run_vm(&a.q, &run_stop_flag, &run_force_flag, NULL);
 	cred_free(vnc_password);
+	cred_conf_done(); /* the run is over: nothing reads its settings again */
 	if (r < 0 && a.notify_fd >= 0) { /* detached, failed before it ran: tell the parent */
 		dprintf(a.notify_fd, "%s\n", err_text(r));
 		return cmd_job_end(1);

@@ -32,6 +32,14 @@ const char *cred_conf_path(void)
 	return "/etc/muletto.conf";
 }
 
+void cred_conf_done(void)
+{
+	const char *p = getenv("MULETTO_CONF"), *rm = getenv("MULETTO_CONF_REMOVE");
+
+	if (p && *p && rm && !strcmp(rm, "1"))
+		unlink(p);
+}
+
 int cred_conf_parse(const char *text, size_t len, const char *key, char **ret)
 {
 	const char *p = text, *end = text + strnlen(text, len), *found = NULL;

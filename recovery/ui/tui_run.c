@@ -5,8 +5,8 @@
  * a private muletto.conf, 0600 in a folder of root's under /run, named by
  * MULETTO_CONF; never on its command line or in its environment. That file
  * holds the settings of the muletto.conf in use, then the password; it stays
- * while the VM runs (its run opens the repository again on a reconnect), as
- * the boot environment's /run/muletto.conf does. */
+ * while the VM runs (its run opens the repository again on a reconnect), and
+ * the run removes it when it ends (MULETTO_CONF_REMOVE, core/cred.h). */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -91,7 +91,9 @@ static int run_spawn(struct tui *t, const char *conf, char *out, size_t size)
 	exe[n] = 0;
 	old = old ? strdup(old) : NULL;
 	setenv("MULETTO_CONF", conf, 1);
+	setenv("MULETTO_CONF_REMOVE", "1", 1);
 	r = spawn_run(argv, out, size);
+	unsetenv("MULETTO_CONF_REMOVE");
 	if (old)
 		setenv("MULETTO_CONF", old, 1);
 	else

@@ -173,6 +173,9 @@ if command -v qemu-system-x86_64 >/dev/null; then
 			jq -e '.vms[] | select(.name == "web01")' >/dev/null &&
 			pass "muletto status lists the VM web01" || fail "muletto status lists the VM web01"
 		MULETTO_RUN_DIR=$T/vms timeout 30 "$MULETTO" stop web01 --force >/dev/null 2>&1
+		for _ in $(seq 100); do [ -e "$conf" ] || break; sleep 0.1; done
+		[ ! -e "$conf" ] && pass "the private muletto.conf with the password is gone when the run ends" ||
+			fail "the private muletto.conf with the password is gone when the run ends"
 		rm -f "$conf"
 		keys Enter
 		step "after the run started: the repository screen" "2/6 Repository" 10

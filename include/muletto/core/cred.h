@@ -37,6 +37,11 @@ int cred_password(const struct cred_key *k, const char *prompt, char **ret);
  * when it exists, else /etc/muletto.conf (which may not exist). */
 const char *cred_conf_path(void);
 
+/* When the muletto.conf was written for this process alone (its writer set
+ * MULETTO_CONF_REMOVE=1 beside MULETTO_CONF, e.g. the screens' password for a
+ * VM's run), removes it: call once the work that reads it is over. */
+void cred_conf_done(void);
+
 /* The value of the last "key=value" line for key in a muletto.conf's text
  * (NUL-terminated at len): 0 with a new string, or -ENOENT. */
 #define CRED_CONF_MAX (1024 * 1024)
