@@ -1,7 +1,7 @@
 # muletto: make, make check, make demo, make bench, make iso [CONFIG=FILE] [TRUST=PUBKEY] [SSH_KEYS=FILE], make clean
 
 CC      ?= cc
-PKGS    := blkid fdisk fuse3 libcurl libzstd libcrypto jansson liblzma zlib hivex libnewt
+PKGS    := blkid fdisk fuse3 libcurl libzstd libcrypto jansson liblzma zlib hivex libnewt slang
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=gnu11 -Wall -Wextra -Wshadow -Wformat=2 \
            -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -Iinclude -pthread -MMD -MP \

@@ -6,7 +6,7 @@
 set -eu
 
 pkgs_build="build-essential pkg-config libblkid-dev libfdisk-dev libfuse3-dev libparted-dev libcurl4-openssl-dev
-libzstd-dev libssl-dev libjansson-dev liblzma-dev zlib1g-dev libhivex-dev libnewt-dev"
+libzstd-dev libssl-dev libjansson-dev liblzma-dev zlib1g-dev libhivex-dev libnewt-dev libslang2-dev"
 pkgs_check="$pkgs_build nginx-light casync zstd curl gdisk dosfstools e2fsprogs mtools
 util-linux fdisk jq python3 bc time ntfs-3g xfsprogs xfsdump btrfs-progs mdadm fuse3 openssh-server openssh-client strace pv
 chromium python3-aiosmtpd

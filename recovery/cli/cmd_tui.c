@@ -12,15 +12,17 @@
 #define TUI_STATUS_POWEROFF 11
 
 static const char tui_usage[] =
-	"muletto tui [--no-network-changes]\n"
+	"muletto tui [--ascii] [--no-network-changes]\n"
 	"  the guided screens: network, repository, image, action, disk, confirmation,\n"
 	"  progress, result; F2 opens a shell. Exit status: 0 a shell was chosen,\n"
-	"  10 reboot, 11 power off";
+	"  10 reboot, 11 power off. --ascii: lines drawn with + - | (a terminal that shows\n"
+	"  letters or garbage where the boxes should be)";
 
 int cmd_tui(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "no-network-changes", no_argument, NULL, 'n' },
+		{ "ascii", no_argument, NULL, 'a' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -31,6 +33,7 @@ int cmd_tui(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
 		case 'n': o.no_network_changes = 1; break;
+		case 'a': o.ascii = 1; break;
 		case 'h': printf("usage: %s\n", tui_usage); return 0;
 		default: return cmd_usage(tui_usage);
 		}

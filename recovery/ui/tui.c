@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <slang.h>
 #include <unistd.h>
 
 #include "muletto/core/cred.h"
@@ -220,6 +221,12 @@ int tui_main(const struct tui_opts *o, enum tui_exit *ret)
 	if (newtInit() < 0) {
 		event_set_sink(NULL, NULL);
 		return err_set(-EIO, "the screen could not be set up (TERM=%s)", getenv("TERM") ?: "");
+	}
+	if (o->ascii) { /* slang draws its boxes with its ASCII stand-ins */
+		SLutf8_enable(0);
+		SLtt_Has_Alt_Charset = 0;
+		SLtt_Graphics_Char_Pairs = NULL;
+		SLsmg_reinit_smg();
 	}
 	newtCls();
 	newtDrawRootText(1, 0, "muletto " MULETTO_VERSION ": guided restore");

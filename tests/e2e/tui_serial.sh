@@ -56,6 +56,14 @@ S pipe-pane -t g -o "cat >>$T/serial.raw"
 if step "the screens start by themselves on the serial console" "1/6 Network" 300; then
 	booted=$((SECONDS - start))
 	step "the guest's DHCP address is shown" "10\.0\.2\.15/24" 10
+	# plain ASCII on the serial line: boxes of + - |, no VT100 line drawing
+	# (SO, ESC ( 0) and no byte above 0x7e in what the screens sent
+	screen | grep -qE '^ \+-+\+ 1/6 Network \+-+\+' && screen | grep -qF '| Next |' &&
+		! LC_ALL=C grep -q "$(printf '\016')" "$T/serial.raw" &&
+		! LC_ALL=C grep -qF "$(printf '\033(0')" "$T/serial.raw" &&
+		! sed -n '/1\/6 Network/,$p' "$T/serial.raw" | LC_ALL=C grep -q '[^[:print:][:cntrl:]]' &&
+		pass "the serial console's screens are plain ASCII (+ - | boxes)" ||
+		fail "the serial console's screens are plain ASCII" "$(screen | head -5)"
 	# a static address besides it: Static, link, address, Enter
 	keys Tab Tab Enter
 	if step "the static address form" "Link \(ens3\):" 60; then

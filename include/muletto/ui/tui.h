@@ -26,6 +26,8 @@ enum tui_exit {
 
 struct tui_opts {
 	int no_network_changes; /* tests: never change the host's addresses */
+	int ascii; /* lines drawn with + - | and text in 7-bit ASCII only (a serial
+		    * terminal without VT100 line drawing or UTF-8) */
 };
 
 /* Runs the screens until the technician leaves them: 0 with *ret set, or a
