@@ -1,5 +1,5 @@
-/* Unit tests: job records (text made safe, milestones, the file), the status
- * page's address and HTML, a hook's URL as messages name it. */
+/* Unit tests: job records (text made safe, milestones, chunk counts, the
+ * file), the status page's address and HTML, a hook's URL as messages name it. */
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
@@ -81,6 +81,75 @@ static void record_counts_each_milestone_once(void)
 	unsetenv("MULETTO_RUN_DIR");
 }
 
+/* 1 when the record's "chunks" are total, fetched, seeded, zero. */
+static int chunks_are(json_t *rec, json_int_t total, json_int_t fetched, json_int_t seeded,
+		      json_int_t zero)
+{
+	json_t *c = json_object_get(rec, "chunks");
+
+	return json_is_object(c) && json_object_size(c) == 4 &&
+	       json_integer_value(json_object_get(c, "total")) == total &&
+	       json_integer_value(json_object_get(c, "fetched")) == fetched &&
+	       json_integer_value(json_object_get(c, "seeded")) == seeded &&
+	       json_integer_value(json_object_get(c, "zero")) == zero;
+}
+
+static void record_keeps_the_restores_chunk_counts(void)
+{
+	char dir[] = "/tmp/muletto-jobrec.XXXXXX", vms[64];
+	struct event_chunks c = { .total = 1000, .fetched = 3, .seeded = 2, .zero = 1 };
+	struct event e = { .kind = EVENT_PROGRESS, .op = "restore", .disk = 0, .done = 10,
+			   .total = 100, .eta = 1 };
+	struct jobrec *j, *raw;
+	json_t *o, *all;
+
+	CHECK(mkdtemp(dir) != NULL);
+	snprintf(vms, sizeof(vms), "%s/vms", dir);
+	setenv("MULETTO_RUN_DIR", vms, 1);
+	j = jobrec_new("restore", "/srv/r", "web01", "/dev/sdb");
+	o = jobrec_json(j);
+	CHECK(o && !json_object_get(o, "chunks")); /* none until an event says them */
+	json_decref(o);
+	jobrec_event(j, &e); /* a progress event of a raw image: no counts */
+	o = jobrec_json(j);
+	CHECK(o && !json_object_get(o, "chunks"));
+	json_decref(o);
+	e.chunks = &c;
+	jobrec_event(j, &e);
+	o = jobrec_json(j);
+	CHECK(chunks_are(o, 1000, 3, 2, 1));
+	json_decref(o);
+	c = (struct event_chunks){ .total = 1000, .fetched = 600, .seeded = 300, .zero = 99 };
+	e.done = 90;
+	jobrec_event(j, &e);
+	e = (struct event){ .kind = EVENT_PROGRESS, .op = "verify", .disk = 0, .done = 5,
+			    .total = 100, .eta = 1 }; /* a verify pass has none: the last stay */
+	jobrec_event(j, &e);
+	o = jobrec_json(j);
+	CHECK(chunks_are(o, 1000, 600, 300, 99));
+	json_decref(o);
+	c = (struct event_chunks){ .total = 1000, .fetched = 600, .seeded = 300, .zero = 100 };
+	e = (struct event){ .kind = EVENT_FINISHED, .op = "restore", .disk = 0, .done = 100,
+			    .total = 100, .ok = 1, .chunks = &c };
+	jobrec_event(j, &e);
+	raw = jobrec_new("verify", "/srv/r", "web02", NULL);
+	jobrec_finish(j, 1, NULL);
+	all = jobrec_list(10); /* the files, as muletto status and the page read them */
+	CHECK(json_array_size(all) == 2);
+	for (size_t i = 0; i < json_array_size(all); i++) {
+		o = json_array_get(all, i);
+		if (!strcmp(json_string_value(json_object_get(o, "op")) ?: "", "restore"))
+			CHECK(chunks_are(o, 1000, 600, 300, 100));
+		else
+			CHECK(!json_object_get(o, "chunks"));
+	}
+	json_decref(all);
+	jobrec_free(raw);
+	jobrec_free(j);
+	CHECK(system(strcat(strcpy((char[96]){ 0 }, "rm -rf "), dir)) == 0);
+	unsetenv("MULETTO_RUN_DIR");
+}
+
 static void listen_address_parsed(void)
 {
 	char a[64];
@@ -123,6 +192,7 @@ int main(void)
 {
 	RUN(clean_text_drops_passwords_and_controls);
 	RUN(record_counts_each_milestone_once);
+	RUN(record_keeps_the_restores_chunk_counts);
 	RUN(listen_address_parsed);
 	RUN(page_cannot_be_closed_by_a_value);
 	RUN(hook_named_by_host_only);
