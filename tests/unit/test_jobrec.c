@@ -1,5 +1,7 @@
 /* Unit tests: job records (text made safe, milestones, chunk counts, the
- * file), the status page's address and HTML, a hook's URL as messages name it. */
+ * file), the status page's address, requests and HTML, a hook's URL as
+ * messages name it. */
+#include <errno.h>
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +12,7 @@
 #include "muletto/ui/jobrec.h"
 #include "muletto/ui/notify.h"
 #include "muletto/ui/status.h"
+#include "muletto/ui/status_req.h"
 
 static void clean_text_drops_passwords_and_controls(void)
 {
@@ -165,6 +168,53 @@ static void listen_address_parsed(void)
 	CHECK(status_parse_listen("x:99999", a, sizeof(a), &p) < 0);
 }
 
+/* The request's method, path and token, or the parse's code. */
+static int req(const char *text, struct status_req *r)
+{
+	memset(r, 'x', sizeof(*r));
+	return status_req_parse(text, r);
+}
+
+static void request_parsed_without_io(void)
+{
+	struct status_req r;
+	char *big = malloc(STATUS_REQUEST_MAX + 1);
+
+	CHECK(req("GET /status.json?token=abc HTTP/1.1\r\nHost: x\r\n\r\n", &r) == 0 &&
+	      !r.head && !strcmp(r.path, "/status.json") && !strcmp(r.token, "abc"));
+	CHECK(req("HEAD / HTTP/1.0\r\n\r\n", &r) == 0 && r.head && !strcmp(r.path, "/") &&
+	      !strcmp(r.token, ""));
+	CHECK(req("GET /?x=1&token=a%2Fb+c%7e&token=no HTTP/1.1\r\n\r\n", &r) == 0 &&
+	      !strcmp(r.path, "/") && !strcmp(r.token, "a/b c~"));
+	/* a decoded NUL would end the token there: it stays %00 */
+	CHECK(req("GET /?token=ab%00cd HTTP/1.1\r\n\r\n", &r) == 0 && !strcmp(r.token, "ab%00cd"));
+	CHECK(req("GET /?token=%4 HTTP/1.1\r\n\r\n", &r) == 0 && !strcmp(r.token, "%4"));
+	CHECK(req("GET /status.json HTTP/1.1\r\nHost: x\r\nauthorization: \tBearer  t0k \r\n\r\n",
+		  &r) == 0 && !strcmp(r.token, "t0k"));
+	CHECK(req("GET /?token=q HTTP/1.1\r\nAuthorization: Bearer h\r\n\r\n", &r) == 0 &&
+	      !strcmp(r.token, "q")); /* the query's first */
+	CHECK(req("GET / HTTP/1.1\r\nAuthorization: Basic Zm9v\r\nAuthorization: Bearer t\r\n\r\n",
+		  &r) == 0 && !strcmp(r.token, ""));
+	CHECK(req("GET / HTTP/1.1\r\n\r\nAuthorization: Bearer body\r\n", &r) == 0 &&
+	      !strcmp(r.token, "")); /* not a header: past the blank line */
+	CHECK(req("POST /status.json HTTP/1.1\r\n\r\n", &r) == -EOPNOTSUPP && r.path[0] == 'x');
+	CHECK(req("GETX / HTTP/1.1\r\n\r\n", &r) == -EOPNOTSUPP);
+	CHECK(req("get / HTTP/1.1\r\n\r\n", &r) == -EOPNOTSUPP);
+	CHECK(req("GET\r\n\r\n", &r) == -EBADMSG && r.path[0] == 'x');
+	CHECK(req("", &r) == -EBADMSG);
+	CHECK(req(" \r\n", &r) == -EBADMSG);
+	if (big) { /* a path longer than any of ours is cut, never overflows */
+		memset(big, 'a', STATUS_REQUEST_MAX);
+		memcpy(big, "GET /", 5);
+		big[STATUS_REQUEST_MAX] = 0;
+		CHECK(req(big, &r) == 0 && strlen(r.path) == STATUS_REQ_PATH_MAX - 1 &&
+		      r.path[0] == '/');
+		memcpy(big + 5, "?token=", 7);
+		CHECK(req(big, &r) == 0 && strlen(r.token) == STATUS_REQ_TOKEN_MAX - 1);
+	}
+	free(big);
+}
+
 static void page_cannot_be_closed_by_a_value(void)
 {
 	json_t *s = json_pack("{s:[{s:s}]}", "jobs", "image", "</script><img src=x onerror=alert(1)>");
@@ -194,6 +244,7 @@ int main(void)
 	RUN(record_counts_each_milestone_once);
 	RUN(record_keeps_the_restores_chunk_counts);
 	RUN(listen_address_parsed);
+	RUN(request_parsed_without_io);
 	RUN(page_cannot_be_closed_by_a_value);
 	RUN(hook_named_by_host_only);
 	CHECK_EXIT();
