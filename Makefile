@@ -115,11 +115,15 @@ bench: all
 	@tests/bench_serve.sh
 	@tests/bench_layout.sh
 
-# make fuzz: libFuzzer on every parser of what servers, media and NBD clients send
-# (tests/fuzz/fuzz.c), FUZZ_SECONDS each, seeded from tests/fuzz/seeds/.
+# make fuzz: libFuzzer on every parser of what servers, media, NBD clients and
+# the status page's clients send (tests/fuzz/fuzz.c), FUZZ_SECONDS each,
+# seeded from tests/fuzz/seeds/.
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS := index manifest url html s3 lines sign conf nbd
-FUZZ_LIB  := $(filter recovery/core/% recovery/format/% recovery/store/% recovery/serve/%,$(SRCS))
+FUZZ_TARGETS := index manifest url html s3 lines sign conf nbd status
+# Of serve/ only the NBD server (the rest mounts images and serves VMs' disks
+# through disk/ and engine/), of ui/ only its libc-only request parser.
+FUZZ_LIB  := $(filter recovery/core/% recovery/format/% recovery/store/% recovery/serve/nbd%,$(SRCS)) \
+	recovery/ui/status_req.c
 FUZZ_OBJS := $(FUZZ_LIB:recovery/%.c=$(B)/fuzz/obj/%.o)
 FUZZ_CC   := clang -g -O1 -fsanitize=address,undefined -std=gnu11 -D_GNU_SOURCE \
 	-D_FILE_OFFSET_BITS=64 -Iinclude -pthread $(shell pkg-config --cflags $(PKGS) 2>/dev/null)

@@ -75,7 +75,20 @@ static void vms_net(json_t *o)
 	       link ? " over " : "", link ? link : "", taps[0] ? taps : "none");
 }
 
-/* A job's line: what, state, how far, how fast, its last error. */
+/* A restore's chunk counts under its line, when its record has them. */
+static void vms_job_chunks(json_t *c)
+{
+	if (!json_is_object(c))
+		return;
+	printf("  fetched %" JSON_INTEGER_FORMAT ", seeded %" JSON_INTEGER_FORMAT ", zero %"
+	       JSON_INTEGER_FORMAT " of %" JSON_INTEGER_FORMAT " chunks\n",
+	       json_integer_value(json_object_get(c, "fetched")),
+	       json_integer_value(json_object_get(c, "seeded")),
+	       json_integer_value(json_object_get(c, "zero")),
+	       json_integer_value(json_object_get(c, "total")));
+}
+
+/* A job's line: what, state, how far, how fast, its chunks, its last error. */
 static void vms_job_row(json_t *o)
 {
 	uint64_t done = (uint64_t)json_integer_value(json_object_get(o, "done"));
@@ -97,6 +110,7 @@ static void vms_job_row(json_t *o)
 	       (int)json_integer_value(json_object_get(o, "pid")),
 	       json_string_value(json_object_get(o, "phase")) ?: "",
 	       (int)json_integer_value(json_object_get(o, "percent")), d, t, r, when);
+	vms_job_chunks(json_object_get(o, "chunks"));
 	if (err)
 		printf("  error: %s\n", show_safe(err, safe, sizeof(safe)));
 }

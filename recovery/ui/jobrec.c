@@ -203,12 +203,24 @@ static void jobrec_message(struct jobrec *j, const char *kind, const char *text)
 	j->dirty = 1;
 }
 
+/* A restore's chunk counts so far. An event without them (a raw image, a
+ * verify pass after the restore) leaves the last ones standing. */
+static void jobrec_chunks(struct jobrec *j, const struct event_chunks *c)
+{
+	if (!c)
+		return;
+	json_object_set_new(j->o, "chunks", json_pack("{s:I, s:I, s:I, s:I}",
+		"total", (json_int_t)c->total, "fetched", (json_int_t)c->fetched,
+		"seeded", (json_int_t)c->seeded, "zero", (json_int_t)c->zero));
+}
+
 /* Progress of the job's own work (a restore's verify pass is its phase too). */
 static void jobrec_progress(struct jobrec *j, const struct event *e)
 {
 	int pct = e->total ? (int)(MIN(e->done, e->total) * 100 / e->total) : 0;
 	json_t *copy;
 
+	jobrec_chunks(j, e->chunks);
 	json_object_set_new(j->o, "phase", jobrec_string(e->op));
 	json_object_set_new(j->o, "disk", e->disk >= 0 ? json_integer(e->disk) : json_null());
 	json_object_set_new(j->o, "done", json_integer((json_int_t)e->done));

@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -17,6 +16,7 @@
 #include "muletto/core/event.h"
 #include "muletto/core/util.h"
 #include "muletto/ui/status.h"
+#include "muletto/ui/status_req.h"
 
 #define STATUS_LINGER_SECONDS 2
 
@@ -113,55 +113,6 @@ static int status_token_equal(const char *a, const char *b)
 	return !d && la;
 }
 
-static int status_hex(char c)
-{
-	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 :
-	       c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
-}
-
-/* The value of "token=" in a query, percent-decoded, into out ("" if none). */
-static void status_query_token(const char *q, char *out, size_t size)
-{
-	size_t k = 0;
-
-	out[0] = 0;
-	for (; q && *q; q += strcspn(q, "&"), q += *q == '&') {
-		if (strncmp(q, "token=", 6))
-			continue;
-		for (q += 6; *q && *q != '&' && k + 1 < size; q++) {
-			if (*q == '%' && status_hex(q[1]) >= 0 && status_hex(q[2]) >= 0) {
-				out[k++] = (char)(status_hex(q[1]) * 16 + status_hex(q[2]));
-				q += 2;
-			} else {
-				out[k++] = *q == '+' ? ' ' : *q;
-			}
-		}
-		out[k] = 0;
-		return;
-	}
-}
-
-/* The token of an "Authorization: Bearer X" header, into out ("" if none). */
-static void status_header_token(const char *req, char *out, size_t size)
-{
-	const char *p = req;
-
-	out[0] = 0;
-	while ((p = strstr(p, "\r\n")) && p[2] != '\r') {
-		p += 2;
-		if (strncasecmp(p, "Authorization:", 14))
-			continue;
-		p += 14;
-		p += strspn(p, " \t");
-		if (strncasecmp(p, "Bearer ", 7))
-			return;
-		p += 7;
-		p += strspn(p, " \t");
-		snprintf(out, size, "%.*s", (int)strcspn(p, " \t\r\n"), p);
-		return;
-	}
-}
-
 static void status_reply(struct status_client *c, int code, const char *type,
 			 const char *body, int head)
 {
@@ -186,37 +137,34 @@ static void status_reply(struct status_client *c, int code, const char *type,
 /* The answer to a whole request (its header in c->req). */
 static void status_answer(struct status_client *c, const char *token)
 {
-	char method[8], target[2048], given[512], *q, *body;
+	struct status_req rq;
+	char *body;
 	json_t *s;
-	int head;
+	int r = status_req_parse(c->req, &rq), ok;
 
-	if (sscanf(c->req, "%7s %2047s HTTP/1.%*c", method, target) != 2)
-		return status_reply(c, 400, "text/plain", "bad request\n", 0);
-	head = !strcmp(method, "HEAD");
-	if (!head && strcmp(method, "GET"))
+	if (r == -EOPNOTSUPP)
 		return status_reply(c, 405, "text/plain", "read-only: GET only\n", 0);
-	if ((q = strchr(target, '?')))
-		*q++ = 0;
-	status_query_token(q, given, sizeof(given));
-	if (!given[0])
-		status_header_token(c->req, given, sizeof(given));
-	if (token && !status_token_equal(given, token))
+	if (r < 0)
+		return status_reply(c, 400, "text/plain", "bad request\n", 0);
+	ok = !token || status_token_equal(rq.token, token);
+	explicit_bzero(rq.token, sizeof(rq.token));
+	if (!ok)
 		return status_reply(c, 403, "text/plain",
 				    "forbidden: give the token (?token=, or Authorization: Bearer)\n",
-				    head);
-	explicit_bzero(given, sizeof(given));
-	if (strcmp(target, "/") && strcmp(target, "/index.html") && strcmp(target, "/status.json"))
-		return status_reply(c, 404, "text/plain", "not found: / and /status.json\n", head);
+				    rq.head);
+	if (strcmp(rq.path, "/") && strcmp(rq.path, "/index.html") &&
+	    strcmp(rq.path, "/status.json"))
+		return status_reply(c, 404, "text/plain", "not found: / and /status.json\n", rq.head);
 	s = status_collect();
-	if (!strcmp(target, "/status.json"))
+	if (!strcmp(rq.path, "/status.json"))
 		body = json_dumps(s, JSON_INDENT(1) | JSON_ENSURE_ASCII | JSON_PRESERVE_ORDER);
 	else
 		body = status_page_html(s);
 	json_decref(s);
 	if (!body)
-		return status_reply(c, 500, "text/plain", "out of memory\n", head);
-	status_reply(c, 200, strcmp(target, "/status.json") ? "text/html; charset=utf-8" :
-		     "application/json", body, head);
+		return status_reply(c, 500, "text/plain", "out of memory\n", rq.head);
+	status_reply(c, 200, strcmp(rq.path, "/status.json") ? "text/html; charset=utf-8" :
+		     "application/json", body, rq.head);
 	free(body);
 }
 

@@ -6,6 +6,7 @@
  *   sign      a signature line                 conf      a muletto.conf
  *   nbd       what an NBD client sends: handshake and requests, served by
  *             nbd_serve_fd() on a socketpair from a 16 MiB export in memory
+ *   status    a request to the status page (method, path, token)
  * Built without libFuzzer (no -fsanitize=fuzzer), it is a plain program that
  * runs the files named on its command line: the seeds as a smoke test. */
 #include <errno.h>
@@ -27,6 +28,7 @@
 #include "muletto/store/listing.h"
 #include "muletto/serve/nbd.h"
 #include "muletto/store/url.h"
+#include "muletto/ui/status_req.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 /* The targets are not static: each build uses one of them. */
@@ -39,6 +41,7 @@ void fuzz_s3(const char *s, size_t n);
 void fuzz_sign(const char *s, size_t n);
 void fuzz_conf(const char *s, size_t n);
 void fuzz_nbd(const char *s, size_t n);
+void fuzz_status(const char *s, size_t n);
 
 /* The input as a NUL-terminated string, as every text parser gets it. */
 static char *fuzz_text(const uint8_t *data, size_t size)
@@ -248,6 +251,22 @@ void fuzz_nbd(const char *s, size_t n)
 		close(sv[1]);
 	}
 	close(sv[0]);
+}
+
+/* The request as the server holds it (NUL-terminated, a NUL inside it ends
+ * it); what the parse gives must fit its buffers and be one of its answers. */
+void fuzz_status(const char *s, size_t n)
+{
+	struct status_req r;
+	int e;
+
+	(void)n;
+	e = status_req_parse(s, &r);
+	if (e != 0 && e != -EBADMSG && e != -EOPNOTSUPP)
+		abort();
+	if (e == 0 && (!memchr(r.path, 0, sizeof(r.path)) || !memchr(r.token, 0, sizeof(r.token)) ||
+		       (r.head != 0 && r.head != 1)))
+		abort();
 }
 
 #define FUZZ_FN_(name) fuzz_##name

@@ -3,9 +3,10 @@
 # folder (index, manifest, signature), nginx's listing page, s3rver's
 # ListObjectsV2 page, OpenSSH's SFTP listing, and a muletto.conf and URLs as
 # the README writes them, and what NBD clients (qemu-img, qemu-io, nbdinfo,
-# nbdcopy) send to the NBD server. Run by hand (as root, after make check's
-# deps) when a format changes; the seeds are committed.
-#   tests/fuzz/make-seeds.sh [nbd]     (nbd: only the NBD seeds)
+# nbdcopy) send to the NBD server, and what curl sends the status page. Run by
+# hand (as root, after make check's deps) when a format changes; the seeds
+# are committed.
+#   tests/fuzz/make-seeds.sh [nbd|status]     (only the NBD or status seeds)
 . "$(dirname "$0")/../lib.sh"
 . "$MULETTO_TOP/tests/lib_disk.sh"
 S=$MULETTO_TOP/tests/fuzz/seeds
@@ -35,15 +36,59 @@ nbdinfo-map nbdinfo --map "$P"
 nbdinfo-list nbdinfo --list "nbd+unix:///?socket=$T/rec.sock"
 SEEDS
 }
-if [ "${1:-}" = nbd ]; then
-	nbd_seeds
-	ls -l "$S/nbd"
+
+# What clients send the status page (muletto status --serve): each client's
+# request as a listener on a free port received it, a connection a seed, in
+# the order of the list; and two that are not requests: a TLS hello on the
+# plain port, a request line cut by a NUL.
+status_seeds() {
+	local port name cmd
+	port=$(free_port)
+	rm -rf "$S/status"
+	mkdir -p "$S/status"
+	while read -r name cmd; do
+		/usr/bin/python3 - "$port" "$S/status/$name" >"$T/http-rec.out" 2>&1 <<'PY' &
+import socket, sys
+ls = socket.create_server(('127.0.0.1', int(sys.argv[1])))
+ls.settimeout(10)  # a client that never came: no seed, no hang
+print('ready', flush=True)
+c, _ = ls.accept()
+c.settimeout(0.5)
+data = b''
+try:  # the header, and a body sent with it
+    while len(data) < 8192 and (got := c.recv(8192)):
+        data += got
+        if b'\r\n\r\n' in data:
+            c.settimeout(0.2)
+except OSError:
+    pass
+open(sys.argv[2], 'wb').write(data)
+c.sendall(b'HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n')
+c.close()
+PY
+		for _ in $(seq 100); do grep -q ready "$T/http-rec.out" 2>/dev/null && break; sleep 0.05; done
+		eval "$cmd" >/dev/null 2>&1
+		wait $!
+	done <<SEEDS
+get-query curl -s "http://127.0.0.1:$port/status.json?token=tok-12345"
+get-percent curl -s "http://127.0.0.1:$port/?token=t%2Fo%2Bk%20%7E+1&x=y"
+get-bearer curl -s -H "Authorization: Bearer tok-12345" "http://127.0.0.1:$port/status.json"
+head curl -s -I "http://127.0.0.1:$port/?token=tok-12345"
+post curl -s -X POST -d 'a=b' "http://127.0.0.1:$port/status.json?token=tok-12345"
+tls-hello curl -s -k --max-time 1 "https://127.0.0.1:$port/"
+SEEDS
+	printf 'GET /status.json\0?token=tok-12345 HTTP/1.1\r\nHost: x\r\n\r\n' >"$S/status/nul"
+}
+if [ "${1:-}" = nbd ] || [ "${1:-}" = status ]; then
+	"$1_seeds"
+	ls -l "$S/$1"
 	exit 0
 fi
 
 rm -rf "$S"
 mkdir -p "$S"/{index,manifest,url,html,s3,lines,sign,conf}
 nbd_seeds
+status_seeds
 make_sample_disk "$T/a.img" 48
 "$MULETTO" keygen "$T/k" >/dev/null
 "$MULETTO" capture "$T/a.img" "$T/repo" --name web01 --chunk-size 65536 --sign "$T/k" \

@@ -1,10 +1,12 @@
-# The job watched from anywhere: a slow restore's record grows in /status.json
-# while muletto status --serve runs; the page behind its token (403 without),
-# refused on a public address without one, not held by a trickling or an
-# oversized request; the page in headless Chromium (screenshot not blank, its
-# numbers those of status.json); notify= gets 25/50/75 % and the end of a
-# good and of a failing restore, notify_email= a mail; the restore's record in
-# a file:// repository and none in an http:// one; no secret anywhere.
+# The job watched from anywhere: a slow restore's record (its bytes, its
+# chunks) grows in /status.json while muletto status --serve runs, its chunks
+# at the end those of restore --json, and a local restore's too; the page
+# behind its token (403 without), refused on a public address without one,
+# not held by a trickling or an oversized request; the page in headless
+# Chromium (screenshot not blank, its numbers those of status.json); notify=
+# gets 25/50/75 % and the end of a good and of a failing restore,
+# notify_email= a mail; the restore's record in a file:// repository and none
+# in an http:// one; no secret anywhere.
 . "$(dirname "$0")/../lib.sh"
 . "$MULETTO_TOP/tests/lib_disk.sh"
 need_root status
@@ -100,6 +102,19 @@ ok=$(jq -n --argjson f "$final" --slurpfile r "$T/slow.json" '
 	   "chunks_seeded", "chunks_zero" ] | all(. as $k | $f.counts[$k] == $r[0][$k]))')
 [ "$ok" = true ] && pass "the final record matches restore --json ($(jq -c '{done, percent, counts}' <<<"$final"))" ||
 	fail "the final record matches restore --json" "$final vs $(cat "$T/slow.json")"
+# the chunk counts: growing while it runs, at the end those of restore --json
+live=$(jq -s -c '[.[] | select(.state == "running" and .chunks != null) | .chunks]' "$T/seen")
+ok=$(jq -n --argjson l "$live" '($l | length > 2) and ([$l[] | .fetched] | . == sort and .[0] < .[-1]) and
+	all($l[]; .fetched + .seeded + .zero <= .total)')
+[ "$ok" = true ] && pass "status.json shows the restore's chunks as they arrive ($(jq -c '[.[0], .[-1]]' <<<"$live"))" ||
+	fail "status.json shows the restore's chunks growing" "$live"
+chunks_match() { # JOB RESULT: 1 when the job's chunks are the restore --json result's
+	jq -n --argjson f "$1" --slurpfile r "$2" '$f.chunks == {total: $r[0].chunks_total,
+		fetched: $r[0].chunks_fetched, seeded: $r[0].chunks_seeded, zero: $r[0].chunks_zero}'
+}
+[ "$(chunks_match "$final" "$T/slow.json")" = true ] &&
+	pass "status.json's chunks are restore --json's: $(jq -c .chunks <<<"$final")" ||
+	fail "status.json's chunks are restore --json's" "$(jq -c .chunks <<<"$final") vs $(cat "$T/slow.json")"
 cmp -s <(jq -S 'del(.seconds)' "$jobs/restore-$rpid.json") <(jq -S 'del(.seconds, .file)' <<<"$final") &&
 	pass "status.json's job is the record in $jobs" || fail "status.json's job is its record file"
 st=$("$MULETTO" status --json | jq -c --argjson p "$rpid" '.jobs[] | select(.pid == $p) | [.state, .done]')
@@ -107,6 +122,10 @@ st=$("$MULETTO" status --json | jq -c --argjson p "$rpid" '.jobs[] | select(.pid
 	fail "muletto status --json lists the job" "$st"
 "$MULETTO" status | grep -qE "^restore a +done +$rpid " && pass "muletto status shows the job's line" ||
 	fail "muletto status shows the job's line" "$("$MULETTO" status)"
+want=$(jq -r '"  fetched \(.chunks_fetched), seeded \(.chunks_seeded), zero \(.chunks_zero) of \(.chunks_total) chunks"' "$T/slow.json")
+"$MULETTO" status | grep -A1 -E "^restore a +done +$rpid " | tail -1 | grep -qxF "$want" &&
+	pass "muletto status shows the job's chunks:$want" ||
+	fail "muletto status shows the job's chunks" "want '$want': $("$MULETTO" status)"
 [ ! -e "$T/repo/images/a/restores" ] && pass "no restore record in an http:// repository" ||
 	fail "no restore record in an http:// repository" "$(ls "$T/repo/images/a/restores")"
 
@@ -193,6 +212,9 @@ want="data-done=\"$(jq .done <<<"$fj")\" data-total=\"$(jq .total <<<"$fj")\" da
 grep -qF "$want" "$T/page.html" && grep -qF "($(jq .done <<<"$fj") of $(jq .total <<<"$fj") bytes)" "$T/page.html" &&
 	pass "the page shows status.json's numbers: $want" ||
 	fail "the page shows status.json's numbers" "$want not in $(grep -o 'data-done[^>]*' "$T/page.html" | head -3)"
+want=$(jq -r '"fetched \(.chunks_fetched), seeded \(.chunks_seeded), zero \(.chunks_zero) of \(.chunks_total) chunks"' "$T/slow.json")
+grep -F "data-pid=\"$rpid\"" "$T/page.html" | grep -qF "$want" && pass "the page shows the restore's chunks: $want" ||
+	fail "the page shows the restore's chunks" "$want not in $(grep -o 'fetched [^<]*chunks' "$T/page.html" | head -3)"
 grep -q '<h2>Disks</h2>' "$T/page.html" && grep -q 'muletto: repository http://nas/repo' "$T/page.html" &&
 	pass "the page shows the disks and the log" || fail "the page shows the disks and the log"
 
@@ -237,6 +259,16 @@ if [ "$(echo "$rec" | grep -c .)" = 1 ] && [[ "$(basename "$rec")" =~ ^[0-9]{8}-
 else
 	fail "the restore's record in the file:// repository" "$rec: $(cat $rec 2>&1)"
 fi
+
+# the same restore again, from a local repository: every chunk is on the disk
+# already; the job's chunks in status.json are the restore's own
+"$MULETTO" restore "file://$T/repo" a --to "$T/d.img" --yes --json >"$T/again.json" 2>"$T/again.err" &
+apid=$!
+wait "$apid" || fail "the same restore again" "$(cat "$T/again.err")"
+aj=$(sj | jq -c --argjson p "$apid" '[.jobs[] | select(.pid == $p)][0] // empty')
+[ "$(chunks_match "$aj" "$T/again.json")" = true ] && [ "$(jq .chunks.seeded <<<"$aj")" -gt 0 ] &&
+	pass "a local restore's chunks in status.json are restore --json's: $(jq -c .chunks <<<"$aj")" ||
+	fail "a local restore's chunks in status.json are restore --json's" "${aj:-no job} vs $(cat "$T/again.json")"
 
 # --- notifications that fail are warnings; secrets stay out ---
 dport=$(free_port)

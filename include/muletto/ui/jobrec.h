@@ -33,7 +33,9 @@ const char *jobrec_dir(void);
 struct jobrec *jobrec_new(const char *op, const char *repo, const char *image,
 			  const char *target);
 /* An event of the job: progress, notices, warnings, states. Call it from the
- * event sink (no events emitted from it). Accepts NULL. */
+ * event sink (no events emitted from it). Accepts NULL. A restore's progress
+ * carries its chunk counts so far: they become the record's "chunks",
+ * {"total", "fetched", "seeded", "zero"}, absent until an event has them. */
 void jobrec_event(struct jobrec *j, const struct event *e);
 /* A count of the result ("chunks_fetched", ...), or the target once known. */
 void jobrec_set_count(struct jobrec *j, const char *name, uint64_t v);
