@@ -58,12 +58,16 @@ if step "the screens start by themselves on the serial console" "1/6 Network" 30
 	step "the guest's DHCP address is shown" "10\.0\.2\.15/24" 10
 	# plain ASCII on the serial line: boxes of + - |, no VT100 line drawing
 	# (SO, ESC ( 0) and no byte above 0x7e in what the screens sent
-	screen | grep -qE '^ \+-+\+ 1/6 Network \+-+\+' && screen | grep -qF '| Next |' &&
-		! LC_ALL=C grep -q "$(printf '\016')" "$T/serial.raw" &&
-		! LC_ALL=C grep -qF "$(printf '\033(0')" "$T/serial.raw" &&
-		! sed -n '/1\/6 Network/,$p' "$T/serial.raw" | LC_ALL=C grep -q '[^[:print:][:cntrl:]]' &&
-		pass "the serial console's screens are plain ASCII (+ - | boxes)" ||
-		fail "the serial console's screens are plain ASCII" "$(screen | head -5)"
+	why=
+	screen | grep -qE '^ \+-+\+ 1/6 Network \+-+\+' && screen | grep -qF '| Next |' ||
+		why="no + - | boxes: $(screen | head -4)"
+	sed -n '/1\/6 Network/,$p' "$T/serial.raw" >"$T/screens.raw" # the firmware's before
+	LC_ALL=C grep -q "$(printf '\016')" "$T/screens.raw" && why="$why; SO (line drawing) sent"
+	LC_ALL=C grep -qF "$(printf '\033(0')" "$T/screens.raw" && why="$why; ESC ( 0 sent"
+	LC_ALL=C grep -q '[^[:print:][:cntrl:]]' "$T/screens.raw" &&
+		why="$why; bytes above 0x7e: $(LC_ALL=C grep -o '.\{0,20\}[^[:print:][:cntrl:]]' "$T/screens.raw" | head -2 | od -c | head -3)"
+	[ -z "$why" ] && pass "the serial console's screens are plain ASCII (+ - | boxes)" ||
+		fail "the serial console's screens are plain ASCII" "$why"
 	# a static address besides it: Static, link, address, Enter
 	keys Tab Tab Enter
 	if step "the static address form" "Link \(ens3\):" 60; then
