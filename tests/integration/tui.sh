@@ -193,6 +193,10 @@ wait_for "4/6 Action"
 # driver: the failure is said and the action screen comes back (mounting
 # itself is the engine of muletto mount: tests/e2e)
 keys Down Down Down Down Enter
+wait_for "Partition of disk 0"
+keys Tab Tab Tab Enter
+step "Back from the mount screen: action" "4/6 Action"
+keys Down Down Down Down Enter
 step "mount from the action screen: the image's partitions and a folder" \
 	"Partition of disk 0 \(read-only\)" 10
 screen >"$T/mount.screen"
@@ -230,6 +234,10 @@ serve_how() { # MODE-ROW: the serve screen's way (0..2) and the port
 	keys -l "$nport"
 	keys Tab Enter
 }
+keys Down Down Enter
+wait_for "Serve over NBD"
+keys Tab Tab Tab Enter
+step "Back from the serve screen: action" "4/6 Action"
 serve_how 0
 step "serve from the action screen: the address a client connects to" \
 	"nbd://[0-9.]+:$nport" 30
