@@ -1,10 +1,12 @@
 # The guided screens on the serial console of the booted ISO (BIOS, the CD;
 # isolinux's default entry after 5 s prints to ttyS0 and tty0, no
 # configuration: the screens start by themselves on ttyS0, TERM=vt100), driven
-# through tmux: the CD listed apart as the boot medium, not selectable; a
-# partition of the image mounted on the screens and read in F2's shell; a
-# restore from nginx on the host chosen entirely on the screens, then Power
-# off; the disk compared byte for byte once the guest is off.
+# through tmux: plain ASCII; Back from every screen; a wrong password shown on
+# the repository screen; the CD listed apart as the boot medium, not
+# selectable; a partition of the image mounted on the screens and read in F2's
+# shell; the typed confirmation refusing a wrong name; a restore from nginx
+# (basic auth) on the host chosen entirely on the screens, then Power off; the
+# disk compared byte for byte once the guest is off.
 . "$(dirname "$0")/../lib.sh"
 . "$MULETTO_TOP/tests/lib_disk.sh"
 . "$MULETTO_TOP/tests/lib_e2e.sh"
@@ -15,7 +17,10 @@ command -v tmux >/dev/null || { skip "tui on the serial console" "tmux is missin
 make_sample_disk "$T/a.img" 32
 "$MULETTO" capture "$T/a.img" "$T/repo" --name web01 --progress none >/dev/null 2>&1 ||
 	{ fail "e2e repository" "capture failed"; exit 0; }
-REPO_PORT=$(nginx_start "$T")
+pw='Serial-s3cret;pw'
+printf 'tech:%s\n' "$(openssl passwd -apr1 "$pw")" >"$T/htpasswd"
+chmod 644 "$T/htpasswd"
+REPO_PORT=$(nginx_start "$T" "location /repo/ { auth_basic nas; auth_basic_user_file $T/htpasswd; }")
 truncate -s 32M "$T/target.img"
 
 sock=muletto-tui-e2e-$$
@@ -80,14 +85,37 @@ if step "the screens start by themselves on the serial console" "1/6 Network" 30
 	wait_for_screen "1/6 Network" 30
 	keys Enter
 	step "repository screen" "2/6 Repository" 60 || exit 0
+	keys Tab Tab Tab Tab Tab Enter
+	step "Back from the repository screen: network" "1/6 Network" 60
+	keys Enter
+	wait_for_screen "2/6 Repository" 60
+	# a wrong password: the error on the repository screen, which stays
 	keys Tab
 	keys -l "10.0.2.100:8080/repo"
+	keys Tab
+	keys -l tech
+	keys Tab
+	keys -l wrong-password
+	keys Enter
+	step "a wrong password is shown as an error on the repository screen" \
+		"authentication failed \(HTTP 401\)" 120
+	keys Enter
+	wait_for_screen "2/6 Repository" 60
+	keys -l "$pw" # the focus is on the password field again
 	keys Enter
 	step "the image on the host's nginx is listed" "3/6 Image" 180 || exit 0
 	screen | grep -qE "web01 .* 1 +32 MiB" && pass "the image's name, disks and size" ||
 		fail "the image's name, disks and size" "$(screen)"
+	keys Tab Tab Enter
+	step "Back from the image screen: repository" "2/6 Repository" 60
+	keys Enter # the password typed is kept
+	step "Next again: the images, the password kept" "3/6 Image" 120 || exit 0
 	keys Enter
 	step "action screen" "4/6 Action" 60 || exit 0
+	keys Tab Tab Enter
+	step "Back from the action screen: image" "3/6 Image" 60
+	keys Enter
+	wait_for_screen "4/6 Action" 60
 	# Mount: partition 2 (ext4) at /mnt/image, read in F2's shell, Unmount
 	keys Down Down Down Down Enter
 	if step "the mount screen" "Partition of disk 0" 60; then
@@ -121,13 +149,29 @@ if step "the screens start by themselves on the serial console" "1/6 Network" 30
 		pass "the CD (sr0), the boot medium, is listed apart, not selectable" ||
 		fail "the CD (sr0), the boot medium, is listed apart, not selectable" "$(screen)"
 	[ -z "${TUI_SCREENS:-}" ] || screen >"$TUI_SCREENS/disk-iso.screen"
+	keys Tab Tab Enter
+	step "Back from the target disk screen: action" "4/6 Action" 60
+	keys Enter
+	wait_for_screen " vda .* 32 MiB virtio" 120
 	keys Enter
 	step "the confirmation asks for the disk's name" "Type the disk's name \(vda\)" 120 || exit 0
+	keys -l sda
+	keys Enter
+	step "the typed confirmation refuses a wrong name" "'sda' is not the disk's name \(vda\)" 60
+	keys Enter
+	wait_for_screen "6/6 Confirm" 60
+	keys Tab Tab Enter
+	step "Back from the confirmation: target disk" "5/6 Target disk" 60
+	keys Enter
+	wait_for_screen "Type the disk's name \(vda\)" 120
 	keys -l vda
 	keys Enter
 	step "the restore ends on the result screen" "Result: done" 300 || exit 0
 	keys Tab Enter # Power off
 	step "Power off ends the guest" "qemu-exit=0" 120
 	check_cmp "restored on the serial screens: identical" "$T/a.img" "$T/target.img"
+	grep -qF -- "$pw" "$T/serial.raw" "$T"/nginx-*/*.log 2>/dev/null &&
+		fail "the password is in no serial output or server log" ||
+		pass "the password is in no serial output or server log"
 	echo "tui e2e: screens at ${booted}s after power-on, off at $((SECONDS - start))s"
 fi
