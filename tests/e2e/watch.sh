@@ -78,6 +78,8 @@ checks() {
 		fail "the job names the disk target=auto chose" "$(jq -s -c '[.[] | .target] | unique' "$T/seen")"
 	[ "$(cat "$T/codes" 2>/dev/null)" = "403 403" ] && pass "without the token, or with a wrong one: 403" ||
 		fail "without the token: 403" "$(cat "$T/codes" 2>/dev/null)"
+	# WATCH_PNG=FILE keeps the screenshot (the README shows it)
+	[ -z "${WATCH_PNG:-}" ] || [ ! -s "$T/mid.png" ] || cp "$T/mid.png" "$WATCH_PNG"
 	if [ -s "$T/mid.png" ] && pngv=$(python3 "$MULETTO_TOP/tests/png_blank.py" "$T/mid.png"); then
 		pass "Chromium shows the page during the restore: $pngv"
 	else
