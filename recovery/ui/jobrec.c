@@ -144,6 +144,7 @@ static void jobrec_prune(const char *dir)
 struct jobrec *jobrec_new(const char *op, const char *repo, const char *image,
 			  const char *target)
 {
+	static int made; /* records made by this process (the main thread's) */
 	const char *dir = jobrec_dir();
 	struct jobrec *j;
 	char when[32], host[256] = "";
@@ -154,8 +155,14 @@ struct jobrec *jobrec_new(const char *op, const char *repo, const char *image,
 	j->lock_fd = -1;
 	if (mkdir_p(dir, 0755) == 0) { /* else kept in memory only, for notifications */
 		jobrec_prune(dir);
-		snprintf(j->path, sizeof(j->path), "%s/%s-%d.json", dir, op, (int)getpid());
-		snprintf(j->lockpath, sizeof(j->lockpath), "%s/%s-%d.lock", dir, op, (int)getpid());
+		/* the screens run one job after another in one process: each its file */
+		char id[40];
+		if (made++)
+			snprintf(id, sizeof(id), "%d-%d", (int)getpid(), made);
+		else
+			snprintf(id, sizeof(id), "%d", (int)getpid());
+		snprintf(j->path, sizeof(j->path), "%s/%s-%s.json", dir, op, id);
+		snprintf(j->lockpath, sizeof(j->lockpath), "%s/%s-%s.lock", dir, op, id);
 		j->lock_fd = open(j->lockpath, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
 		if (j->lock_fd >= 0)
 			flock(j->lock_fd, LOCK_EX | LOCK_NB);

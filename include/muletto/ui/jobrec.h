@@ -3,13 +3,15 @@
  * others read: muletto status, the status page (ui/status.h), notifications
  * (ui/notify.h).
  *
- * The file is JOBS/<op>-<pid>.json, JOBS being the folder "jobs" beside the
- * VMs' folder (vm/run.h: /run/muletto/jobs, or MULETTO_RUN_DIR/../jobs). It is
- * replaced atomically (a temporary name, then rename), at most twice a second
- * while bytes move, ten times when something is said, at once when it ends. Messages
- * in it are made safe for a terminal and a web page's text, and URLs in them
- * lose their user:password. A lock (JOBS/<op>-<pid>.lock, held while the
- * process lives) tells a running job from one whose process died. */
+ * The file is JOBS/<op>-<pid>.json (<op>-<pid>-<n> for the n-th job of a
+ * process that runs several, as the guided screens do), JOBS being the folder
+ * "jobs" beside the VMs' folder (vm/run.h: /run/muletto/jobs, or
+ * MULETTO_RUN_DIR/../jobs). It is replaced atomically (a temporary name, then
+ * rename), at most twice a second while bytes move, ten times when something
+ * is said, at once when it ends. Messages in it are made safe for a terminal
+ * and a web page's text, and URLs in them lose their user:password. A lock
+ * (the same name, .lock, held while the job lives) tells a running job from
+ * one whose process died. */
 #ifndef MULETTO_UI_JOBREC_H
 #define MULETTO_UI_JOBREC_H
 
