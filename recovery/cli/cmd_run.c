@@ -15,6 +15,7 @@
 #include "muletto/core/cred.h"
 #include "muletto/core/err.h"
 #include "muletto/core/util.h"
+#include "muletto/ui/restore_record.h"
 #include "muletto/vm/run.h"
 
 static const char run_usage[] =
@@ -300,7 +301,7 @@ int cmd_verify_boot(int argc, char **argv)
 	struct run_args a = { .notify_fd = -1 };
 	struct run_result res = { 0 };
 	char name[256];
-	int r = verify_boot_parse(argc, argv, &a);
+	int rec, r = verify_boot_parse(argc, argv, &a);
 
 	if (r)
 		return r < 0 ? 0 : r;
@@ -312,14 +313,20 @@ int cmd_verify_boot(int argc, char **argv)
 	r = run_vm(&a.q, &run_stop_flag, &run_force_flag, &res);
 	if (r < 0)
 		return cmd_fail("%s", err_text(r));
+	/* the verdict kept beside the image, for the screens and the next technician */
+	rec = boot_record_save(a.q.repo, a.q.image, res.booted, res.seconds, res.why);
+	if (rec < 0)
+		event_warning("the verdict was not kept in the repository: %s", err_msg());
 	if (a.json) {
-		show_json_line(json_pack("{s:s, s:b, s:f, s:o, s:s?}", "image", a.q.image, "booted",
-					 res.booted, "seconds", res.seconds, "why",
-					 show_json_string(res.why), "png", a.q.png));
+		show_json_line(json_pack("{s:s, s:b, s:f, s:o, s:s?, s:b}", "image", a.q.image,
+					 "booted", res.booted, "seconds", res.seconds, "why",
+					 show_json_string(res.why), "png", a.q.png, "kept", rec == 0));
 	} else {
 		printf("%s %s: %s\n", a.q.image, res.booted ? "booted" : "did NOT boot", res.why);
 		if (a.q.png)
 			printf("its screen: %s\n", a.q.png);
+		if (rec == 0)
+			printf("kept in the repository: images/%s/%s\n", a.q.image, BOOT_RECORD_FILE);
 	}
 	return res.booted ? 0 : EXIT_FAILED;
 }

@@ -1,5 +1,6 @@
 /* Repository access: manifests and indexes, with errors that say what is wrong. */
 #include <errno.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -262,6 +263,40 @@ int repo_load_index(struct repo *r, const char *name, const struct manifest_disk
 		return e;
 	}
 	*ret = idx;
+	return 0;
+}
+
+#define BOOT_RECORD_MAX (64 * 1024)
+
+int repo_boot_verified(struct repo *r, const char *name, struct repo_boot *ret)
+{
+	_cleanup_free_ char *path = repo_image_path(name, BOOT_RECORD_FILE);
+	_cleanup_free_ void *buf = NULL;
+	const char *date;
+	size_t len = 0;
+	json_t *o;
+	int e;
+
+	memset(ret, 0, sizeof(*ret));
+	e = path ? source_get(r->src, path, BOOT_RECORD_MAX, &buf, &len) : -ENOMEM;
+	if (e == -ENOENT) {
+		err_clear();
+		return 0;
+	}
+	if (e < 0)
+		return e;
+	o = json_loadb(buf, len, JSON_REJECT_DUPLICATES, NULL);
+	date = json_string_value(json_object_get(o, "date"));
+	/* only what reads as a record: a boolean and a date that starts YYYY-MM-DD */
+	if (json_is_boolean(json_object_get(o, "booted")) && date && strlen(date) >= 10 &&
+	    strspn(date, "0123456789") == 4 && date[4] == '-' && strspn(date + 5, "0123456789") == 2 &&
+	    date[7] == '-' && strspn(date + 8, "0123456789") >= 2) {
+		ret->known = 1;
+		ret->booted = json_is_true(json_object_get(o, "booted"));
+		memcpy(ret->date, date, 10);
+		ret->date[10] = 0;
+	}
+	json_decref(o);
 	return 0;
 }
 

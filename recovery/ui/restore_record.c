@@ -94,13 +94,12 @@ static json_t *record_build(const json_t *job)
 	return o;
 }
 
-int restore_record_save(const char *repo, const char *name, const json_t *job)
+/* rec as images/NAME/FILE in repo, when it can be written and holds the
+ * image (restore_record_save's return values). */
+static int record_put(const char *repo, const char *name, const char *file, const json_t *rec)
 {
 	struct source *s = NULL;
-	char stamp[32], *path = NULL, *mpath = NULL, *text = NULL;
-	time_t t = time(NULL);
-	struct tm tm;
-	json_t *rec = NULL;
+	char *path = NULL, *mpath = NULL, *text = NULL;
 	int r;
 
 	if (!record_writable_kind(repo) || repo_check_name(name) < 0)
@@ -111,11 +110,9 @@ int restore_record_save(const char *repo, const char *name, const json_t *job)
 		return 1;
 	if (r < 0)
 		return r;
-	gmtime_r(&t, &tm);
-	strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", &tm);
 	mpath = str_printf("images/%s/manifest.json", name);
-	path = str_printf("images/%s/restores/%s.json", name, stamp);
-	if (!mpath || !path || !(rec = record_build(job)) ||
+	path = str_printf("images/%s/%s", name, file);
+	if (!mpath || !path || !rec ||
 	    !(text = json_dumps(rec, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_ENSURE_ASCII))) {
 		r = -ENOMEM;
 		goto out;
@@ -131,9 +128,43 @@ int restore_record_save(const char *repo, const char *name, const json_t *job)
 		r = err_prefix(r, "%s in %s", path, repo);
 out:
 	free(text);
-	json_decref(rec);
 	free(path);
 	free(mpath);
 	source_close(s);
+	return r;
+}
+
+int restore_record_save(const char *repo, const char *name, const json_t *job)
+{
+	char stamp[32], file[64];
+	time_t t = time(NULL);
+	struct tm tm;
+	json_t *rec = record_build(job);
+	int r;
+
+	gmtime_r(&t, &tm);
+	strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", &tm);
+	snprintf(file, sizeof(file), "restores/%s.json", stamp);
+	r = record_put(repo, name, file, rec);
+	json_decref(rec);
+	return r;
+}
+
+int boot_record_save(const char *repo, const char *name, int booted, double seconds,
+		     const char *why)
+{
+	char when[32], host[256] = "";
+	json_t *rec = json_object();
+	int r;
+
+	iso8601_now(when, sizeof(when));
+	gethostname(host, sizeof(host) - 1);
+	json_object_set_new(rec, "booted", json_boolean(booted));
+	json_object_set_new(rec, "date", json_string(when));
+	json_object_set_new(rec, "seconds", json_real(seconds));
+	json_object_set_new(rec, "why", record_text(why));
+	json_object_set_new(rec, "host", record_text(host));
+	r = record_put(repo, name, BOOT_RECORD_FILE, rec);
+	json_decref(rec);
 	return r;
 }

@@ -238,6 +238,7 @@ int tui_main(const struct tui_opts *o, enum tui_exit *ret)
 	cred_forget_typed();
 	cred_free(t.password);
 	repo_list_free(t.images, t.nimages);
+	free(t.boots);
 	pthread_mutex_destroy(&t.pr.lock);
 	*ret = x;
 	return 0;

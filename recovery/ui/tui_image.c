@@ -36,21 +36,36 @@ static void image_detail(const struct repo_image *e, char *out, size_t size)
 		snprintf(out, size, "%s", e->status);
 		return;
 	}
-	snprintf(out, size, "host %s, firmware %s, %s%s; boot-verified: not recorded",
+	snprintf(out, size, "host %s, firmware %s, %s%s",
 		 tui_ascii(e->m->hostname[0] ? e->m->hostname : "?", host, sizeof(host)),
 		 tui_ascii(e->m->firmware[0] ? e->m->firmware : "?", fw, sizeof(fw)),
 		 manifest_consistency_name(e->m->consistency),
 		 e->m->ndisks > 1 ? "; disk 0 is restored here" : "");
 }
 
+/* What verify --boot said of it last, as the repository keeps it. */
+static void image_boot(const struct repo_image *e, const struct repo_boot *b, char *out,
+		       size_t size)
+{
+	if (!e->m)
+		snprintf(out, size, " ");
+	else if (!b || !b->known)
+		snprintf(out, size, "boot-verified: never (muletto verify --boot %.40s)", e->name);
+	else
+		snprintf(out, size, "boot-verified: %s on %s", b->booted ? "booted" : "did NOT boot",
+			 b->date);
+}
+
 static void image_changed(newtComponent list, void *data)
 {
 	const struct tui *t = data;
-	char text[200];
+	char text[200], safe[200];
 	intptr_t i = (intptr_t)newtListboxGetCurrent(list);
 
 	image_detail(&t->images[i], text, sizeof(text));
 	newtLabelSetText(t->detail, text);
+	image_boot(&t->images[i], t->boots ? &t->boots[i] : NULL, text, sizeof(text));
+	newtLabelSetText(t->boot, tui_ascii(text, safe, sizeof(safe)));
 	newtRefresh();
 }
 
@@ -66,14 +81,15 @@ enum tui_step tui_screen_image(struct tui *t)
 		form = newtForm(NULL, NULL, 0);
 		newtFormAddComponent(form, newtLabel(1, 0, "NAME                   CREATED              "
 							   "DISKS      SIZE SIGNED BY"));
-		list = newtListbox(1, 1, h - 8, NEWT_FLAG_SCROLL | NEWT_FLAG_RETURNEXIT);
+		list = newtListbox(1, 1, h - 9, NEWT_FLAG_SCROLL | NEWT_FLAG_RETURNEXIT);
 		newtListboxSetWidth(list, TUI_W - 2);
 		for (i = 0; i < t->nimages; i++) {
 			image_row(&t->images[i], row, sizeof(row));
 			newtListboxAppendEntry(list, row, (void *)(intptr_t)i);
 		}
-		t->detail = newtLabel(1, h - 6, "");
-		newtFormAddComponents(form, list, t->detail, NULL);
+		t->detail = newtLabel(1, h - 7, "");
+		t->boot = newtLabel(1, h - 6, "");
+		newtFormAddComponents(form, list, t->detail, t->boot, NULL);
 		newtComponentAddCallback(list, image_changed, t);
 		tui_buttons(form, h, "Next", &next, &back);
 		image_changed(list, t);

@@ -42,13 +42,14 @@ struct tui {
 	char *password;		/* typed; cleared with cred_free */
 	char url[TUI_URL_MAX];
 	struct repo_image *images;
+	struct repo_boot *boots; /* verify --boot's last verdict on each image */
 	size_t nimages;
 	/* image, action and target */
 	const struct repo_image *image;
 	enum tui_act { TUI_ACT_RESTORE, TUI_ACT_RUN, TUI_ACT_SERVE } act; /* onto the disk */
 	int serve_cow;	      /* serve: the client's writes in memory (else read-only) */
 	char serve_port[8];
-	newtComponent detail; /* the image screen's line under the list */
+	newtComponent detail, boot; /* the image screen's lines under the list */
 	char target[DISK_STR], target_name[DISK_STR], target_desc[512];
 	char plan[TUI_PLAN_MAX]; /* the layout plan when sizes differ, else "" */
 	/* the restore */

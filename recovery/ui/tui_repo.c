@@ -37,7 +37,9 @@ static int repo_try(struct tui *t)
 	int r;
 
 	repo_list_free(t->images, t->nimages);
+	free(t->boots);
 	t->images = NULL;
+	t->boots = NULL;
 	t->nimages = 0;
 	cred_forget_typed(); /* the password typed now, not the one typed before */
 	r = repo_open(t->url, 0, &repo);
@@ -45,6 +47,11 @@ static int repo_try(struct tui *t)
 		r = repo_list(repo, &t->images, &t->nimages);
 	if (r == 0 && !t->nimages)
 		r = err_set(-ENOENT, "no images in %s yet", t->url);
+	if (r == 0 && !(t->boots = calloc(t->nimages, sizeof(*t->boots))))
+		r = -ENOMEM;
+	for (size_t i = 0; r == 0 && i < t->nimages; i++)
+		if (t->images[i].m && repo_boot_verified(repo, t->images[i].name, &t->boots[i]) < 0)
+			err_clear(); /* not known: said so on the screen, as for no record */
 	repo_close(repo);
 	return r;
 }

@@ -1,7 +1,8 @@
 # muletto verify --boot: a backup booted with nothing written (its disk in a
 # layer in memory, no network) says whether it comes to life, and leaves a
 # screenshot. A bootable image: exit 0 and a real PNG; a blanked disk: exit 1
-# with the reason; the repository and every disk unchanged.
+# with the reason; the repository (but for each verdict, kept beside its image)
+# and every disk unchanged.
 . "$(dirname "$0")/../lib.sh"
 . "$MULETTO_TOP/tests/lib_disk.sh"
 . "$MULETTO_TOP/tests/lib_e2e.sh"
@@ -52,6 +53,12 @@ rc=$?
 	pass "a blanked disk: not booted, exit 1, with the reason" || fail "a blanked disk: not booted, exit 1" "rc $rc: $out"
 [ -s "$T/blank.png" ] && pass "... and a screenshot of what it shows ($(png_check "$T/blank.png" 2>&1))" ||
 	fail "... and a screenshot of what it shows"
-[ "$(find "$T/repo" "$T/sample.img" -type f -exec sha256sum {} + | sort | sha256sum)" = "$before" ] &&
-	pass "nothing was written: the repository and the disks are unchanged" ||
+[ "$(find "$T/repo" "$T/sample.img" -type f ! -name boot-verified.json -exec sha256sum {} + | sort | sha256sum)" = "$before" ] &&
+	pass "nothing was written: the repository (but for the verdicts) and the disks are unchanged" ||
 	fail "nothing was written"
+# each verdict kept beside its image, for the screens and the next technician
+jq -e '.booted == true and .seconds > 0' "$T/repo/images/sample/boot-verified.json" >/dev/null 2>&1 &&
+	jq -e '.booted == false and (.why | test("no \"login:\""))' "$T/repo/images/blank/boot-verified.json" >/dev/null 2>&1 &&
+	[ "$(jq -r .kept <<<"$out")" = true ] &&
+	pass "each verdict is kept in the repository: images/NAME/boot-verified.json" ||
+	fail "each verdict is kept in the repository" "$(cat "$T"/repo/images/*/boot-verified.json 2>&1)"

@@ -13,6 +13,19 @@ make_sample_disk "$T/a.img" 32
 mkdir -p "$T/www"
 "$MULETTO" capture "$T/a.img" "$T/www/repo" --name web01 --progress none >/dev/null 2>&1 ||
 	fail "capture the sample disk"
+# verify --boot's verdict kept in the repository: this sample has no boot
+# loader, so it does not boot; web02 (the same disk) was never tried
+"$MULETTO" capture "$T/a.img" "$T/www/repo" --name web02 --progress none >/dev/null 2>&1 ||
+	fail "capture the sample disk again"
+if command -v qemu-system-x86_64 >/dev/null; then
+	MULETTO_RUN_DIR=$T/vms MULETTO_CONF=$T/none.conf "$MULETTO" verify --boot "$T/www/repo" web01 \
+		--timeout 5 --memory 256 >"$T/vb.out" 2>&1
+	jq -e '.booted == false and (.date | test("^[0-9]{4}-[0-9]{2}-[0-9]{2}T"))' \
+		"$T/www/repo/images/web01/boot-verified.json" >/dev/null 2>&1 &&
+		grep -q "kept in the repository: images/web01/boot-verified.json" "$T/vb.out" &&
+		pass "verify --boot keeps its verdict in the repository (did not boot)" ||
+		fail "verify --boot keeps its verdict in the repository" "$(cat "$T/vb.out")"
+fi
 pw='Tui-s3cret;pw'
 printf 'tech:%s\n' "$(openssl passwd -apr1 "$pw")" >"$T/htpasswd"
 chmod 644 "$T/htpasswd"
@@ -131,6 +144,16 @@ if screen | grep -qF "$pw"; then fail "the password is masked as it is typed"; e
 	pass "the password is masked as it is typed"; fi
 keys Enter
 step "image screen: name, date, disks, size" "web01 +20[0-9-]+T[0-9:]+Z +1 +32 MiB"
+if [ -f "$T/www/repo/images/web01/boot-verified.json" ]; then
+	day=$(jq -r '.date[0:10]' "$T/www/repo/images/web01/boot-verified.json")
+	step "the image screen says what verify --boot found: did not boot, and when" \
+		"boot-verified: did NOT boot on $day"
+	keys Down
+	step "an image never tried says so, with the command" \
+		"boot-verified: never \(muletto verify --boot web02\)"
+	keys Up
+	wait_for "boot-verified: did NOT boot"
+fi
 ps -eo args | grep -F -- "$pw" | grep -v grep >"$T/ps.out"
 # the program itself: the pane's shell runs env, which runs muletto tui
 pid=$(pgrep -P "$(S list-panes -t tui -F '#{pane_pid}')" | head -1)

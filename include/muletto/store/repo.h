@@ -53,6 +53,18 @@ struct repo_signature {
 int repo_signature(struct repo *r, const char *name, const void *manifest, size_t len,
 		   struct repo_signature *ret);
 
+/* What verify --boot last said of an image: images/NAME/boot-verified.json,
+ * which it writes when the repository can be written (ui/restore_record.h). */
+#define BOOT_RECORD_FILE "boot-verified.json"
+struct repo_boot {
+	int known;     /* 0: never recorded */
+	int booted;    /* it came to life */
+	char date[11]; /* YYYY-MM-DD, UTC */
+};
+/* 0 with ret filled (known 0 when there is no record, or it is not one);
+ * a negative code with a message when the server fails. */
+int repo_boot_verified(struct repo *r, const char *name, struct repo_boot *ret);
+
 /* What a repository holds, for ls and the screens: every folder of images/,
  * sorted by name, with its manifest when it loads. */
 struct repo_image {
