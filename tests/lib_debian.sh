@@ -43,35 +43,38 @@ debian_rootfs() {
 	touch "$stamp"
 }
 
-# debian_disk IMG SIZE_MIB [generic] [noesp]: the disk, from the root file
+# debian_disk IMG SIZE_MIB [generic] [noesp|uefi]: the disk, from the root file
 # system above; generic: its initramfs also holds ahci, nvme and sd_mod (a
 # system whose initramfs fixup need not rebuild, for the cases that test the
 # rest); noesp: as a BIOS-only install leaves it, a BIOS boot partition and
-# the root (partition 2), no ESP, GRUB for BIOS only.
+# the root (partition 2), no ESP, GRUB for BIOS only; uefi: as a UEFI-only
+# install leaves it, the ESP (partition 1, GRUB for EFI there and as the
+# fallback loader) and the root (partition 2), no BIOS boot partition and no
+# boot code in the MBR.
 debian_disk() {
-	local img=$1 size=$2 generic=${3:-} noesp=${4:-} x=$T/debian.$RANDOM dev root rp=3
+	local img=$1 size=$2 generic=${3:-} noesp=${4:-} x=$T/debian.$RANDOM dev root rp=3 ep=2
 	mkdir -p "$x/mnt"
 	rm -f "$img" && truncate -s "${size}M" "$img"
 	if [ "$noesp" = noesp ]; then
-		rp=2
+		rp=2 ep=
 		sgdisk -n 1:2048:+1M -t 1:ef02 -c 1:bios -n 2:0:0 -t 2:8300 -c 2:root "$img" >/dev/null || return 1
+	elif [ "$noesp" = uefi ]; then
+		rp=2 ep=1
+		sgdisk -n 1:2048:+32M -t 1:ef00 -c 1:ESP -n 2:0:0 -t 2:8300 -c 2:root "$img" >/dev/null || return 1
 	else
 		sgdisk -n 1:2048:+1M -t 1:ef02 -c 1:bios -n 2:0:+32M -t 2:ef00 -c 2:ESP \
 			-n 3:0:0 -t 3:8300 -c 3:root "$img" >/dev/null || return 1
 	fi
 	dev=$(losetup -f --show "$img") || return 1
 	partx -a "$dev" 2>/dev/null
-	{ [ $rp = 2 ] || mkfs.vfat -n ESP "${dev}p2" >/dev/null 2>&1; } && mkfs.ext4 -q -L root "${dev}p$rp" &&
+	{ [ -z "$ep" ] || mkfs.vfat -n ESP "${dev}p$ep" >/dev/null 2>&1; } && mkfs.ext4 -q -L root "${dev}p$rp" &&
 		mount "${dev}p$rp" "$x/mnt" && tar -C "$x/mnt" -xf "$DEBIAN_DIR/rootfs.tar" &&
 		mkdir -p "$x/mnt/boot/efi" || {
 		umount -R "$x/mnt" 2>/dev/null; partx -d "$dev"; losetup -d "$dev"; return 1; }
 	root=$x/mnt
 	echo debian-sample >"$root/etc/hostname"
-	if [ $rp = 2 ]; then
-		printf '/dev/vda2 / ext4 errors=remount-ro 0 1\n' >"$root/etc/fstab"
-	else
-		printf '/dev/vda3 / ext4 errors=remount-ro 0 1\n/dev/vda2 /boot/efi vfat umask=0077 0 1\n' >"$root/etc/fstab"
-	fi
+	printf '/dev/vda%s / ext4 errors=remount-ro 0 1\n' $rp >"$root/etc/fstab"
+	[ -z "$ep" ] || printf '/dev/vda%s /boot/efi vfat umask=0077 0 1\n' $ep >>"$root/etc/fstab"
 	# its network card by the name the old machine gave it
 	printf 'source /etc/network/interfaces.d/*\n\nauto lo\niface lo inet loopback\n\nallow-hotplug ens18\niface ens18 inet dhcp\n' >"$root/etc/network/interfaces"
 	# init: the marker, whether fstab mounts, then off
@@ -106,13 +109,22 @@ GRUB
 		printf 'ahci\nnvme\nsd_mod\n' >>"$root/etc/initramfs-tools/modules"
 		chroot "$root" update-initramfs -u -k all >"$x/grub.log" 2>&1 || { cat "$x/grub.log" >&2; }
 	fi
-	chroot "$root" grub-install --target=i386-pc "$dev" >>"$x/grub.log" 2>&1 &&
-		if [ $rp = 2 ]; then true; else
+	# UEFI only: /boot/grub as grub-install --target=x86_64-efi leaves it
+	if [ "$noesp" = uefi ]; then
+		mkdir -p "$root/boot/grub" && cp -r "$root/usr/lib/grub/x86_64-efi" "$root/boot/grub/"
+	else
+		chroot "$root" grub-install --target=i386-pc "$dev" >>"$x/grub.log" 2>&1
+	fi &&
+		if [ -z "$ep" ]; then true; else
 		chroot "$root" grub-mkimage -O x86_64-efi -o /tmp/grubx64.efi -c /tmp/early.cfg -p /boot/grub \
 			part_gpt part_msdos ext2 fat search search_fs_uuid normal linux configfile echo \
 			serial terminal terminfo gzio all_video boot >>"$x/grub.log" 2>&1 &&
-		MTOOLS_SKIP_CHECK=1 mmd -i "${dev}p2" ::/EFI ::/EFI/debian 2>/dev/null &&
-		MTOOLS_SKIP_CHECK=1 mcopy -i "${dev}p2" "$root/tmp/grubx64.efi" ::/EFI/debian/grubx64.efi 2>/dev/null
+		MTOOLS_SKIP_CHECK=1 mmd -i "${dev}p$ep" ::/EFI ::/EFI/debian 2>/dev/null &&
+		MTOOLS_SKIP_CHECK=1 mcopy -i "${dev}p$ep" "$root/tmp/grubx64.efi" ::/EFI/debian/grubx64.efi 2>/dev/null &&
+		if [ "$noesp" = uefi ]; then
+			MTOOLS_SKIP_CHECK=1 mmd -i "${dev}p$ep" ::/EFI/BOOT 2>/dev/null &&
+			MTOOLS_SKIP_CHECK=1 mcopy -i "${dev}p$ep" "$root/tmp/grubx64.efi" ::/EFI/BOOT/BOOTX64.EFI 2>/dev/null
+		fi
 		fi &&
 		chroot "$root" update-grub >>"$x/grub.log" 2>&1
 	local rc=$?
