@@ -16,15 +16,21 @@
 DEBIAN_DIR=$MULETTO_TOP/build/debian-sample
 DEBIAN_MARKER="MULETTO-DEBIAN-SAMPLE-BOOTED"
 
+# Two tests at a time (tests/run) may both want it: one makes it, the other
+# waits on the lock and finds it made.
 debian_rootfs() {
+	mkdir -p "$DEBIAN_DIR" || return 1
+	( flock 9 && debian_rootfs_make ) 9>"$DEBIAN_DIR/lock"
+}
+
+debian_rootfs_make() {
 	local stamp key
-	key=$({ declare -f debian_rootfs; cat "$MULETTO_TOP/build/apt/sources.list"; } 2>/dev/null |
+	key=$({ declare -f debian_rootfs_make; cat "$MULETTO_TOP/build/apt/sources.list"; } 2>/dev/null |
 		sha256sum | cut -c1-16)
 	stamp=$DEBIAN_DIR/rootfs.$key
 	[ -f "$stamp" ] && [ -f "$DEBIAN_DIR/rootfs.tar" ] && return 0
 	[ -f "$MULETTO_TOP/build/apt/sources.list" ] || return 1
 	command -v mmdebstrap >/dev/null || return 1
-	mkdir -p "$DEBIAN_DIR"
 	rm -f "$DEBIAN_DIR"/rootfs.*
 	# kernel modules beyond storage, network, ext4 and FAT are of no use here
 	# and would only make the image larger
@@ -38,9 +44,9 @@ debian_rootfs() {
 		--customize-hook='cd "$1/usr/lib/modules/"*/kernel && rm -rf sound drivers/gpu drivers/media drivers/infiniband drivers/staging drivers/net/wireless drivers/bluetooth drivers/iio drivers/hid drivers/usb drivers/input drivers/video drivers/comedi drivers/hwmon drivers/platform drivers/mtd drivers/target drivers/misc drivers/mmc drivers/net/can drivers/net/usb drivers/net/wan drivers/net/ieee802154 drivers/net/hamradio drivers/net/wwan drivers/net/ethernet/mellanox drivers/net/ethernet/qlogic drivers/net/ethernet/chelsio drivers/net/ethernet/sfc drivers/net/ethernet/cavium drivers/net/ethernet/huawei drivers/scsi/lpfc drivers/scsi/qla2xxx drivers/scsi/bfa drivers/scsi/be2iscsi drivers/scsi/qedi drivers/scsi/qedf drivers/scsi/csiostor net/wireless net/bluetooth net/mac80211 net/netfilter net/ipv4/netfilter net/ipv6/netfilter net/bridge/netfilter net/sched fs/ocfs2 fs/xfs fs/btrfs fs/nfs fs/nfsd fs/smb fs/ceph fs/gfs2 fs/f2fs fs/ubifs fs/reiserfs fs/jfs fs/nilfs2 &&
 			chroot "$1" sh -c "depmod -a \$(ls /usr/lib/modules) && update-initramfs -u -k all" &&
 			rm -rf "$1"/var/cache/apt/* "$1"/var/lib/apt/lists/*' \
-		bookworm "$DEBIAN_DIR/rootfs.tar" "$MULETTO_TOP/build/apt/sources.list" \
+		bookworm "$DEBIAN_DIR/rootfs.new.tar" "$MULETTO_TOP/build/apt/sources.list" \
 		>"$DEBIAN_DIR/mmdebstrap.log" 2>&1 || return 1
-	touch "$stamp"
+	mv "$DEBIAN_DIR/rootfs.new.tar" "$DEBIAN_DIR/rootfs.tar" && touch "$stamp"
 }
 
 # debian_disk IMG SIZE_MIB [generic] [noesp|uefi]: the disk, from the root file
