@@ -118,7 +118,10 @@ static int tcp_bind(const struct addrinfo *ai, const char *spec, int *ret_fd)
 	if (ai->ai_family == AF_INET6)
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
 	if (bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 || listen(fd, LISTEN_BACKLOG) < 0) {
-		r = err_set(-errno, "tcp:%s: %m", spec);
+		r = errno == EADDRINUSE ?
+			err_set(-errno, "tcp:%s: another program listens on that port: choose "
+					"another port, or stop that program", spec) :
+			err_set(-errno, "tcp:%s: %m", spec);
 		close(fd);
 		return r;
 	}

@@ -261,6 +261,18 @@ keys Down Down Enter
 wait_for "Serve over NBD"
 keys Tab Tab Tab Enter
 step "Back from the serve screen: action" "4/6 Action"
+# a port another program listens on: the failure says so, and the action
+# screen comes back
+python3 -c 'import socket,time; s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("0.0.0.0", '"$nport"')); s.listen(); time.sleep(120)' &
+squatter=$!
+wait_port "$nport"
+serve_how 0
+step "serve on a port in use fails, saying so and what to do" \
+	"tcp:0.0.0.0:$nport: another program listens on that port: choose" 30
+keys Enter
+step "after the failed serve: the action screen" "4/6 Action"
+kill $squatter; wait $squatter 2>/dev/null
 serve_how 0
 step "serve from the action screen: the address a client connects to" \
 	"nbd://[0-9.]+:$nport" 30
