@@ -148,6 +148,7 @@ if [ -f "$T/www/repo/images/web01/boot-verified.json" ]; then
 	day=$(jq -r '.date[0:10]' "$T/www/repo/images/web01/boot-verified.json")
 	step "the image screen says what verify --boot found: did not boot, and when" \
 		"boot-verified: did NOT boot on $day"
+	[ -z "${TUI_SCREENS:-}" ] || screen >"$TUI_SCREENS/image.screen"
 	keys Down
 	step "an image never tried says so, with the command" \
 		"boot-verified: never \(muletto verify --boot web02\)"
