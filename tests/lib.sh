@@ -101,12 +101,14 @@ daemon_start() {
 	shift 2
 	"$@" >>"$base.out" 2>&1 &
 	echo $! >"$base.job"
+	echo "$port" >"$base.port"
 	wait_port "$port"
 }
 
 daemon_stop() {
 	[ -f "$1.job" ] && kill "$(cat "$1.job")" 2>/dev/null
 	rm -f "$1.job"
+	[ -f "$1.port" ] && port_closed "$(cat "$1.port")"
 	sleep "$2"
 }
 
