@@ -134,7 +134,6 @@ static void tui_sink(const struct event *e, void *ctx)
 		break;
 	case EVENT_STATE:
 		str_copy(p->state, sizeof(p->state), e->state ? e->state : "");
-		str_copy(p->state_msg, sizeof(p->state_msg), e->message ? e->message : "");
 		break;
 	default:
 		break;

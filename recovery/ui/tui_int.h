@@ -30,7 +30,7 @@ struct tui_progress {
 	struct event_chunks chunks; /* a restore's counts so far */
 	int has_chunks;		    /* chunks holds them (a raw image has none) */
 	char notice[256]; /* the last notice or warning */
-	char state[32], state_msg[256]; /* the last STATE event's state and message */
+	char state[32];	  /* the last STATE event's state ("ready", "hydrated", ...) */
 	int finished;	  /* the restore thread has returned */
 };
 

@@ -77,7 +77,8 @@ static size_t serve_addresses(const char *port, char *out, size_t size)
 static int serve_text(struct tui_serve *s, char *out, size_t size, int *permille)
 {
 	struct tui *t = s->t;
-	char addrs[1024], state[sizeof(t->pr.state_msg)], notice[256], d[32], tot[32], rate[32];
+	char addrs[1024], name[64], dsize[32], notice[256], d[32], tot[32], rate[32];
+	const char *first;
 	size_t k;
 	int ended, ready, hydrating;
 
@@ -85,7 +86,6 @@ static int serve_text(struct tui_serve *s, char *out, size_t size, int *permille
 	ended = t->pr.finished;
 	ready = !strcmp(t->pr.state, "ready") || !strcmp(t->pr.state, "hydrated");
 	hydrating = s->q.o.to && t->pr.total;
-	tui_ascii(t->pr.state_msg, state, sizeof(state));
 	tui_ascii(t->pr.notice, notice, sizeof(notice));
 	human_size(t->pr.done, d, sizeof(d));
 	human_size(t->pr.total, tot, sizeof(tot));
@@ -94,23 +94,22 @@ static int serve_text(struct tui_serve *s, char *out, size_t size, int *permille
 	if (!strcmp(t->pr.state, "hydrated"))
 		*permille = 1000;
 	pthread_mutex_unlock(&t->pr.lock);
+	tui_ascii(t->image->name, name, sizeof(name));
+	human_size(t->image->m->ndisks ? t->image->m->disks[0].size : 0, dsize, sizeof(dsize));
 	if (!ready) {
 		snprintf(out, size, "Opening the image%s...\n%s", s->q.o.to ? " and the disk" : "",
 			 notice);
 		return ended;
 	}
-	state[strcspn(state, "\n")] = 0;
-	if (strstr(state, " at nbd://")) /* the address listened on: all of them, below */
-		*strstr(state, " at nbd://") = 0;
-	if (state[0] >= 'a' && state[0] <= 'z')
-		state[0] = (char)(state[0] - 'a' + 'A');
 	k = serve_addresses(s->q.nbd + strlen("tcp:0.0.0.0:"), addrs, sizeof(addrs));
-	k = (size_t)snprintf(out, size, "%s%s.\n\nA client on the network connects to\n%s\n"
-			     "e.g. qemu-system-x86_64 -drive file=%.*s,format=raw ...\n\n", state,
-			     s->q.o.to ? "; writes kept on the disk" : s->q.o.cow ?
-			     "; writes kept in memory until Stop" : "",
-			     k ? addrs : "  (this machine has no network address: see F2, ip addr)\n",
-			     (int)strcspn(addrs + strspn(addrs, " "), " "), addrs + strspn(addrs, " "));
+	first = addrs + strspn(addrs, " ");
+	k = (size_t)snprintf(out, size, "Serving %s disk0 (%s)%s.\n\nA client on the network "
+			     "connects to\n%s\n", name, dsize, s->q.o.to ? "; writes kept on the disk" :
+			     s->q.o.cow ? "; writes kept in memory until Stop" : "; read-only",
+			     k ? addrs : "  (this machine has no network address: see F2, ip addr)\n");
+	if (k < size && first[0])
+		k += (size_t)snprintf(out + k, size - k, "e.g. qemu-system-x86_64 -drive "
+				      "file=%.*s,format=raw ...\n\n", (int)strcspn(first, " "), first);
 	if (k < size && s->q.o.to)
 		k += (size_t)snprintf(out + k, size - k, "%s: %s of %s on %s%s%s/s\n",
 				      *permille == 1000 ? "Arrived" : "Arriving", hydrating ? d : "-",
@@ -193,7 +192,7 @@ enum tui_step tui_serve(struct tui *t)
 	pthread_mutex_lock(&t->pr.lock);
 	t->pr.done = t->pr.total = 0;
 	t->pr.rate = 0;
-	t->pr.notice[0] = t->pr.state[0] = t->pr.state_msg[0] = 0;
+	t->pr.notice[0] = t->pr.state[0] = 0;
 	t->pr.finished = 0;
 	pthread_mutex_unlock(&t->pr.lock);
 	serve_stop = 0;
