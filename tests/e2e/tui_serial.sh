@@ -36,6 +36,17 @@ wait_for_screen() { # PATTERN SECONDS
 	done
 	return 1
 }
+# left_shell PATTERN SECONDS: the screens are back from F2's shell: PATTERN
+# shown and the shell's prompt gone (what the screen showed before the shell
+# may still be on the terminal while the shell runs: a key sent then is lost)
+left_shell() {
+	local i
+	for i in $(seq $(($2 * 4))); do
+		if ! screen | grep -q "muletto shell" && screen | grep -qE -- "$1"; then return 0; fi
+		sleep 0.25
+	done
+	return 1
+}
 step() { # NAME PATTERN SECONDS
 	if wait_for_screen "$2" "$3"; then pass "$1"; else
 		fail "$1" "screen: $(screen | grep -v '^ *$' | tail -22)"
@@ -131,7 +142,8 @@ if step "the screens start by themselves on the serial console" "1/6 Network" 30
 		step "F2's shell reads the image's files at /mnt/image" "^mnt-$sum" 60
 		keys -l exit
 		keys Enter
-		step "back from the shell: the mount's screen" "is mounted read-only on" 30
+		left_shell "is mounted read-only on" 60 && pass "back from the shell: the mount's screen" ||
+			fail "back from the shell: the mount's screen" "$(screen | grep -v '^ *$' | tail -22)"
 		keys Enter # Unmount
 		step "Unmount: the action screen again" "4/6 Action" 120
 		keys F2
@@ -141,7 +153,7 @@ if step "the screens start by themselves on the serial console" "1/6 Network" 30
 		step "after Unmount nothing is mounted and nbd0 is released" "^mounted-0-nbd-0" 30
 		keys -l exit
 		keys Enter
-		wait_for_screen "4/6 Action" 30
+		left_shell "4/6 Action" 60
 	fi
 	keys Enter
 	step "the guest's virtio disk is offered" " vda .* 32 MiB virtio" 120 || exit 0

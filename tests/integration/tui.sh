@@ -136,6 +136,8 @@ keys Enter
 step "F2 opens a shell" "^shell-42"
 keys -l exit
 keys Enter
+# the screen from before the shell may still show while it ends: wait for its prompt to go
+for _ in $(seq 100); do screen | grep -q "muletto shell" || break; sleep 0.1; done
 step "leaving the shell returns to the screen" "2/6 Repository"
 
 # the right password (focus is on the password field)
